@@ -1,0 +1,87 @@
+/**
+ * Starts a private redis-server child process for the zero-config start and
+ * for the test suite. Production deployments point REDIS_URL at a managed
+ * Redis instead (see docs/operations.md).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface PrivateRedisOptions {
+  /** Directory for AOF files; when omitted the server keeps nothing on disk. */
+  dataDir?: string;
+  binary?: string;
+}
+
+export class RedisBinaryMissingError extends Error {
+  readonly code = 'REDIS_BINARY_MISSING';
+  constructor(binary: string) {
+    super(
+      `'${binary}' was not found. Install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL to an existing Redis.`,
+    );
+  }
+}
+
+export function redisBinaryAvailable(binary = 'redis-server'): boolean {
+  const probe = spawnSync(binary, ['--version'], { stdio: 'ignore' });
+  return probe.error === undefined && probe.status === 0;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const binary = options.binary ?? 'redis-server';
+  if (!redisBinaryAvailable(binary)) throw new RedisBinaryMissingError(binary);
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxmemory-policy', 'noeviction'];
+  if (options.dataDir !== undefined) {
+    mkdirSync(options.dataDir, { recursive: true });
+    args.push('--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', 'everysec');
+  } else {
+    args.push('--appendonly', 'no');
+  }
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        child.stdout?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code ?? 'null'} before it was ready: ${output.slice(-500)}`)));
+    child.once('error', reject);
+  });
+  // Keep draining the pipes so the child never blocks on a full buffer.
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

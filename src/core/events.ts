@@ -1,0 +1,28 @@
+/**
+ * Every state change is an event with a time. Events carry ids and states,
+ * never personal data; they are the audit trail and the source for outbound
+ * reports, SMS and screens.
+ */
+import type { PickupState, TransitionReason } from './pickup.js';
+
+export type Actor = `${'case-system' | 'kiosk' | 'staff' | 'locker' | 'system' | 'admin'}:${string}` | 'system';
+
+export interface PickupEvent {
+  /** Unique per event; derived ids make downstream deliveries idempotent. */
+  eventId: string;
+  type: 'pickup.created' | 'pickup.transitioned' | 'pickup.sms' | 'compartment.changed';
+  pickupId: string;
+  authority: string;
+  boxId: string;
+  /** The case system's message id of the notice that created the pickup. */
+  messageId: string;
+  from: PickupState | null;
+  to: PickupState;
+  reason: TransitionReason | 'notice_received';
+  compartment: string | null;
+  actor: Actor;
+  /** ISO 8601 time from the injected clock. */
+  at: string;
+  /** Sequence number of this event within its pickup (1, 2, ...). */
+  seq: number;
+}

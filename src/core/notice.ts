@@ -1,0 +1,130 @@
+/**
+ * The canonical "document(s) ready for pickup" notice. Every inbound format
+ * (JSON over REST, the canonical SOAP format, XÖV-style XML of a case-system
+ * vendor) is mapped onto this shape before anything else happens.
+ */
+import { z } from 'zod';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { DokuboxError, type ErrorCode } from './errors.js';
+import { isFullDate, parsePartialDate } from './dates.js';
+import type { DocumentTypeCatalog } from './documents.js';
+
+export const SUPPORTED_LANGUAGES = ['de', 'en', 'ar', 'uk', 'ru', 'tr', 'fa', 'fr'] as const;
+
+const id = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._:@-]+$/, 'use only letters, digits and . _ : @ -');
+
+export const noticeSchema = z.strictObject({
+  messageId: id,
+  authority: id,
+  caseNumber: z.string().trim().min(1).max(64),
+  boxId: id,
+  person: z.strictObject({
+    familyName: z.string().trim().min(1).max(200),
+    givenNames: z.string().trim().max(200).default(''),
+    dateOfBirth: z.string().trim(),
+  }),
+  documents: z
+    .array(
+      z.strictObject({
+        type: z.string().trim().min(1).max(64),
+        serialNumber: z.string().trim().min(1).max(32),
+        validUntil: z.string().trim().optional(),
+      }),
+    )
+    .min(1)
+    .max(5),
+  mobile: z.string().trim().min(3).max(32),
+  language: z.string().trim().toLowerCase().regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})*$/, 'use an ISO 639 language code such as de, en or ar').default('de'),
+  consent: z.boolean(),
+  accessible: z.boolean().default(false),
+});
+
+export type NoticeInput = z.input<typeof noticeSchema>;
+
+export interface NoticeDocument {
+  type: string;
+  serialNumber: string;
+  validUntil?: string;
+}
+
+export interface CanonicalNotice {
+  messageId: string;
+  authority: string;
+  caseNumber: string;
+  boxId: string;
+  person: { familyName: string; givenNames: string; dateOfBirth: string };
+  documents: NoticeDocument[];
+  /** E.164, mobile only. */
+  mobile: string;
+  language: string;
+  consent: true;
+  accessible: boolean;
+}
+
+function fail(code: ErrorCode, message: string, field: string): never {
+  throw new DokuboxError(code, message, { field });
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc === '' ? String(part) : `${acc}.${String(part)}`), '');
+}
+
+/** Normalises a phone number to E.164 and insists it is a mobile number. */
+export function normaliseMobile(raw: string, defaultCountry: 'DE' = 'DE'): string | undefined {
+  const parsed = parsePhoneNumberFromString(raw, defaultCountry);
+  if (!parsed?.isValid()) return undefined;
+  const type = parsed.getType();
+  if (type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') return undefined;
+  return parsed.number;
+}
+
+/**
+ * Validates an untrusted notice and returns the canonical one, or throws a
+ * DokuboxError naming the first offending field. Messages never echo values.
+ */
+export function parseNotice(input: unknown, catalog: DocumentTypeCatalog): CanonicalNotice {
+  const result = noticeSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue ? pathOf(issue.path) : '';
+    const detail = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
+    if (issue?.code === 'unrecognized_keys') {
+      fail('VALIDATION_FAILED', `Unknown field(s) ${issue.keys.join(', ')}${field ? ` in ${field}` : ''}: remove them or check the spelling.`, field || issue.keys[0] || '');
+    }
+    fail('VALIDATION_FAILED', `Field ${field || '(body)'} ${detail}.`, field);
+  }
+  const data = result.data;
+  if (!data.consent) fail('CONSENT_MISSING', 'The applicant has not consented to pickup at the box; hand the document over at the counter.', 'consent');
+  if (!parsePartialDate(data.person.dateOfBirth)) {
+    fail('INVALID_DATE', 'Field person.dateOfBirth must be YYYY, YYYY-MM or YYYY-MM-DD and a real date.', 'person.dateOfBirth');
+  }
+  data.documents.forEach((doc, index) => {
+    if (!catalog.has(doc.type)) {
+      fail('UNKNOWN_DOCUMENT_TYPE', `Field documents[${index}].type names an unknown document type; known types: ${catalog.ids().join(', ')}.`, `documents[${index}].type`);
+    }
+    if (!catalog.serialMatches(doc.type, doc.serialNumber)) {
+      fail('VALIDATION_FAILED', `Field documents[${index}].serialNumber does not look like a document number of this type (letters and digits as printed).`, `documents[${index}].serialNumber`);
+    }
+    if (doc.validUntil !== undefined && !isFullDate(doc.validUntil)) {
+      fail('INVALID_DATE', `Field documents[${index}].validUntil must be a real date YYYY-MM-DD.`, `documents[${index}].validUntil`);
+    }
+  });
+  const serials = new Set(data.documents.map((d) => `${d.type}:${d.serialNumber}`));
+  if (serials.size !== data.documents.length) fail('VALIDATION_FAILED', 'Field documents lists the same document twice.', 'documents');
+  const mobile = normaliseMobile(data.mobile);
+  if (mobile === undefined) {
+    fail('INVALID_PHONE', 'Field mobile must be a valid mobile phone number (landlines cannot receive the SMS); use international format, e.g. +49 151 ...', 'mobile');
+  }
+  return {
+    messageId: data.messageId,
+    authority: data.authority,
+    caseNumber: data.caseNumber,
+    boxId: data.boxId,
+    person: { familyName: data.person.familyName, givenNames: data.person.givenNames, dateOfBirth: data.person.dateOfBirth },
+    documents: data.documents.map((d) => (d.validUntil === undefined ? { type: d.type, serialNumber: d.serialNumber } : { type: d.type, serialNumber: d.serialNumber, validUntil: d.validUntil })),
+    mobile,
+    language: data.language,
+    consent: true,
+    accessible: data.accessible,
+  };
+}

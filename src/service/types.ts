@@ -1,0 +1,63 @@
+/**
+ * Contracts between the pickup service and its callers (REST routes, the SOAP
+ * endpoint, the kiosk, the locker lifecycle) and its listeners (status
+ * reports, SMS). Inbound adapters call a `PickupPort`; outbound ones subscribe
+ * to `PickupEvent`s through an `EventSubscriber`.
+ */
+import type { PickupEvent } from '../core/events.js';
+import type { PickupState } from '../core/pickup.js';
+
+export const ROLES = ['case-system', 'kiosk', 'locker', 'staff', 'admin', 'monitoring'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** An authenticated machine client. Every call is scoped to its authority. */
+export interface ClientIdentity {
+  id: string;
+  role: Role;
+  authority: string;
+}
+
+/** What callers may see of a pickup: no names, no date of birth, no phone, no code. */
+export interface PickupView {
+  id: string;
+  messageId: string;
+  authority: string;
+  caseNumber: string;
+  boxId: string;
+  state: PickupState;
+  compartment: string | null;
+  documentTypes: string[];
+  language: string;
+  accessible: boolean;
+  createdAt: string;
+  updatedAt: string;
+  notifiedAt: string | null;
+  deadline: string | null;
+  history: { seq: number; from: PickupState | null; to: PickupState; reason: string; actor: string; at: string }[];
+}
+
+export interface SubmitResult {
+  /** `created` for a new notice, `duplicate` when the same message id and content came before. */
+  outcome: 'created' | 'duplicate';
+  pickup: PickupView;
+}
+
+/** Reference to a pickup from the case system's side. */
+export type PickupRef = { pickupId: string } | { messageId: string };
+
+export interface PickupPort {
+  /** Validates (see core/notice.ts) and ingests a notice idempotently. */
+  submitNotice(client: ClientIdentity, input: unknown): Promise<SubmitResult>;
+  getPickup(client: ClientIdentity, ref: PickupRef): Promise<PickupView>;
+  cancelPickup(client: ClientIdentity, ref: PickupRef, reason: 'cancelled_by_case_system' | 'cancelled_by_staff'): Promise<PickupView>;
+}
+
+export type EventHandler = (event: PickupEvent) => Promise<void>;
+
+export interface EventSubscriber {
+  /**
+   * Registers a durable handler under a name: it sees every event from now on
+   * at least once, in order per pickup; a throwing handler gets the event again.
+   */
+  subscribe(name: string, handler: EventHandler): void;
+}
