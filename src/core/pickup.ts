@@ -46,7 +46,8 @@ export const TRANSITIONS: readonly Rule[] = [
     reasons: ['cancelled_by_case_system', 'cancelled_by_staff'],
   },
   { from: ['reserved', 'loaded', 'notified'], to: 'fault', reasons: ['door_did_not_open', 'item_missing_after_loading', 'compartment_defective'] },
-  { from: ['fault'], to: 'reserved', reasons: ['fault_resolved'] },
+  // The document never went in (or staff took it out): queue again for a sound compartment.
+  { from: ['fault'], to: 'waiting', reasons: ['fault_resolved'] },
 ];
 
 export function allowedTransitions(from: PickupState): { to: PickupState; reasons: readonly TransitionReason[] }[] {
@@ -74,4 +75,42 @@ export function isTerminal(state: PickupState): boolean {
 /** Does the pickup hold a compartment in this state (the door must stay assigned)? */
 export function holdsCompartment(state: PickupState): boolean {
   return state === 'reserved' || state === 'loaded' || state === 'notified' || state === 'expired' || state === 'fault';
+}
+
+/** What a transition does besides changing the state; executed atomically by the store. */
+export interface TransitionEffects {
+  /** free: back to the free pool; retrieval: staff must empty it first; detach: forget it (it stays defective); unwait: leave the waiting list. */
+  release: '' | 'free' | 'retrieval' | 'detach' | 'unwait';
+  dropCode: boolean;
+  /** Delete names, date of birth, phone, serial numbers: the pickup has ended. */
+  dropPersonal: boolean;
+  markDefective: boolean;
+  clearDeadline: boolean;
+}
+
+const DOCUMENT_INSIDE: ReadonlySet<PickupState> = new Set(['loaded', 'notified', 'expired', 'fault']);
+
+export function effectsOf(from: PickupState, to: PickupState): TransitionEffects {
+  const none: TransitionEffects = { release: '', dropCode: false, dropPersonal: false, markDefective: false, clearDeadline: false };
+  switch (to) {
+    case 'collected':
+    case 'returned':
+      return { ...none, release: 'free', dropCode: true, dropPersonal: true, clearDeadline: true };
+    case 'cancelled':
+      return {
+        ...none,
+        release: from === 'waiting' ? 'unwait' : DOCUMENT_INSIDE.has(from) ? 'retrieval' : 'free',
+        dropCode: true,
+        dropPersonal: true,
+        clearDeadline: true,
+      };
+    case 'expired':
+      return { ...none, dropCode: true, clearDeadline: true };
+    case 'fault':
+      return { ...none, markDefective: true, dropCode: true, clearDeadline: true };
+    case 'waiting':
+      return { ...none, release: 'detach' };
+    default:
+      return none;
+  }
 }

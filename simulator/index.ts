@@ -1,0 +1,35 @@
+/**
+ * The simulated world for the zero-config start and for testers: real
+ * servers that speak the wire protocols of the case system, the SMS gateway
+ * and the lock boards. Each part registers itself here.
+ */
+export interface SimulatorPart {
+  name: string;
+  /** Human-readable addresses to print at start-up. */
+  urls: Record<string, string>;
+  /** Environment overrides that point the middleware at this part. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface Simulator {
+  parts: SimulatorPart[];
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export type PartFactory = (context: { middlewareUrl: () => string }) => Promise<SimulatorPart>;
+
+export const PART_FACTORIES: PartFactory[] = [];
+
+export async function startSimulator(context: { middlewareUrl: () => string }): Promise<Simulator> {
+  const parts: SimulatorPart[] = [];
+  for (const factory of PART_FACTORIES) parts.push(await factory(context));
+  return {
+    parts,
+    env: Object.assign({}, ...parts.map((p) => p.env)) as Record<string, string>,
+    close: async () => {
+      for (const part of parts.reverse()) await part.close();
+    },
+  };
+}

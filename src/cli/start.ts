@@ -1,0 +1,97 @@
+/**
+ * `npm start`: the whole thing on one machine with nothing to configure.
+ * Without REDIS_URL a private redis-server (AOF on, data under ./var/) runs
+ * as a child process; without secrets, development secrets and API keys are
+ * generated under ./var/ and printed; the simulator's servers start next to
+ * the middleware. Any variable that is set wins over these defaults.
+ */
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../config.js';
+import { createDokubox, PROJECT_ROOT } from '../main.js';
+import { loadBoxes, MappingError } from '../mappings/loaders.js';
+import { startSimulator, type Simulator } from '../../simulator/index.js';
+import { apiKeysEnv, loadOrCreateDevSecrets } from './dev-secrets.js';
+import { RedisBinaryMissingError, startPrivateRedis, type PrivateRedis } from './redis-server.js';
+
+async function main(): Promise<void> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  const production = env.NODE_ENV === 'production';
+  const varDir = join(PROJECT_ROOT, 'var');
+  const notes: string[] = [];
+
+  let redis: PrivateRedis | undefined;
+  if (!env.REDIS_URL) {
+    redis = await startPrivateRedis({ dataDir: join(varDir, 'redis') });
+    env.REDIS_URL = redis.url;
+    notes.push(`private redis-server on ${redis.url} (data in var/redis)`);
+  }
+
+  let devKeys: { role: string; authority: string; key: string }[] = [];
+  if (!production && (!env.SECRET_KEY || !env.PII_KEY || !env.API_KEYS)) {
+    const authorities = [...new Set([...loadBoxes(join(PROJECT_ROOT, env.BOXES_DIR ?? 'mappings/boxes')).values()].map((b) => b.authority))];
+    const secrets = loadOrCreateDevSecrets(join(varDir, 'dev-secrets.json'), authorities);
+    env.SECRET_KEY ||= secrets.secretKey;
+    env.PII_KEY ||= secrets.piiKey;
+    if (!env.API_KEYS) {
+      env.API_KEYS = apiKeysEnv(secrets);
+      devKeys = secrets.apiKeys;
+    }
+    notes.push('development secrets from var/dev-secrets.json (never use them in production)');
+  }
+
+  let simulator: Simulator | undefined;
+  let middlewareUrl = '';
+  if (!production && env.SIMULATOR !== 'false') {
+    simulator = await startSimulator({ middlewareUrl: () => middlewareUrl });
+    for (const [key, value] of Object.entries(simulator.env)) env[key] ??= value;
+  }
+
+  const config = loadConfig(env);
+  const dokubox = await createDokubox(config);
+  const { url, metricsUrl } = await dokubox.listen();
+  middlewareUrl = url;
+
+  const lines = [
+    `dokubox is running`,
+    `  API         ${url}/v1`,
+    `  API docs    ${url}/docs`,
+    `  health      ${url}/livez  ${url}/readyz`,
+    `  metrics     ${metricsUrl ?? `${url}/metrics (API key with role monitoring or admin)`}`,
+    ...(simulator?.parts.flatMap((p) => Object.entries(p.urls).map(([name, u]) => `  sim ${p.name} ${name}: ${u}`)) ?? []),
+    ...notes.map((n) => `  note: ${n}`),
+  ];
+  if (devKeys.length > 0) {
+    lines.push('  development API keys (send as "Authorization: Bearer <key>"):');
+    for (const k of devKeys) lines.push(`    ${k.role.padEnd(12)} ${k.authority.padEnd(16)} ${k.key}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    dokubox.logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      dokubox.logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    void (async () => {
+      await dokubox.close();
+      await simulator?.close();
+      await redis?.stop();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof MappingError || error instanceof RedisBinaryMissingError) {
+    process.stderr.write(`dokubox cannot start: ${error.message}\n`);
+  } else {
+    process.stderr.write(`dokubox cannot start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+/**
+ * The only place that reads the environment: one zod schema, the config type
+ * is inferred from it. A wrong value stops start-up with a message naming the
+ * variable. Every variable is listed in the README.
+ */
+import { z } from 'zod';
+import { ROLES } from './service/types.js';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const base64Key = (bytes: number, name: string) =>
+  z
+    .string()
+    .min(1)
+    .refine((v) => Buffer.from(v, 'base64').length >= bytes, `${name} must be at least ${bytes} bytes, base64-encoded (generate one with: openssl rand -base64 ${bytes})`);
+
+const apiKeySchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  role: z.enum(ROLES),
+  authority: z.string().min(1).max(64),
+  /** SHA-256 of the key, hex. The key itself never sits in configuration. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters (echo -n KEY | sha256sum)'),
+});
+export type ApiKeyEntry = z.infer<typeof apiKeySchema>;
+
+const apiKeys = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'API_KEYS must be a JSON array of {id, role, authority, sha256}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(apiKeySchema));
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PUBLIC_URL: z.url().optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must start with redis:// or rediss://'),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('dokubox'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SECRET_KEY: base64Key(32, 'SECRET_KEY'),
+  PII_KEY: base64Key(32, 'PII_KEY').refine((v) => Buffer.from(v, 'base64').length === 32, 'PII_KEY must be exactly 32 bytes, base64-encoded (openssl rand -base64 32)'),
+  API_KEYS: apiKeys.default([]),
+  BOXES_DIR: z.string().default('mappings/boxes'),
+  DOCUMENT_TYPES_FILE: z.string().default('mappings/document-types.yaml'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  IDEMPOTENCY_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  DOCS_ENABLED: bool.default(true),
+});
+
+export type Env = z.input<typeof envSchema>;
+export type Config = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Configuration is invalid; fix these environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (defaults to process.env); throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const name = issue.path.map(String).join('.') || '(environment)';
+      const missing = issue.code === 'invalid_type' && issue.input === undefined;
+      return `${name}: ${missing ? 'is required' : issue.message}`;
+    }),
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * The Hono app factory: request ids, one log line per request, the error
+ * envelope, body limits, authentication per route, health, metrics and docs.
+ * Routes live in routes/; the SOAP and webhook endpoints of the integrations
+ * mount onto the app returned here (see `mount`).
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { DokuboxError } from '../core/errors.js';
+import type { Metrics } from '../metrics.js';
+import type { PickupService } from '../service/pickup-service.js';
+import type { PickupStore } from '../store/pickup-store.js';
+import { requireRole, type ApiKeyAuthenticator } from './auth.js';
+import type { AppEnv } from './context.js';
+import { docsRoutes } from './docs.js';
+import { respondError, toDokuboxError } from './errors.js';
+import { boxRoutes } from './routes/boxes.js';
+import { pickupRoutes } from './routes/pickups.js';
+
+export interface AppDeps {
+  service: PickupService;
+  store: PickupStore;
+  redis: Redis;
+  auth: ApiKeyAuthenticator;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  bodyLimitBytes: number;
+  openapiPath: string;
+  docsEnabled: boolean;
+  /** When metrics have their own port, /metrics is not served here. */
+  metricsOnMainPort: boolean;
+  /** Extra sub-apps (SOAP endpoint, webhooks) mounted under their paths. */
+  mounts?: { path: string; app: Hono<AppEnv> }[];
+}
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId({ limitLength: 128 }));
+  app.use(async (c, next) => {
+    c.set('client', undefined);
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    const route = routePath(c, -1);
+    deps.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
+    const client = c.get('client');
+    deps.logger.info(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        route,
+        status: c.res.status,
+        ms: Math.round(seconds * 10_000) / 10,
+        ...(client === undefined ? {} : { client: client.id, authority: client.authority }),
+      },
+      'request',
+    );
+  });
+  app.use(
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: (c) =>
+        respondError(c as never, new DokuboxError('BODY_TOO_LARGE', `The request body is larger than ${deps.bodyLimitBytes} bytes; send one notice per request.`)),
+    }),
+  );
+
+  app.onError((error, c) => {
+    const err = toDokuboxError(error);
+    if (err.code === 'INTERNAL') deps.logger.error({ requestId: c.get('requestId'), err: error instanceof Error ? { type: error.name, message: error.message, stack: error.stack } : String(error) }, 'unhandled error');
+    return respondError(c, err);
+  });
+  app.notFound((c) => respondError(c, new DokuboxError('NOT_FOUND', `No endpoint ${c.req.method} ${c.req.path}; see /docs for the API.`)));
+
+  app.get('/livez', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await deps.redis.ping();
+      return c.json({ status: 'ok', redis: 'ok' });
+    } catch {
+      return c.json({ status: 'unavailable', redis: 'unreachable' }, 503);
+    }
+  });
+  if (deps.metricsOnMainPort) {
+    app.get('/metrics', requireRole(deps.auth, 'monitoring'), async (c) =>
+      c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }),
+    );
+  }
+  if (deps.docsEnabled) app.route('/', docsRoutes(deps.openapiPath));
+
+  app.route('/v1', pickupRoutes(deps.service, deps.auth));
+  app.route('/v1', boxRoutes(deps.service, deps.store, deps.auth));
+  for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
+  return app;
+}

@@ -1,0 +1,94 @@
+/**
+ * Boxes and compartments, and the staff and kiosk actions that move a pickup
+ * through the box when no locker adapter drives them (manual confirmation).
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { PickupService } from '../../service/pickup-service.js';
+import type { PickupStore } from '../../store/pickup-store.js';
+import type { ApiKeyAuthenticator } from '../auth.js';
+import { requireRole } from '../auth.js';
+import type { AppEnv } from '../context.js';
+import { fail, readJson } from '../errors.js';
+import { clientOf } from './util.js';
+
+const loadingSchema = z.strictObject({ serialNumber: z.string().trim().min(1).max(32) });
+const verificationSchema = z.strictObject({ code: z.string().max(16), dateOfBirth: z.string().max(10) });
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.map(String).join('.') ?? '';
+  if (issue?.code === 'unrecognized_keys') fail('VALIDATION_FAILED', `Unknown field(s) ${issue.keys.join(', ')}: remove them.`, issue.keys[0]);
+  fail('VALIDATION_FAILED', `Field ${field || '(body)'} ${issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid')}.`, field);
+}
+
+export function boxRoutes(service: PickupService, store: PickupStore, auth: ApiKeyAuthenticator): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/boxes', requireRole(auth, 'case-system', 'staff', 'kiosk', 'locker', 'monitoring'), (c) => {
+    return c.json({
+      boxes: service.boxesOf(clientOf(c)).map((b) => ({
+        id: b.id,
+        name: b.name,
+        location: b.location,
+        timeZone: b.timeZone,
+        openingHours: b.openingHours,
+        deadlineWorkingDays: b.deadlineWorkingDays,
+        compartments: b.compartments.length,
+      })),
+    });
+  });
+
+  app.get('/boxes/:boxId/compartments', requireRole(auth, 'staff', 'locker', 'monitoring'), async (c) => {
+    const box = service.box(clientOf(c), c.req.param('boxId'));
+    const states = await store.listCompartments(box);
+    const definitions = new Map(box.compartments.map((d) => [d.id, d]));
+    const filter = c.req.query('state');
+    const compartments = states
+      .filter((s) => filter === undefined || s.state === filter)
+      .map((s) => {
+        const d = definitions.get(s.id);
+        return { id: s.id, state: s.state, pickupId: s.pickupId, size: d?.size, heightCm: d?.heightCm, accessible: d?.accessible };
+      });
+    const summary: Record<string, number> = { free: 0, reserved: 0, occupied: 0, retrieval: 0, defective: 0 };
+    for (const s of states) summary[s.state] = (summary[s.state] ?? 0) + 1;
+    return c.json({ boxId: box.id, summary, waiting: (await store.waitingList(box.id)).length, compartments });
+  });
+
+  app.post('/boxes/:boxId/loadings', requireRole(auth, 'staff'), async (c) => {
+    const client = clientOf(c);
+    const { serialNumber } = parseBody(loadingSchema, await readJson(c));
+    const found = await service.findForLoading(client, c.req.param('boxId'), serialNumber);
+    const pickup = await service.markLoaded(found.id, `staff:${client.id}`);
+    return c.json({ pickupId: pickup.id, compartment: pickup.compartment, state: pickup.state });
+  });
+
+  app.post('/boxes/:boxId/verifications', requireRole(auth, 'kiosk'), async (c) => {
+    const entered = parseBody(verificationSchema, await readJson(c));
+    return c.json(await service.verify(clientOf(c), c.req.param('boxId'), entered));
+  });
+
+  app.post('/boxes/:boxId/compartments/:compartment/:action{emptied|defective|repaired}', requireRole(auth, 'staff'), async (c) => {
+    const action = c.req.param('action') as 'emptied' | 'defective' | 'repaired';
+    await service.compartmentAction(clientOf(c), c.req.param('boxId'), c.req.param('compartment'), action);
+    return c.body(null, 204);
+  });
+
+  app.post('/pickups/:pickupId/collected', requireRole(auth, 'kiosk', 'locker'), async (c) => {
+    const client = clientOf(c);
+    await service.getPickup(client, { pickupId: c.req.param('pickupId') });
+    const pickup = await service.markCollected(c.req.param('pickupId'), `${client.role}:${client.id}`, 'code_and_date_of_birth');
+    return c.json(await service.view(pickup.id));
+  });
+
+  app.post('/pickups/:pickupId/returned', requireRole(auth, 'staff'), async (c) => {
+    const client = clientOf(c);
+    await service.getPickup(client, { pickupId: c.req.param('pickupId') });
+    const pickup = await service.markReturned(c.req.param('pickupId'), `staff:${client.id}`);
+    return c.json(await service.view(pickup.id));
+  });
+
+  return app;
+}

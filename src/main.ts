@@ -1,0 +1,171 @@
+/**
+ * Composition root: builds config-dependent parts once and wires them. Nothing
+ * else constructs infrastructure. `createDokubox` is used by the CLI, the
+ * tests and the benchmarks alike.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { Redis, type RedisOptions } from 'ioredis';
+import { dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { BoxDefinition } from './core/box.js';
+import { BoxCalendar } from './core/calendar.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { DocumentTypeCatalog } from './core/documents.js';
+import { ApiKeyAuthenticator } from './http/auth.js';
+import { createApp } from './http/app.js';
+import type { AppEnv } from './http/context.js';
+import { Maintenance } from './jobs/maintenance.js';
+import { createLogger } from './logger.js';
+import { loadBoxes, loadDocumentTypes } from './mappings/loaders.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { PiiCipher } from './security/pii-cipher.js';
+import { PickupService } from './service/pickup-service.js';
+import { EventStream } from './store/event-stream.js';
+import { PickupStore } from './store/pickup-store.js';
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function resolvePath(path: string): string {
+  return isAbsolute(path) ? path : join(PROJECT_ROOT, path);
+}
+
+export interface DokuboxOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Skip background loops (event stream, BullMQ workers); tests drive them. */
+  background?: boolean;
+  /** Extra sub-apps mounted on the HTTP app. */
+  mounts?: { path: string; app: Hono<AppEnv> }[];
+}
+
+export interface Dokubox {
+  config: Config;
+  app: Hono<AppEnv>;
+  service: PickupService;
+  store: PickupStore;
+  events: EventStream;
+  metrics: Metrics;
+  redis: Redis;
+  boxes: Map<string, BoxDefinition>;
+  logger: Logger;
+  /** Starts the background loops and the HTTP listener(s). */
+  listen(): Promise<{ url: string; metricsUrl?: string }>;
+  /** Graceful shutdown: stop accepting, finish jobs, close connections. */
+  close(): Promise<void>;
+}
+
+export function redisOptions(extra: RedisOptions = {}): RedisOptions {
+  return { lazyConnect: false, enableReadyCheck: true, connectTimeout: 5000, ...extra };
+}
+
+export async function createDokubox(config: Config, options: DokuboxOptions = {}): Promise<Dokubox> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const boxes = loadBoxes(resolvePath(config.BOXES_DIR));
+  const catalog = new DocumentTypeCatalog(loadDocumentTypes(resolvePath(config.DOCUMENT_TYPES_FILE)));
+  const calendars = new Map(
+    [...boxes.values()].map((b) => [
+      b.id,
+      new BoxCalendar({ timeZone: b.timeZone, state: b.holidayState, openingHours: b.openingHours, closedOnHolidays: b.closedOnHolidays }),
+    ]),
+  );
+
+  const redis = new Redis(config.REDIS_URL, redisOptions({ maxRetriesPerRequest: 3 }));
+  redis.on('error', (err: Error) => logger.error({ err: err.message }, 'redis connection error'));
+  await redis.ping();
+
+  const store = new PickupStore(redis, config.REDIS_KEY_PREFIX);
+  for (const box of boxes.values()) await store.syncBox(box);
+
+  const service = new PickupService({
+    store,
+    boxes,
+    calendars,
+    catalog,
+    cipher: new PiiCipher(config.PII_KEY),
+    secret: config.SECRET_KEY,
+    clock,
+    idempotencyTtlDays: config.IDEMPOTENCY_TTL_DAYS,
+    auditRetentionDays: config.AUDIT_RETENTION_DAYS,
+  });
+  const events = new EventStream({ redis, ns: config.REDIS_KEY_PREFIX, logger });
+  const metrics = createMetrics({ store, boxes });
+  const auth = new ApiKeyAuthenticator(config.API_KEYS);
+  const app = createApp({
+    service,
+    store,
+    redis,
+    auth,
+    logger,
+    metrics,
+    clock,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    openapiPath: join(PROJECT_ROOT, 'openapi.yaml'),
+    docsEnabled: config.DOCS_ENABLED,
+    metricsOnMainPort: config.METRICS_PORT === undefined,
+    ...(options.mounts === undefined ? {} : { mounts: options.mounts }),
+  });
+
+  const bullPrefix = `${config.REDIS_KEY_PREFIX}:bull`;
+  const maintenance = new Maintenance({
+    queueConnection: { url: config.REDIS_URL, enableOfflineQueue: false },
+    workerConnection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+    prefix: bullPrefix,
+    service,
+    logger,
+    metrics,
+    sweepIntervalMs: config.EXPIRY_SWEEP_INTERVAL_MS,
+  });
+
+  const servers: ServerType[] = [];
+  let started = false;
+
+  return {
+    config,
+    app,
+    service,
+    store,
+    events,
+    metrics,
+    redis,
+    boxes,
+    logger,
+    async listen() {
+      await events.init();
+      if (options.background !== false) {
+        events.start();
+        await maintenance.start();
+        started = true;
+      }
+      const main = await new Promise<ServerType>((resolve) => {
+        const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(server));
+      });
+      servers.push(main);
+      const address = main.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+      const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
+      const result: { url: string; metricsUrl?: string } = { url: `http://${host}:${port}` };
+      if (config.METRICS_PORT !== undefined) {
+        const metricsApp = new Hono();
+        metricsApp.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+        const metricsServer = await new Promise<ServerType>((resolve) => {
+          const server = serve({ fetch: metricsApp.fetch, port: config.METRICS_PORT, hostname: config.HOST }, () => resolve(server));
+        });
+        servers.push(metricsServer);
+        result.metricsUrl = `http://${host}:${config.METRICS_PORT}/metrics`;
+      }
+      return result;
+    },
+    async close() {
+      // Stop accepting requests first, then let jobs finish, then disconnect.
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      await events.stop();
+      if (started) await maintenance.close();
+      else await maintenance.queue.close();
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * Redis persistence of pickups, compartments, the waiting list, live codes
+ * and the event stream. All writes go through the Lua scripts in scripts.ts;
+ * this class only marshals arguments and reads. Key layout: docs/data-model.md.
+ */
+import type { Redis } from 'ioredis';
+import { allocationScore, type BoxDefinition } from '../core/box.js';
+import { DokuboxError } from '../core/errors.js';
+import type { PickupEvent } from '../core/events.js';
+import type { PickupState, TransitionReason } from '../core/pickup.js';
+import { COMPARTMENT, INGEST, SYNC_BOX, TRANSITION } from './scripts.js';
+
+export interface StoredPickup {
+  id: string;
+  authority: string;
+  boxId: string;
+  messageId: string;
+  caseNumber: string;
+  state: PickupState;
+  compartment: string | null;
+  accessible: boolean;
+  language: string;
+  documentTypes: string[];
+  /** Sealed personal data; absent once the pickup has ended. */
+  pii: string | undefined;
+  codeHash: string | undefined;
+  createdAt: string;
+  updatedAt: string;
+  notifiedAt: string | undefined;
+  loadedAt: string | undefined;
+  /** Deadline in ms since the epoch while the pickup is notified. */
+  deadline: number | undefined;
+  lastReason: string;
+}
+
+export interface IngestParams {
+  now: string;
+  messageKey: string;
+  fingerprint: string;
+  pickupId: string;
+  boxId: string;
+  accessible: boolean;
+  msgTtlSeconds: number;
+  serialHashes: string[];
+  actor: string;
+  fields: Record<string, string>;
+}
+
+export type IngestResult =
+  | { outcome: 'created'; state: PickupState; compartment: string | null }
+  | { outcome: 'existing' | 'conflict'; pickupId: string };
+
+export interface TransitionParams {
+  now: string;
+  pickupId: string;
+  expected: PickupState;
+  to: PickupState;
+  reason: TransitionReason;
+  actor: string;
+  release?: '' | 'free' | 'retrieval' | 'detach' | 'unwait';
+  dropCode?: boolean;
+  dropPersonal?: boolean;
+  markDefective?: boolean;
+  codeHash?: string;
+  /** undefined keeps, null clears, a number sets (ms). */
+  deadline?: number | null;
+  retentionSeconds: number;
+  fields?: Record<string, string>;
+}
+
+export type CompartmentState = 'free' | 'reserved' | 'occupied' | 'retrieval' | 'defective';
+
+export interface CompartmentStatus {
+  id: string;
+  state: CompartmentState;
+  pickupId: string | null;
+}
+
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+export class PickupStore {
+  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment', ScriptFn>;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly ns: string,
+  ) {
+    const define = (name: string, lua: string): ScriptFn => {
+      const command = `dokubox_${name}`;
+      if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: 0, lua });
+      const fn = (redis as unknown as Record<string, ScriptFn>)[command];
+      if (fn === undefined) throw new Error(`script ${name} was not registered`);
+      return fn.bind(redis);
+    };
+    this.scripts = {
+      syncBox: define('sync_box', SYNC_BOX),
+      ingest: define('ingest', INGEST),
+      transition: define('transition', TRANSITION),
+      compartment: define('compartment', COMPARTMENT),
+    };
+  }
+
+  key(...parts: string[]): string {
+    return [this.ns, ...parts].join(':');
+  }
+
+  async syncBox(box: BoxDefinition): Promise<number> {
+    const args: (string | number)[] = [this.ns, box.id];
+    box.compartments.forEach((c, index) => args.push(c.id, c.accessible ? 'acc' : 'std', allocationScore(c, index)));
+    return Number(await this.scripts.syncBox(...args));
+  }
+
+  async ingest(p: IngestParams): Promise<IngestResult> {
+    const args: (string | number)[] = [
+      this.ns,
+      p.now,
+      p.messageKey,
+      p.fingerprint,
+      p.pickupId,
+      p.boxId,
+      p.accessible ? '1' : '0',
+      p.msgTtlSeconds,
+      JSON.stringify(p.serialHashes),
+      p.actor,
+    ];
+    for (const [field, value] of Object.entries(p.fields)) args.push(field, value);
+    const result = (await this.scripts.ingest(...args)) as string[];
+    switch (result[0]) {
+      case 'created':
+        return { outcome: 'created', state: result[1] as PickupState, compartment: result[2] === '' || result[2] === undefined ? null : result[2] };
+      case 'existing':
+      case 'conflict':
+        return { outcome: result[0], pickupId: result[1] ?? '' };
+      case 'unknown_box':
+        throw new DokuboxError('UNKNOWN_BOX', `Box '${p.boxId}' is not registered.`, { field: 'boxId' });
+      default:
+        throw new Error(`unexpected ingest result ${String(result[0])}`);
+    }
+  }
+
+  /** Returns the compartment after the transition, or throws for stale state and code collisions. */
+  async transition(p: TransitionParams): Promise<{ outcome: 'ok'; compartment: string | null } | { outcome: 'stale'; state: PickupState } | { outcome: 'code_collision' }> {
+    const deadline = p.deadline === undefined ? '' : p.deadline === null ? '-' : String(p.deadline);
+    const args: (string | number)[] = [
+      this.ns,
+      p.now,
+      p.pickupId,
+      p.expected,
+      p.to,
+      p.reason,
+      p.actor,
+      p.release ?? '',
+      p.dropCode ? '1' : '0',
+      p.dropPersonal ? '1' : '0',
+      p.markDefective ? '1' : '0',
+      p.codeHash ?? '',
+      deadline,
+      p.retentionSeconds,
+    ];
+    for (const [field, value] of Object.entries(p.fields ?? {})) args.push(field, value);
+    const result = (await this.scripts.transition(...args)) as string[];
+    switch (result[0]) {
+      case 'ok':
+        return { outcome: 'ok', compartment: result[1] === '' || result[1] === undefined ? null : result[1] };
+      case 'stale':
+        return { outcome: 'stale', state: result[1] as PickupState };
+      case 'code_collision':
+        return { outcome: 'code_collision' };
+      case 'not_found':
+        throw new DokuboxError('NOT_FOUND', 'The pickup does not exist (or its retention period has ended).', { context: { pickupId: p.pickupId } });
+      default:
+        throw new Error(`unexpected transition result ${String(result[0])}`);
+    }
+  }
+
+  async compartmentAction(now: string, boxId: string, compartment: string, action: 'emptied' | 'defective' | 'repaired'): Promise<void> {
+    const result = (await this.scripts.compartment(this.ns, now, boxId, compartment, action)) as string[];
+    if (result[0] === 'unknown_compartment') {
+      throw new DokuboxError('NOT_FOUND', `Compartment '${compartment}' does not exist in box '${boxId}'.`, { field: 'compartment' });
+    }
+    if (result[0] === 'held') {
+      throw new DokuboxError('COMPARTMENT_UNAVAILABLE', `Compartment '${compartment}' still belongs to an open pickup; finish or cancel that pickup first.`, {
+        context: { pickupId: result[1] ?? '' },
+      });
+    }
+  }
+
+  async get(pickupId: string): Promise<StoredPickup | undefined> {
+    const h = await this.redis.hgetall(this.key('pickup', pickupId));
+    if (h.state === undefined) return undefined;
+    return {
+      id: pickupId,
+      authority: h.authority ?? '',
+      boxId: h.boxId ?? '',
+      messageId: h.messageId ?? '',
+      caseNumber: h.caseNumber ?? '',
+      state: h.state as PickupState,
+      compartment: h.compartment ? h.compartment : null,
+      accessible: h.accessible === '1',
+      language: h.language ?? 'de',
+      documentTypes: JSON.parse(h.documentTypes ?? '[]') as string[],
+      pii: h.pii,
+      codeHash: h.codeHash,
+      createdAt: h.createdAt ?? '',
+      updatedAt: h.updatedAt ?? '',
+      notifiedAt: h.notifiedAt,
+      loadedAt: h.loadedAt,
+      deadline: h.deadline === undefined ? undefined : Number(h.deadline),
+      lastReason: h.lastReason ?? '',
+    };
+  }
+
+  async history(pickupId: string): Promise<PickupEvent[]> {
+    const entries = await this.redis.lrange(this.key('history', pickupId), 0, -1);
+    return entries.map((e) => JSON.parse(e) as PickupEvent);
+  }
+
+  async findBySerialHash(boxId: string, serialHash: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.key('box', boxId, 'serials'), serialHash)) ?? undefined;
+  }
+
+  async findByCodeHash(boxId: string, codeHash: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.key('box', boxId, 'codes'), codeHash)) ?? undefined;
+  }
+
+  async pickupIdForMessage(messageKey: string): Promise<string | undefined> {
+    const value = await this.redis.get(this.key('msg', messageKey));
+    if (value === null) return undefined;
+    return value.slice(value.indexOf('|') + 1);
+  }
+
+  async dueDeadlines(nowMs: number, limit = 200): Promise<string[]> {
+    return this.redis.zrangebyscore(this.key('deadlines'), '-inf', nowMs, 'LIMIT', 0, limit);
+  }
+
+  async waitingList(boxId: string): Promise<string[]> {
+    return this.redis.lrange(this.key('box', boxId, 'waiting'), 0, -1);
+  }
+
+  async listCompartments(box: BoxDefinition): Promise<CompartmentStatus[]> {
+    const [holders, retrieval, defective] = await Promise.all([
+      this.redis.hgetall(this.key('box', box.id, 'holder')),
+      this.redis.hgetall(this.key('box', box.id, 'retrieval')),
+      this.redis.smembers(this.key('box', box.id, 'defective')),
+    ]);
+    const heldIds = Object.values(holders);
+    const pipeline = this.redis.pipeline();
+    for (const id of heldIds) pipeline.hget(this.key('pickup', id), 'state');
+    const states = new Map<string, string>();
+    const replies = heldIds.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    heldIds.forEach((id, i) => states.set(id, String(replies[i]?.[1] ?? '')));
+    const broken = new Set(defective);
+    return box.compartments.map((c) => {
+      const holder = holders[c.id];
+      const retrievalOf = retrieval[c.id];
+      if (broken.has(c.id)) return { id: c.id, state: 'defective', pickupId: holder ?? retrievalOf ?? null };
+      if (holder !== undefined) {
+        const s = states.get(holder);
+        const state: CompartmentState = s === 'reserved' ? 'reserved' : s === 'expired' ? 'retrieval' : 'occupied';
+        return { id: c.id, state, pickupId: holder };
+      }
+      if (retrievalOf !== undefined) return { id: c.id, state: 'retrieval', pickupId: retrievalOf };
+      return { id: c.id, state: 'free', pickupId: null };
+    });
+  }
+
+  async stats(): Promise<{ pickups: Record<string, number> }> {
+    const pickups = await this.redis.hgetall(this.key('stats', 'pickups'));
+    return { pickups: Object.fromEntries(Object.entries(pickups).map(([k, v]) => [k, Number(v)])) };
+  }
+}

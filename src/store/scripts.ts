@@ -1,0 +1,223 @@
+/**
+ * Lua scripts that make every change of pickups and compartments atomic in
+ * Redis, also with several service instances. Each script recomputes its key
+ * names from the namespace in ARGV[1], so the store requires a single Redis
+ * (standalone or Sentinel), not Redis Cluster. See docs/data-model.md.
+ */
+
+/** Helpers shared by all scripts (prepended to each). */
+const LIB = `
+local ns = ARGV[1]
+local function k(...) return ns .. ':' .. table.concat({...}, ':') end
+
+local function stat(box, state, delta)
+  if state and state ~= '' then
+    redis.call('HINCRBY', k('stats', 'pickups'), state, delta)
+    redis.call('HINCRBY', k('stats', 'box', box), state, delta)
+  end
+end
+
+local function emit(p, etype, from, to, reason, actor, now, comp)
+  local pk = k('pickup', p)
+  local seq = redis.call('HINCRBY', pk, 'seq', 1)
+  local h = redis.call('HMGET', pk, 'authority', 'boxId', 'messageId')
+  local ev = cjson.encode({
+    eventId = p .. ':' .. seq, type = etype, pickupId = p, authority = h[1], boxId = h[2], messageId = h[3],
+    from = from or cjson.null, to = to, reason = reason,
+    compartment = (comp and comp ~= '') and comp or cjson.null, actor = actor, at = now, seq = seq })
+  redis.call('XADD', k('events'), '*', 'e', ev)
+  redis.call('RPUSH', k('history', p), ev)
+  if from then stat(h[2], from, -1) end
+  stat(h[2], to, 1)
+end
+
+local function allocate(box, accessible)
+  local acc, std = k('box', box, 'free', 'acc'), k('box', box, 'free', 'std')
+  local r
+  if accessible == '1' then
+    r = redis.call('ZPOPMIN', acc)
+    if #r == 0 then r = redis.call('ZPOPMIN', std) end
+  else
+    r = redis.call('ZPOPMIN', std)
+    if #r == 0 then r = redis.call('ZPOPMAX', acc) end
+  end
+  if #r == 0 then return nil end
+  return r[1]
+end
+
+local function free_compartment(box, comp)
+  if redis.call('SISMEMBER', k('box', box, 'defective'), comp) == 1 then return end
+  local meta = redis.call('HGET', k('box', box, 'layout'), comp)
+  if not meta then return end
+  local cls, score = string.match(meta, '^(%a+)|(%d+)$')
+  redis.call('ZADD', k('box', box, 'free', cls), score, comp)
+end
+
+local function serve_waiting(box, now)
+  local waiting = k('box', box, 'waiting')
+  while redis.call('LLEN', waiting) > 0 do
+    local p = redis.call('LINDEX', waiting, 0)
+    local comp = allocate(box, redis.call('HGET', k('pickup', p), 'accessible'))
+    if not comp then break end
+    redis.call('LPOP', waiting)
+    redis.call('HSET', k('box', box, 'holder'), comp, p)
+    redis.call('HSET', k('pickup', p), 'state', 'reserved', 'compartment', comp, 'updatedAt', now, 'lastReason', 'compartment_assigned')
+    emit(p, 'pickup.transitioned', 'waiting', 'reserved', 'compartment_assigned', 'system', now, comp)
+  end
+end
+`;
+
+/**
+ * Registers a box layout. ARGV: ns, box, then triples (compartment, class, score).
+ * Compartments that nobody holds become free; held, retrieval and defective
+ * ones keep their state. Returns the number of compartments.
+ */
+export const SYNC_BOX = `${LIB}
+local box = ARGV[2]
+local layout = k('box', box, 'layout')
+local holder, retrieval, defective = k('box', box, 'holder'), k('box', box, 'retrieval'), k('box', box, 'defective')
+local count = 0
+for i = 3, #ARGV, 3 do
+  local comp, cls, score = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  redis.call('HSET', layout, comp, cls .. '|' .. score)
+  redis.call('ZREM', k('box', box, 'free', cls == 'acc' and 'std' or 'acc'), comp)
+  if redis.call('HEXISTS', holder, comp) == 0 and redis.call('HEXISTS', retrieval, comp) == 0 and redis.call('SISMEMBER', defective, comp) == 0 then
+    redis.call('ZADD', k('box', box, 'free', cls), score, comp)
+  else
+    redis.call('ZREM', k('box', box, 'free', cls), comp)
+  end
+  count = count + 1
+end
+return count
+`;
+
+/**
+ * Ingests a notice idempotently. ARGV: ns, now, msgKey, fingerprint, pickupId,
+ * box, accessible, msgTtlSeconds, serialIndexJson, actor, then field/value
+ * pairs of the pickup hash. Returns {'existing'|'conflict', pickupId} or
+ * {'created', state, compartment} or {'unknown_box'}.
+ */
+export const INGEST = `${LIB}
+local now, msgKey, fingerprint, p, box, accessible, ttl = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
+local serials = cjson.decode(ARGV[9])
+local existing = redis.call('GET', k('msg', msgKey))
+if existing then
+  local sep = string.find(existing, '|', 1, true)
+  local fp, pid = string.sub(existing, 1, sep - 1), string.sub(existing, sep + 1)
+  if fp == fingerprint then return {'existing', pid} end
+  return {'conflict', pid}
+end
+if redis.call('EXISTS', k('box', box, 'layout')) == 0 then return {'unknown_box'} end
+local pk = k('pickup', p)
+local fields = {}
+local actor = ARGV[10]
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', pk, unpack(fields))
+for _, h in ipairs(serials) do redis.call('HSET', k('box', box, 'serials'), h, p) end
+redis.call('SET', k('msg', msgKey), fingerprint .. '|' .. p, 'EX', ttl)
+local waiting = k('box', box, 'waiting')
+local comp = nil
+if redis.call('LLEN', waiting) == 0 then comp = allocate(box, accessible) end
+if comp then
+  redis.call('HSET', k('box', box, 'holder'), comp, p)
+  redis.call('HSET', pk, 'state', 'reserved', 'compartment', comp, 'lastReason', 'notice_received')
+  emit(p, 'pickup.created', nil, 'reserved', 'notice_received', actor, now, comp)
+  return {'created', 'reserved', comp}
+end
+redis.call('RPUSH', waiting, p)
+redis.call('HSET', pk, 'state', 'waiting', 'compartment', '', 'lastReason', 'notice_received')
+emit(p, 'pickup.created', nil, 'waiting', 'notice_received', actor, now, nil)
+return {'created', 'waiting', ''}
+`;
+
+/**
+ * Applies one state transition decided by the domain, with compare-and-set on
+ * the current state. ARGV: ns, now, pickupId, expectedState, to, reason,
+ * actor, release ('' | free | retrieval | detach | unwait), dropCode (0/1),
+ * dropPersonal (0/1), markDefective (0/1), codeHash (''), deadline ('' keep,
+ * '-' clear, or ms), retentionSeconds, then field/value pairs.
+ * Returns {'ok', compartment} or {'not_found'} | {'stale', state} | {'code_collision'}.
+ */
+export const TRANSITION = `${LIB}
+local now, p, expected, to, reason, actor = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local release, dropCode, dropPersonal, markDefective, codeHash, deadline, retention = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], tonumber(ARGV[14])
+local pk = k('pickup', p)
+local h = redis.call('HMGET', pk, 'state', 'boxId', 'compartment', 'codeHash', 'serialIndex')
+if not h[1] then return {'not_found'} end
+if h[1] ~= expected then return {'stale', h[1]} end
+local box, comp = h[2], h[3] or ''
+if codeHash ~= '' then
+  if redis.call('HSETNX', k('box', box, 'codes'), codeHash, p) == 0 then return {'code_collision'} end
+  if h[4] and h[4] ~= '' then redis.call('HDEL', k('box', box, 'codes'), h[4]) end
+  redis.call('HSET', pk, 'codeHash', codeHash)
+end
+if markDefective == '1' and comp ~= '' then redis.call('SADD', k('box', box, 'defective'), comp) end
+if release == 'unwait' then
+  redis.call('LREM', k('box', box, 'waiting'), 0, p)
+elseif release ~= '' and comp ~= '' then
+  local holder = k('box', box, 'holder')
+  if redis.call('HGET', holder, comp) == p then redis.call('HDEL', holder, comp) end
+  if release == 'retrieval' then
+    redis.call('HSET', k('box', box, 'retrieval'), comp, p)
+  elseif release == 'free' then
+    free_compartment(box, comp)
+  elseif release == 'detach' then
+    redis.call('HSET', pk, 'compartment', '')
+  end
+end
+if dropCode == '1' then
+  local current = redis.call('HGET', pk, 'codeHash')
+  if current and current ~= '' then redis.call('HDEL', k('box', box, 'codes'), current) end
+  redis.call('HDEL', pk, 'codeHash')
+end
+if dropPersonal == '1' then
+  if h[5] and h[5] ~= '' then
+    for _, s in ipairs(cjson.decode(h[5])) do redis.call('HDEL', k('box', box, 'serials'), s) end
+  end
+  redis.call('HDEL', pk, 'pii', 'serialIndex')
+end
+if deadline == '-' then
+  redis.call('ZREM', k('deadlines'), p)
+  redis.call('HDEL', pk, 'deadline')
+elseif deadline ~= '' then
+  redis.call('ZADD', k('deadlines'), deadline, p)
+  redis.call('HSET', pk, 'deadline', deadline)
+end
+redis.call('HSET', pk, 'state', to, 'updatedAt', now, 'lastReason', reason)
+for i = 15, #ARGV, 2 do redis.call('HSET', pk, ARGV[i], ARGV[i + 1]) end
+emit(p, 'pickup.transitioned', expected, to, reason, actor, now, redis.call('HGET', pk, 'compartment'))
+if to == 'waiting' then redis.call('LPUSH', k('box', box, 'waiting'), p) end
+if dropPersonal == '1' and retention > 0 then
+  redis.call('EXPIRE', pk, retention)
+  redis.call('EXPIRE', k('history', p), retention)
+end
+if release == 'free' or release == 'unwait' or to == 'waiting' then serve_waiting(box, now) end
+return {'ok', redis.call('HGET', pk, 'compartment')}
+`;
+
+/**
+ * Compartment maintenance by staff. ARGV: ns, now, box, compartment, action
+ * (emptied | defective | repaired). Returns {'ok'} or {'unknown_compartment'}
+ * or {'held', pickupId} when a repair or defect concerns a held compartment.
+ */
+export const COMPARTMENT = `${LIB}
+local now, box, comp, action = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('HEXISTS', k('box', box, 'layout'), comp) == 0 then return {'unknown_compartment'} end
+if action == 'emptied' then
+  redis.call('HDEL', k('box', box, 'retrieval'), comp)
+  if redis.call('HEXISTS', k('box', box, 'holder'), comp) == 1 then return {'held', redis.call('HGET', k('box', box, 'holder'), comp)} end
+  free_compartment(box, comp)
+elseif action == 'defective' then
+  redis.call('SADD', k('box', box, 'defective'), comp)
+  redis.call('ZREM', k('box', box, 'free', 'acc'), comp)
+  redis.call('ZREM', k('box', box, 'free', 'std'), comp)
+elseif action == 'repaired' then
+  redis.call('SREM', k('box', box, 'defective'), comp)
+  if redis.call('HEXISTS', k('box', box, 'holder'), comp) == 0 and redis.call('HEXISTS', k('box', box, 'retrieval'), comp) == 0 then
+    free_compartment(box, comp)
+  end
+end
+redis.call('XADD', k('compartment-events'), 'MAXLEN', '~', 100000, '*', 'c', cjson.encode({ type = 'compartment.changed', boxId = box, compartment = comp, action = action, at = now }))
+serve_waiting(box, now)
+return {'ok'}
+`;
