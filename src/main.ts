@@ -39,6 +39,8 @@ export interface DokuboxOptions {
   background?: boolean;
   /** Extra sub-apps mounted on the HTTP app. */
   mounts?: { path: string; app: Hono<AppEnv> }[];
+  /** Code source for tests that need to force collisions. */
+  randomCode?: () => string;
 }
 
 export interface Dokubox {
@@ -90,6 +92,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     clock,
     idempotencyTtlDays: config.IDEMPOTENCY_TTL_DAYS,
     auditRetentionDays: config.AUDIT_RETENTION_DAYS,
+    ...(options.randomCode === undefined ? {} : { randomCode: options.randomCode }),
   });
   const events = new EventStream({ redis, ns: config.REDIS_KEY_PREFIX, logger });
   const metrics = createMetrics({ store, boxes });

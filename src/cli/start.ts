@@ -16,12 +16,12 @@ import { RedisBinaryMissingError, startPrivateRedis, type PrivateRedis } from '.
 async function main(): Promise<void> {
   const env: Record<string, string | undefined> = { ...process.env };
   const production = env.NODE_ENV === 'production';
-  const varDir = join(PROJECT_ROOT, 'var');
+  const varDir = env.VAR_DIR ?? join(PROJECT_ROOT, 'var');
   const notes: string[] = [];
 
   let redis: PrivateRedis | undefined;
   if (!env.REDIS_URL) {
-    redis = await startPrivateRedis({ dataDir: join(varDir, 'redis') });
+    redis = await startPrivateRedis({ dataDir: join(varDir, 'redis'), ...(env.REDIS_SERVER_BIN ? { binary: env.REDIS_SERVER_BIN } : {}) });
     env.REDIS_URL = redis.url;
     notes.push(`private redis-server on ${redis.url} (data in var/redis)`);
   }

@@ -35,12 +35,13 @@ export function respondError(c: Context<AppEnv>, error: DokuboxError): Response 
 }
 
 /** Reads a JSON body with clear errors for wrong media types and malformed JSON. */
-export async function readJson(c: Context<AppEnv>): Promise<unknown> {
+export async function readJson(c: Context<AppEnv>, options: { optional?: boolean } = {}): Promise<unknown> {
+  const text = await c.req.text();
+  if (options.optional === true && text.trim() === '') return {};
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new DokuboxError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON with the header Content-Type: application/json.');
   }
-  const text = await c.req.text();
   if (text.trim() === '') throw new DokuboxError('MALFORMED_BODY', 'The request body is empty; send a JSON object.');
   try {
     return JSON.parse(text) as unknown;

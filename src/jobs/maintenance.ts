@@ -24,7 +24,7 @@ export interface MaintenanceOptions {
 
 export class Maintenance {
   readonly queue: Queue;
-  private worker: Worker | undefined;
+  worker: Worker | undefined;
 
   constructor(private readonly o: MaintenanceOptions) {
     this.queue = new Queue(MAINTENANCE_QUEUE, { connection: o.queueConnection, prefix: o.prefix });

@@ -31,8 +31,7 @@ export function pickupRoutes(service: PickupService, auth: ApiKeyAuthenticator):
 
   app.post('/pickups/:pickupId/cancel', requireRole(auth, 'case-system', 'staff'), async (c) => {
     const client = clientOf(c);
-    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
-    const parsed = cancelSchema.safeParse(hasBody ? await readJson(c) : {});
+    const parsed = cancelSchema.safeParse(await readJson(c, { optional: true }));
     if (!parsed.success) fail('VALIDATION_FAILED', 'Field reason must be cancelled_by_case_system or cancelled_by_staff.', 'reason');
     const reason = parsed.data.reason ?? (client.role === 'staff' ? 'cancelled_by_staff' : 'cancelled_by_case_system');
     return c.json(await service.cancelPickup(client, { pickupId: c.req.param('pickupId') }, reason));

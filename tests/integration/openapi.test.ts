@@ -1,0 +1,33 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorld, type TestWorld } from '../support/harness.js';
+
+let world: TestWorld;
+beforeAll(async () => {
+  world = await createWorld();
+});
+afterAll(async () => world.close());
+
+function openapiPath(honoPath: string): string {
+  return honoPath.replace(/:([A-Za-z]+)(\{[^}]*\})?/g, '{$1}');
+}
+
+describe('openapi.yaml', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const api = (await SwaggerParser.validate('openapi.yaml')) as { openapi: string };
+    expect(api.openapi).toBe('3.1.0');
+  });
+
+  it('documents every route the app serves, and nothing it does not', async () => {
+    const api = (await SwaggerParser.parse('openapi.yaml')) as { paths: Record<string, Record<string, unknown>> };
+    const documented = new Set(Object.entries(api.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => m !== 'parameters').map((m) => `${m.toUpperCase()} ${path}`)));
+    const served = new Set(
+      world.dokubox.app.routes
+        .filter((r) => r.method !== 'ALL')
+        .map((r) => `${r.method} ${openapiPath(r.path)}`)
+        .filter((r) => !/ \/(docs|openapi)/.test(r)),
+    );
+    expect([...served].filter((r) => !documented.has(r))).toEqual([]);
+    expect([...documented].filter((r) => !served.has(r))).toEqual([]);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The zero-config start as a newcomer runs it: a real process, a private
+ * redis-server, printed URLs, graceful shutdown on SIGTERM.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../src/cli/redis-server.js';
+
+
+function run(env: Record<string, string | undefined>) {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) clean[k] = v;
+  for (const k of ['REDIS_URL', 'SECRET_KEY', 'PII_KEY', 'API_KEYS']) if (env[k] === undefined) delete clean[k];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], { env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { child, out: () => stdout, err: () => stderr };
+}
+
+describe('npm start', () => {
+  it('runs with nothing configured: private Redis, printed URLs and keys, ready, and stops cleanly on SIGTERM', async () => {
+    const varDir = mkdtempSync(join(tmpdir(), 'dokubox-var-'));
+    const port = await freePort();
+    const proc = run({ PORT: String(port), VAR_DIR: varDir, LOG_LEVEL: 'warn' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        proc.child.stdout.on('data', () => {
+          if (proc.out().includes('dokubox is running')) resolve();
+        });
+        proc.child.once('exit', (code) => reject(new Error(`exited ${code}: ${proc.err()}`)));
+      });
+      expect(proc.out()).toContain(`http://127.0.0.1:${port}/docs`);
+      const key = /case-system\s+\S+\s+(dev_\S+)/.exec(proc.out())?.[1];
+      expect(key).toBeDefined();
+      expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ status: 'ok', redis: 'ok' });
+      const boxes = await fetch(`http://127.0.0.1:${port}/v1/boxes`, { headers: { authorization: `Bearer ${key}` } });
+      expect(boxes.status).toBe(200);
+      proc.child.kill('SIGTERM');
+      const [code] = (await once(proc.child, 'exit')) as [number];
+      expect(code).toBe(0);
+    } finally {
+      if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      rmSync(varDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start with a wrong value and names the variable', async () => {
+    const proc = run({ PORT: 'eighty', REDIS_URL: 'redis://127.0.0.1:1', SECRET_KEY: undefined });
+    const [code] = (await once(proc.child, 'exit')) as [number];
+    expect(code).toBe(1);
+    expect(proc.err()).toMatch(/PORT/);
+    expect(proc.err()).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('explains in one line how to get Redis when redis-server is missing', async () => {
+    const proc = run({ REDIS_SERVER_BIN: '/nonexistent/redis-server', VAR_DIR: join(tmpdir(), 'dokubox-none') });
+    const [code] = (await once(proc.child, 'exit')) as [number];
+    expect(code).toBe(1);
+    expect(proc.err().trim().split('\n')).toHaveLength(1);
+    expect(proc.err()).toMatch(/apt-get install -y redis-server|REDIS_URL/);
+  });
+});

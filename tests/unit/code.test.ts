@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { generateCode, hashCode, hashesEqual, isWellFormedCode, verifyCodeAndBirthDate } from '../../src/core/code.js';
+import { parsePartialDate, partialDateMatches } from '../../src/core/dates.js';
+
+const secret = Buffer.alloc(32, 7);
+
+describe('pickup codes', () => {
+  it('are six digits, leading zeros kept', () => {
+    expect(generateCode(() => 42)).toBe('000042');
+    for (let i = 0; i < 200; i += 1) expect(isWellFormedCode(generateCode())).toBe(true);
+  });
+
+  it('hash differently per box and per secret, and never contain the code', () => {
+    const a = hashCode(secret, 'box-a', '123456');
+    expect(a).not.toBe(hashCode(secret, 'box-b', '123456'));
+    expect(a).not.toBe(hashCode(Buffer.alloc(32, 8), 'box-a', '123456'));
+    expect(a).not.toContain('123456');
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('compares hashes safely, also for different lengths', () => {
+    expect(hashesEqual('abcd', 'abcd')).toBe(true);
+    expect(hashesEqual('abcd', 'abce')).toBe(false);
+    expect(hashesEqual('abcd', 'ab')).toBe(false);
+  });
+
+  const stored = (dob: string) => ({ secret, boxId: 'b', storedCodeHash: hashCode(secret, 'b', '654321'), storedDateOfBirth: dob });
+
+  it('verifies the right code with the right date of birth', () => {
+    expect(verifyCodeAndBirthDate(stored('1990-05-17'), { code: '654321', dateOfBirth: '1990-05-17' })).toBe(true);
+  });
+
+  it('rejects a wrong code', () => {
+    expect(verifyCodeAndBirthDate(stored('1990-05-17'), { code: '654320', dateOfBirth: '1990-05-17' })).toBe(false);
+  });
+
+  it('rejects a wrong date of birth', () => {
+    expect(verifyCodeAndBirthDate(stored('1990-05-17'), { code: '654321', dateOfBirth: '1990-05-18' })).toBe(false);
+    expect(verifyCodeAndBirthDate(stored('1990-05-17'), { code: '654321', dateOfBirth: '1990-05' })).toBe(false);
+  });
+
+  it('matches a year-only date of birth on the year', () => {
+    expect(verifyCodeAndBirthDate(stored('1990'), { code: '654321', dateOfBirth: '1990-01-01' })).toBe(true);
+    expect(verifyCodeAndBirthDate(stored('1990'), { code: '654321', dateOfBirth: '1991-01-01' })).toBe(false);
+  });
+
+  it('matches a year-and-month date of birth on year and month', () => {
+    expect(verifyCodeAndBirthDate(stored('1990-05'), { code: '654321', dateOfBirth: '1990-05-30' })).toBe(true);
+    expect(verifyCodeAndBirthDate(stored('1990-05'), { code: '654321', dateOfBirth: '1990-06-01' })).toBe(false);
+  });
+
+  it('rejects impossible entered dates', () => {
+    expect(verifyCodeAndBirthDate(stored('1990'), { code: '654321', dateOfBirth: '1990-02-30' })).toBe(false);
+  });
+});
+
+describe('partial dates', () => {
+  it.each([
+    ['1990', { year: 1990 }],
+    ['1990-05', { year: 1990, month: 5 }],
+    ['2000-02-29', { year: 2000, month: 2, day: 29 }],
+  ])('parses %s', (text, expected) => expect(parsePartialDate(text)).toEqual(expected));
+
+  it.each(['1990-13', '1990-00', '1900-02-29', '2023-02-29', '1990-04-31', '90-01-01', '1990-1-1', '', '1800', '2101'])('rejects %s', (text) => {
+    expect(parsePartialDate(text)).toBeUndefined();
+  });
+
+  it('needs every known part to match', () => {
+    expect(partialDateMatches({ year: 1990, month: 5 }, { year: 1990 })).toBe(false);
+  });
+});

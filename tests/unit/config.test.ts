@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const base = { REDIS_URL: 'redis://127.0.0.1:6379', SECRET_KEY: randomBytes(32).toString('base64'), PII_KEY: randomBytes(32).toString('base64') };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration from the environment', () => {
+  it('applies documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config.PORT).toBe(8080);
+    expect(config.BODY_LIMIT_BYTES).toBe(65536);
+    expect(config.API_KEYS).toEqual([]);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['PII_KEY', Buffer.alloc(16).toString('base64')],
+    ['SECRET_KEY', 'short'],
+    ['LOG_LEVEL', 'loud'],
+    ['API_KEYS', 'not json'],
+    ['API_KEYS', '[{"id":"x","role":"emperor","authority":"a","sha256":"00"}]'],
+  ])('names %s when its value (%s) is wrong', (name, value) => {
+    const found = problems({ ...base, [name]: value });
+    expect(found.some((p) => p.startsWith(`${name}`))).toBe(true);
+  });
+
+  it('names every missing required variable at once', () => {
+    const found = problems({});
+    expect(found.join('\n')).toMatch(/REDIS_URL: is required/);
+    expect(found.join('\n')).toMatch(/SECRET_KEY: is required/);
+    expect(found.join('\n')).toMatch(/PII_KEY: is required/);
+  });
+});
