@@ -21,11 +21,16 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
+    // The simulator is a client of the product over the wire; the product never imports it.
+    files: ['src/**', 'adapters/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/simulator/**'] }] },
+  },
+  {
     files: ['src/core/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['ioredis', 'bullmq', 'hono', 'hono/*', 'node:net', 'node:http', 'node:fs', 'pino', '../store/*', '../http/*'] },
+        { patterns: ['ioredis', 'bullmq', 'hono', 'hono/*', 'node:net', 'node:http', 'node:fs', 'pino', '../store/*', '../http/*', '**/simulator/**'] },
       ],
     },
   },

@@ -1,19 +1,34 @@
 /**
- * `npm start`: the whole thing on one machine with nothing to configure.
- * Without REDIS_URL a private redis-server (AOF on, data under ./var/) runs
- * as a child process; without secrets, development secrets and API keys are
- * generated under ./var/ and printed; the simulator's servers start next to
- * the middleware. Any variable that is set wins over these defaults.
+ * The service's entry point (the container runs this file). Outside
+ * production it fills what is missing: without REDIS_URL a private
+ * redis-server (AOF on, data under ./var/) runs as a child process; without
+ * secrets, development secrets and API keys are generated under ./var/ and
+ * printed. Any variable that is set wins over these defaults.
+ * `npm start` goes through simulator/start.ts, which adds the simulated world.
  */
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDokubox, PROJECT_ROOT } from '../main.js';
 import { loadBoxes, MappingError } from '../mappings/loaders.js';
-import { startSimulator, type Simulator } from '../../simulator/index.js';
 import { apiKeysEnv, loadOrCreateDevSecrets } from './dev-secrets.js';
 import { RedisBinaryMissingError, startPrivateRedis, type PrivateRedis } from './redis-server.js';
 
-async function main(): Promise<void> {
+/** Something that runs beside the middleware (the simulator) and points it at itself. */
+export interface Companion {
+  /** Environment defaults for the middleware (explicit variables win). */
+  env: Record<string, string>;
+  /** Lines to print at start-up. */
+  lines: string[];
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Started before the middleware; receives a getter for the middleware's URL. */
+  companion?: (middlewareUrl: () => string) => Promise<Companion>;
+}
+
+export async function start(options: StartOptions = {}): Promise<void> {
   const env: Record<string, string | undefined> = { ...process.env };
   const production = env.NODE_ENV === 'production';
   const varDir = env.VAR_DIR ?? join(PROJECT_ROOT, 'var');
@@ -39,11 +54,11 @@ async function main(): Promise<void> {
     notes.push('development secrets from var/dev-secrets.json (never use them in production)');
   }
 
-  let simulator: Simulator | undefined;
+  let companion: Companion | undefined;
   let middlewareUrl = '';
-  if (!production && env.SIMULATOR !== 'false') {
-    simulator = await startSimulator({ middlewareUrl: () => middlewareUrl });
-    for (const [key, value] of Object.entries(simulator.env)) env[key] ??= value;
+  if (options.companion !== undefined && !production && env.SIMULATOR !== 'false') {
+    companion = await options.companion(() => middlewareUrl);
+    for (const [key, value] of Object.entries(companion.env)) env[key] ??= value;
   }
 
   const config = loadConfig(env);
@@ -57,7 +72,7 @@ async function main(): Promise<void> {
     `  API docs    ${url}/docs`,
     `  health      ${url}/livez  ${url}/readyz`,
     `  metrics     ${metricsUrl ?? `${url}/metrics (API key with role monitoring or admin)`}`,
-    ...(simulator?.parts.flatMap((p) => Object.entries(p.urls).map(([name, u]) => `  sim ${p.name} ${name}: ${u}`)) ?? []),
+    ...(companion?.lines.map((l) => `  ${l}`) ?? []),
     ...notes.map((n) => `  note: ${n}`),
   ];
   if (devKeys.length > 0) {
@@ -78,7 +93,7 @@ async function main(): Promise<void> {
     timer.unref();
     void (async () => {
       await dokubox.close();
-      await simulator?.close();
+      await companion?.close();
       await redis?.stop();
       process.exit(0);
     })();
@@ -87,11 +102,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof MappingError || error instanceof RedisBinaryMissingError) {
-    process.stderr.write(`dokubox cannot start: ${error.message}\n`);
-  } else {
-    process.stderr.write(`dokubox cannot start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  }
-  process.exit(1);
-});
+/** Runs `start` and turns start-up failures into one clear message and exit code 1. */
+export function startOrExit(options: StartOptions = {}): void {
+  start(options).catch((error: unknown) => {
+    if (error instanceof ConfigError || error instanceof MappingError || error instanceof RedisBinaryMissingError) {
+      process.stderr.write(`dokubox cannot start: ${error.message}\n`);
+    } else {
+      process.stderr.write(`dokubox cannot start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    process.exit(1);
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) startOrExit();

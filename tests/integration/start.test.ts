@@ -15,7 +15,7 @@ function run(env: Record<string, string | undefined>) {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) clean[k] = v;
   for (const k of ['REDIS_URL', 'SECRET_KEY', 'PII_KEY', 'API_KEYS']) if (env[k] === undefined) delete clean[k];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], { env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/start.ts'], { env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
