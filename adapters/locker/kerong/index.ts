@@ -20,7 +20,6 @@ import {
   type KerongBoxConfigInput,
   type LockerAdapter,
   type LockerEvent,
-  type LockerEventListener,
 } from '../types.js';
 import { KerongBus } from './bus.js';
 import { LOCKS_PER_BOARD, MAX_BOARDS, bit, type BoardStateBits } from './codec.js';
