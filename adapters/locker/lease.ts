@@ -95,24 +95,23 @@ export class GatewayLease extends EventEmitter {
   async attempt(): Promise<void> {
     const startedAt = this.clock.now();
     const { redis, key, owner, ttlMs } = this.options;
-    let held: boolean;
     try {
       if (this.holding) {
-        held = Number(await this.bounded(redis.eval(RENEW_SCRIPT, 1, key, owner, ttlMs))) === 1;
-        if (!held) this.lose('renew_refused');
+        const renewed = Number(await this.bounded(redis.eval(RENEW_SCRIPT, 1, key, owner, ttlMs))) === 1;
+        // Count from before the command was sent: the lease may have been extended earlier than the reply came.
+        if (renewed) this.heldUntil = startedAt + ttlMs;
+        else this.lose('renew_refused');
       } else {
-        held = (await this.bounded(redis.set(key, owner, 'PX', ttlMs, 'NX'))) === 'OK';
-        if (held && this.running) {
+        const acquired = (await this.bounded(redis.set(key, owner, 'PX', ttlMs, 'NX'))) === 'OK';
+        if (acquired && this.running) {
+          this.heldUntil = startedAt + ttlMs;
           this.holding = true;
           this.log.info({ event: 'locker.lease.acquired' }, 'gateway lease acquired');
           this.emit('acquired');
         }
       }
-      // Count from before the command was sent: the lease may have started earlier than the reply came.
-      if (held) this.heldUntil = startedAt + ttlMs;
     } catch (error) {
       this.log.warn({ event: 'locker.lease.redis_error', err: errMessage(error) }, 'lease round failed');
-      held = this.holding;
     }
     // Without a confirmed renewal the lease may already belong to someone else: give up before it runs out.
     if (this.holding && this.clock.now() >= this.heldUntil - this.renewEveryMs / 2) this.lose('expired');
