@@ -319,4 +319,21 @@ export class PickupService implements PickupPort {
     const box = this.box(client, boxId);
     await this.o.store.compartmentAction(this.nowIso(), box.id, compartment, action);
   }
+
+  /** Compartment maintenance caused by the box itself (no client). */
+  async markCompartment(boxId: string, compartment: string, action: 'emptied' | 'defective' | 'repaired'): Promise<void> {
+    await this.o.store.compartmentAction(this.nowIso(), boxId, compartment, action);
+  }
+
+  /**
+   * Staff took the document out of a compartment: an expired or faulty
+   * pickup is returned to the counter; an ended (cancelled) pickup's
+   * compartment becomes free.
+   */
+  async finishRetrieval(boxId: string, compartment: string, actor: string): Promise<void> {
+    const occupant = await this.o.store.occupantOf(boxId, compartment);
+    if (occupant === undefined) return;
+    if (occupant.kind === 'retrieval') return this.markCompartment(boxId, compartment, 'emptied');
+    await this.markReturned(occupant.pickupId, actor);
+  }
 }

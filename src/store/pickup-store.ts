@@ -229,6 +229,17 @@ export class PickupStore {
     return value.slice(value.indexOf('|') + 1);
   }
 
+  /** Who occupies a compartment: an open pickup holding it, or an ended one whose document is still inside. */
+  async occupantOf(boxId: string, compartment: string): Promise<{ kind: 'holder' | 'retrieval'; pickupId: string } | undefined> {
+    const [holder, retrieval] = await Promise.all([
+      this.redis.hget(this.key('box', boxId, 'holder'), compartment),
+      this.redis.hget(this.key('box', boxId, 'retrieval'), compartment),
+    ]);
+    if (holder !== null) return { kind: 'holder', pickupId: holder };
+    if (retrieval !== null) return { kind: 'retrieval', pickupId: retrieval };
+    return undefined;
+  }
+
   async dueDeadlines(nowMs: number, limit = 200): Promise<string[]> {
     return this.redis.zrangebyscore(this.key('deadlines'), '-inf', nowMs, 'LIMIT', 0, limit);
   }

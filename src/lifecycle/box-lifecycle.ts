@@ -1,0 +1,212 @@
+/**
+ * The physical cycle of one box on top of its locker adapter: staff load,
+ * applicants collect, staff take back expired or cancelled documents, and
+ * faults are caught. Commands open a door and wait for the adapter's
+ * `door.opened`; the state change follows the door closing with the item
+ * sensor's verdict. Timeouts run on the injected clock's timers, so the
+ * simulated world and tests control time. See docs/state-machine.md.
+ */
+import type { Logger } from 'pino';
+import type { BoardEvent, CompartmentSnapshot, LockerAdapter, LockerEvent } from '../../adapters/locker/types.js';
+import type { BoxDefinition } from '../core/box.js';
+import type { Clock, TimerHandle, Timers } from '../core/clock.js';
+import { DokuboxError } from '../core/errors.js';
+import type { PickupService } from '../service/pickup-service.js';
+import type { ClientIdentity } from '../service/types.js';
+import type { AlarmSink } from '../store/alarms.js';
+
+export interface BoxLifecycleOptions {
+  box: BoxDefinition;
+  adapter: LockerAdapter;
+  service: PickupService;
+  alarms: AlarmSink;
+  clock: Clock & Timers;
+  logger: Logger;
+  /** No door.opened this long after an open command: the compartment is defective. */
+  doorOpenTimeoutMs?: number;
+  /** A door open this long raises an alarm. */
+  doorLeftOpenMs?: number;
+}
+
+type Purpose = 'loading' | 'pickup' | 'retrieval';
+
+interface Operation {
+  purpose: Purpose;
+  compartment: string;
+  pickupId: string | null;
+  actor: string;
+  phase: 'opening' | 'open';
+  timer: TimerHandle | undefined;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export interface OpenResult {
+  pickupId: string | null;
+  compartment: string;
+}
+
+export class BoxLifecycle {
+  private readonly operations = new Map<string, Operation>();
+  /** Events are handled one after another, in the order the adapter saw them. */
+  private work: Promise<void> = Promise.resolve();
+  private readonly listener = (event: LockerEvent) => {
+    this.work = this.work.then(() =>
+      this.onEvent(event).catch((error: unknown) =>
+        this.o.logger.error({ boxId: this.o.box.id, event: event.type, err: error instanceof Error ? error.message : String(error) }, 'locker event handling failed'),
+      ),
+    );
+  };
+
+  constructor(private readonly o: BoxLifecycleOptions) {}
+
+  get boxId(): string {
+    return this.o.box.id;
+  }
+
+  get adapter(): LockerAdapter {
+    return this.o.adapter;
+  }
+
+  start(): void {
+    this.o.adapter.on('event', this.listener);
+  }
+
+  /** Resolves once all events received so far are processed. */
+  async settled(): Promise<void> {
+    let current: Promise<void>;
+    do {
+      current = this.work;
+      await current;
+    } while (current !== this.work);
+  }
+
+  stop(): void {
+    this.o.adapter.off('event', this.listener);
+    for (const op of this.operations.values()) op.timer?.cancel();
+    this.operations.clear();
+  }
+
+  /** Staff scanned a document: open its reserved compartment. */
+  async openForLoading(client: ClientIdentity, serialNumber: string): Promise<OpenResult> {
+    const pickup = await this.o.service.findForLoading(client, this.o.box.id, serialNumber);
+    if (pickup.compartment === null) throw new DokuboxError('COMPARTMENT_UNAVAILABLE', 'This pickup has no compartment yet.');
+    await this.openDoor({ purpose: 'loading', compartment: pickup.compartment, pickupId: pickup.id, actor: `staff:${client.id}` });
+    return { pickupId: pickup.id, compartment: pickup.compartment };
+  }
+
+  /** The applicant entered code and date of birth at the box. */
+  async openForPickup(client: ClientIdentity, entered: { code: string; dateOfBirth: string }): Promise<OpenResult> {
+    const verified = await this.o.service.verify(client, this.o.box.id, entered);
+    await this.openDoor({ purpose: 'pickup', compartment: verified.compartment, pickupId: verified.pickupId, actor: `kiosk:${client.id}` });
+    return { pickupId: verified.pickupId, compartment: verified.compartment };
+  }
+
+  /** Staff open a compartment to take an expired, cancelled or faulty pickup's document out. */
+  async openForRetrieval(client: ClientIdentity, compartment: string, pickupId: string | null): Promise<OpenResult> {
+    await this.openDoor({ purpose: 'retrieval', compartment, pickupId, actor: `staff:${client.id}` });
+    return { pickupId, compartment };
+  }
+
+  private openDoor(spec: Pick<Operation, 'purpose' | 'compartment' | 'pickupId' | 'actor'>): Promise<void> {
+    if (this.operations.has(spec.compartment)) {
+      return Promise.reject(new DokuboxError('COMPARTMENT_UNAVAILABLE', `Compartment ${spec.compartment} is already being opened; wait until it is closed again.`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const op: Operation = { ...spec, phase: 'opening', timer: undefined, resolve, reject };
+      this.operations.set(spec.compartment, op);
+      op.timer = this.o.clock.setTimer(this.o.doorOpenTimeoutMs ?? 5000, () => {
+        this.work = this.work.then(() => this.onOpenTimeout(op));
+      });
+      this.o.adapter.open(spec.compartment).catch((error: unknown) => {
+        op.timer?.cancel();
+        this.operations.delete(spec.compartment);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      });
+    });
+  }
+
+  private async onOpenTimeout(op: Operation): Promise<void> {
+    if (this.operations.get(op.compartment) !== op || op.phase !== 'opening') return;
+    this.operations.delete(op.compartment);
+    await this.o.alarms.raise({ kind: 'door_did_not_open', boxId: this.o.box.id, compartment: op.compartment, ...(op.pickupId ? { pickupId: op.pickupId } : {}) });
+    await this.o.adapter.setEnabled(op.compartment, false).catch(() => undefined);
+    if (op.pickupId !== null && op.purpose !== 'retrieval') {
+      await this.o.service.markFault(op.pickupId, 'door_did_not_open', 'locker:' + this.o.box.id).catch((error: unknown) => this.transitionFailed(op, error));
+    } else {
+      await this.o.service.markCompartment(this.o.box.id, op.compartment, 'defective');
+    }
+    op.reject(
+      new DokuboxError(
+        'COMPARTMENT_UNAVAILABLE',
+        op.purpose === 'pickup'
+          ? 'The compartment did not open. Please collect your document at the counter; staff have been told.'
+          : `Compartment ${op.compartment} did not open and is now marked defective.`,
+        { context: { compartment: op.compartment } },
+      ),
+    );
+  }
+
+  private item(compartment: string): CompartmentSnapshot['item'] {
+    return this.o.adapter.snapshot().find((s) => s.compartmentId === compartment)?.item ?? 'unknown';
+  }
+
+  private async onEvent(event: LockerEvent): Promise<void> {
+    const box = this.o.box.id;
+    if (!('compartmentId' in event) || typeof event.compartmentId !== 'string') {
+      const board = event as BoardEvent;
+      await this.o.alarms.raise({ kind: board.type === 'board.offline' ? 'board_offline' : 'board_online', boxId: box, gateway: board.gateway, detail: board.reason });
+      return;
+    }
+    const op = this.operations.get(event.compartmentId);
+    if (event.type === 'door.opened') {
+      if (op === undefined) {
+        await this.o.alarms.raise({ kind: 'door_opened_without_command', boxId: box, compartment: event.compartmentId });
+        return;
+      }
+      if (op.phase === 'opening') {
+        op.timer?.cancel();
+        op.phase = 'open';
+        op.timer = this.o.clock.setTimer(this.o.doorLeftOpenMs ?? 120_000, () => {
+          void this.o.alarms.raise({ kind: 'door_left_open', boxId: box, compartment: op.compartment, ...(op.pickupId ? { pickupId: op.pickupId } : {}) });
+        });
+        op.resolve();
+      }
+      return;
+    }
+    if (event.type !== 'door.closed' || op === undefined || op.phase !== 'open') return;
+    op.timer?.cancel();
+    this.operations.delete(op.compartment);
+    const item = this.item(op.compartment);
+    try {
+      await this.afterClose(op, item);
+    } catch (error) {
+      await this.transitionFailed(op, error);
+    }
+  }
+
+  private async afterClose(op: Operation, item: CompartmentSnapshot['item']): Promise<void> {
+    const box = this.o.box.id;
+    const tag = { boxId: box, compartment: op.compartment, ...(op.pickupId ? { pickupId: op.pickupId } : {}) };
+    switch (op.purpose) {
+      case 'loading':
+        // A compartment without an item sensor reads unknown: trust the staff member.
+        if (item === 'absent') return this.o.alarms.raise({ kind: 'loaded_without_document', ...tag });
+        await this.o.service.markLoaded(op.pickupId as string, op.actor);
+        return;
+      case 'pickup':
+        if (item === 'present') return this.o.alarms.raise({ kind: 'item_left_after_pickup', ...tag });
+        await this.o.service.markCollected(op.pickupId as string, op.actor, 'code_and_date_of_birth');
+        return;
+      case 'retrieval':
+        if (item === 'present') return this.o.alarms.raise({ kind: 'item_still_present_after_retrieval', ...tag });
+        await this.o.service.finishRetrieval(box, op.compartment, op.actor);
+        return;
+    }
+  }
+
+  private async transitionFailed(op: Operation, error: unknown): Promise<void> {
+    this.o.logger.error({ boxId: this.o.box.id, compartment: op.compartment, pickupId: op.pickupId, err: error instanceof Error ? error.message : String(error) }, 'transition after door event failed');
+    await this.o.alarms.raise({ kind: 'transition_failed', boxId: this.o.box.id, compartment: op.compartment, ...(op.pickupId ? { pickupId: op.pickupId } : {}), detail: error instanceof DokuboxError ? error.code : 'INTERNAL' });
+  }
+}

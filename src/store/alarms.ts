@@ -1,0 +1,73 @@
+/**
+ * Staff alarms (door did not open, door left open, tamper, item left inside,
+ * board offline ...): a Redis Stream per deployment that staff screens and
+ * the API read, a warning log line and a counter. Alarms carry ids, never
+ * personal data.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+
+export type AlarmKind =
+  | 'door_did_not_open'
+  | 'door_left_open'
+  | 'door_opened_without_command'
+  | 'item_left_after_pickup'
+  | 'loaded_without_document'
+  | 'item_still_present_after_retrieval'
+  | 'board_offline'
+  | 'board_online'
+  | 'transition_failed';
+
+export interface Alarm {
+  kind: AlarmKind;
+  boxId: string;
+  compartment?: string;
+  pickupId?: string;
+  gateway?: string;
+  detail?: string;
+}
+
+export interface StoredAlarm extends Alarm {
+  id: string;
+  at: string;
+}
+
+export interface AlarmSink {
+  raise(alarm: Alarm): Promise<void>;
+}
+
+export class RedisAlarms implements AlarmSink {
+  private readonly key: string;
+
+  constructor(
+    private readonly redis: Redis,
+    ns: string,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly onRaise?: (alarm: Alarm) => void,
+  ) {
+    this.key = `${ns}:alarms`;
+  }
+
+  async raise(alarm: Alarm): Promise<void> {
+    const at = new Date(this.clock.now()).toISOString();
+    this.logger.warn({ alarm: alarm.kind, boxId: alarm.boxId, compartment: alarm.compartment, pickupId: alarm.pickupId, gateway: alarm.gateway }, 'alarm');
+    this.onRaise?.(alarm);
+    await this.redis.xadd(this.key, 'MAXLEN', '~', '10000', '*', 'a', JSON.stringify({ ...alarm, at }));
+  }
+
+  /** Newest first. */
+  async list(boxId: string, limit = 100): Promise<StoredAlarm[]> {
+    const entries = await this.redis.xrevrange(this.key, '+', '-', 'COUNT', Math.max(limit * 5, 500));
+    const alarms: StoredAlarm[] = [];
+    for (const [id, fields] of entries) {
+      const raw = fields[fields.indexOf('a') + 1];
+      if (raw === undefined) continue;
+      const alarm = JSON.parse(raw) as StoredAlarm;
+      if (alarm.boxId === boxId) alarms.push({ ...alarm, id });
+      if (alarms.length >= limit) break;
+    }
+    return alarms;
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The physical cycle of pickups through the Kerong adapter and the CU16
+ * emulator over TCP: loading, pickup, expiry, cancellation after loading, and
+ * every fault, with the events and alarms that result. Timeouts of the
+ * lifecycle run on the manual clock; the adapter polls in real time.
+ */
+import { once } from 'node:events';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KerongLocker } from '../../adapters/locker/kerong/index.js';
+import type { CompartmentLayout } from '../../adapters/locker/types.js';
+import { DokuboxError } from '../../src/core/errors.js';
+import { BoxLifecycle } from '../../src/lifecycle/box-lifecycle.js';
+import { RedisAlarms, type Alarm } from '../../src/store/alarms.js';
+import type { ClientIdentity } from '../../src/service/types.js';
+import { Cu16Emulator } from '../../simulator/locker/cu16-emulator.js';
+import { AUTHORITY, createWorld, notice, type TestWorld } from '../support/harness.js';
+
+const BOX = 'small';
+const caseSystem: ClientIdentity = { id: 'case-1', role: 'case-system', authority: AUTHORITY };
+const staff: ClientIdentity = { id: 'staff-1', role: 'staff', authority: AUTHORITY };
+const kiosk: ClientIdentity = { id: 'kiosk-1', role: 'kiosk', authority: AUTHORITY };
+const silent = pino({ level: 'silent' });
+
+let world: TestWorld;
+let emulator: Cu16Emulator;
+let locker: KerongLocker;
+let lifecycle: BoxLifecycle;
+let alarms: Alarm[];
+
+beforeEach(async () => {
+  world = await createWorld({ start: '2026-03-02T09:00:00Z' });
+  const layout: CompartmentLayout[] = world.dokubox.boxes.get(BOX)!.compartments.map((c, i) => ({ id: c.id, locker: { gateway: 'gw1', board: 0, lock: i } }));
+  emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }], compartments: layout });
+  const gateways = await emulator.start();
+  locker = new KerongLocker({
+    config: { gateways, pollIntervalMs: 10, replyTimeoutMs: 150, drainMs: 20, offlineAfterMissedPolls: 1, reconnectInitialMs: 20, reconnectMaxMs: 100 },
+    compartments: layout,
+    logger: silent,
+  });
+  alarms = [];
+  lifecycle = new BoxLifecycle({
+    box: world.dokubox.boxes.get(BOX)!,
+    adapter: locker,
+    service: world.dokubox.service,
+    alarms: new RedisAlarms(world.dokubox.redis, world.config.REDIS_KEY_PREFIX, world.clock, silent, (a) => alarms.push(a)),
+    clock: world.clock,
+    logger: silent,
+    doorOpenTimeoutMs: 5000,
+    doorLeftOpenMs: 120_000,
+  });
+  lifecycle.start();
+  const ready = until(() => locker.snapshot().every((s) => s.door !== 'unknown'));
+  await locker.start();
+  await ready;
+});
+
+afterEach(async () => {
+  lifecycle.stop();
+  await locker.stop();
+  await emulator.stop();
+  await world.close();
+});
+
+/** Resolves when `check` holds, re-checked after every adapter poll cycle once the lifecycle has handled its events. */
+function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const probe = async (): Promise<void> => {
+      if (done) return;
+      await lifecycle.settled();
+      if (done || !(await check())) return;
+      done = true;
+      cleanup();
+      resolve();
+    };
+    const listener = () => void probe();
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error('condition not reached'));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      locker.off('cycle', listener);
+    };
+    locker.on('cycle', listener);
+    void probe();
+  });
+}
+
+const stateOf = async (pickupId: string) => (await world.dokubox.store.get(pickupId))?.state;
+const history = async (pickupId: string) => (await world.dokubox.service.getPickup(caseSystem, { pickupId })).history.map((h) => h.to);
+
+async function reserved() {
+  const input = notice({ boxId: BOX });
+  const { pickup } = await world.dokubox.service.submitNotice(caseSystem, input);
+  return { input, pickupId: pickup.id, compartment: pickup.compartment! };
+}
+
+async function loaded() {
+  const r = await reserved();
+  const opened = await lifecycle.openForLoading(staff, r.input.documents[0]!.serialNumber);
+  expect(opened.compartment).toBe(r.compartment);
+  emulator.insertItem(r.compartment);
+  emulator.closeDoor(r.compartment);
+  await until(async () => (await stateOf(r.pickupId)) === 'loaded');
+  return r;
+}
+
+async function notified() {
+  const r = await loaded();
+  await world.dokubox.service.markNotified(r.pickupId);
+  const pickup = await world.dokubox.store.get(r.pickupId);
+  return { ...r, code: world.dokubox.service.personalData(pickup!).code! };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<DokuboxError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DokuboxError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('box lifecycle over the CU16 emulator', () => {
+  it('loads: the scanned document opens its compartment, closing with the document inside makes it loaded', async () => {
+    const r = await loaded();
+    expect(emulator.unlockCount(r.compartment)).toBe(1);
+    expect(await history(r.pickupId)).toEqual(['reserved', 'loaded']);
+  });
+
+  it('raises an alarm and stays reserved when the door closes without the document', async () => {
+    const r = await reserved();
+    await lifecycle.openForLoading(staff, r.input.documents[0]!.serialNumber);
+    emulator.closeDoor(r.compartment);
+    await until(() => alarms.some((a) => a.kind === 'loaded_without_document'));
+    expect(await stateOf(r.pickupId)).toBe('reserved');
+  });
+
+  it('collects: a verified code opens the door, taking the document and closing ends the pickup and serves the waiting list', async () => {
+    const r = await notified();
+    for (let i = 0; i < 4; i += 1) await world.dokubox.service.submitNotice(caseSystem, notice({ boxId: BOX }));
+    const waiting = (await world.dokubox.store.waitingList(BOX))[0]!;
+    const opened = await lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth });
+    expect(opened).toEqual({ pickupId: r.pickupId, compartment: r.compartment });
+    emulator.takeItem(r.compartment);
+    emulator.closeDoor(r.compartment);
+    await until(async () => (await stateOf(r.pickupId)) === 'collected');
+    expect((await world.dokubox.store.get(r.pickupId))?.pii).toBeUndefined();
+    expect(await world.dokubox.store.get(waiting)).toMatchObject({ state: 'reserved', compartment: r.compartment });
+  });
+
+  it('raises an alarm when the document is still inside after a pickup, and does not mark it collected', async () => {
+    const r = await notified();
+    await lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth });
+    emulator.closeDoor(r.compartment);
+    await until(() => alarms.some((a) => a.kind === 'item_left_after_pickup'));
+    expect(await stateOf(r.pickupId)).toBe('notified');
+  });
+
+  it('expires at the deadline and returns the document when staff take it out', async () => {
+    const r = await notified();
+    world.clock.set('2026-03-12T08:00:00Z');
+    expect(await world.dokubox.service.expireDue()).toBe(1);
+    await lifecycle.openForRetrieval(staff, r.compartment, r.pickupId);
+    emulator.takeItem(r.compartment);
+    emulator.closeDoor(r.compartment);
+    await until(async () => (await stateOf(r.pickupId)) === 'returned');
+    expect(await history(r.pickupId)).toEqual(['reserved', 'loaded', 'notified', 'expired', 'returned']);
+  });
+
+  it('cancels after loading: the compartment is a staff task until emptied through the door', async () => {
+    const r = await loaded();
+    await world.dokubox.service.cancelPickup(caseSystem, { pickupId: r.pickupId }, 'cancelled_by_case_system');
+    const box = world.dokubox.boxes.get(BOX)!;
+    expect((await world.dokubox.store.listCompartments(box)).find((c) => c.id === r.compartment)?.state).toBe('retrieval');
+    await lifecycle.openForRetrieval(staff, r.compartment, null);
+    emulator.takeItem(r.compartment);
+    emulator.closeDoor(r.compartment);
+    await until(async () => (await world.dokubox.store.listCompartments(box)).find((c) => c.id === r.compartment)?.state === 'free');
+  });
+
+  it('marks the compartment defective and sends the applicant to the counter when the door does not open', async () => {
+    const r = await notified();
+    emulator.jamLock(r.compartment);
+    const unlocked = once(emulator, 'unlock');
+    const attempt = lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth });
+    const failure = rejection(attempt);
+    await unlocked;
+    world.clock.advance(5000);
+    const error = await failure;
+    expect(error.code).toBe('COMPARTMENT_UNAVAILABLE');
+    expect(error.message).toMatch(/counter/);
+    await lifecycle.settled();
+    expect(await stateOf(r.pickupId)).toBe('fault');
+    expect(alarms.map((a) => a.kind)).toContain('door_did_not_open');
+    const box = world.dokubox.boxes.get(BOX)!;
+    expect((await world.dokubox.store.listCompartments(box)).find((c) => c.id === r.compartment)?.state).toBe('defective');
+    expect(locker.snapshot().find((s) => s.compartmentId === r.compartment)?.enabled).toBe(false);
+    // A defective compartment is never allocated.
+    for (let i = 0; i < 4; i += 1) {
+      const next = await world.dokubox.service.submitNotice(caseSystem, notice({ boxId: BOX }));
+      expect(next.pickup.compartment).not.toBe(r.compartment);
+    }
+  });
+
+  it('raises an alarm when a door stays open too long', async () => {
+    const r = await notified();
+    await lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth });
+    world.clock.advance(119_000);
+    expect(alarms.some((a) => a.kind === 'door_left_open')).toBe(false);
+    world.clock.advance(1000);
+    await until(() => alarms.some((a) => a.kind === 'door_left_open' && a.compartment === r.compartment));
+  });
+
+  it('raises a tamper alarm when a door opens without a command', async () => {
+    emulator.forceOpen('A4');
+    await until(() => alarms.some((a) => a.kind === 'door_opened_without_command' && a.compartment === 'A4'));
+  });
+
+  it('raises an alarm when a board stops answering', async () => {
+    emulator.silenceBoard('gw1', 0);
+    await until(() => alarms.some((a) => a.kind === 'board_offline'));
+    emulator.silenceBoard('gw1', 0, false);
+    await until(() => alarms.some((a) => a.kind === 'board_online'));
+  });
+
+  it('refuses a second open of a compartment that is being opened', async () => {
+    const r = await notified();
+    await lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth });
+    const error = await rejection(lifecycle.openForRetrieval(staff, r.compartment, r.pickupId));
+    expect(error.code).toBe('COMPARTMENT_UNAVAILABLE');
+  });
+});
