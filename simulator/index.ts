@@ -3,6 +3,9 @@
  * servers that speak the wire protocols of the case system, the SMS gateway
  * and the lock boards. Each part registers itself here.
  */
+import type { BoxDefinition } from '../src/core/box.js';
+import { startLockerPart } from './locker/part.js';
+
 export interface SimulatorPart {
   name: string;
   /** Human-readable addresses to print at start-up. */
@@ -18,11 +21,17 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-export type PartFactory = (context: { middlewareUrl: () => string }) => Promise<SimulatorPart>;
+export interface SimulatorContext {
+  middlewareUrl: () => string;
+  /** The boxes the middleware will load (from BOXES_DIR). */
+  boxes: BoxDefinition[];
+}
 
-export const PART_FACTORIES: PartFactory[] = [];
+export type PartFactory = (context: SimulatorContext) => Promise<SimulatorPart>;
 
-export async function startSimulator(context: { middlewareUrl: () => string }): Promise<Simulator> {
+export const PART_FACTORIES: PartFactory[] = [(context) => startLockerPart(context.boxes)];
+
+export async function startSimulator(context: SimulatorContext): Promise<Simulator> {
   const parts: SimulatorPart[] = [];
   for (const factory of PART_FACTORIES) parts.push(await factory(context));
   return {

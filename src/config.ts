@@ -57,6 +57,22 @@ export const envSchema = z.object({
   EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   DOCS_ENABLED: bool.default(true),
+  LOCKERS_ENABLED: bool.default(true),
+  LOCKER_ENDPOINTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'LOCKER_ENDPOINTS must be a JSON object like {"md-foyer/gw1":"127.0.0.1:5000"}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^[^/]+\/[^/]+$/, 'keys are box/gateway'), z.string().regex(/^[^:]+:\d{1,5}$/, 'values are host:port')))
+    .default({}),
+  LOCKER_DOOR_OPEN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  LOCKER_DOOR_LEFT_OPEN_MS: z.coerce.number().int().min(1000).default(120_000),
+  LOCKER_LEASE_TTL_MS: z.coerce.number().int().min(500).default(10_000),
 });
 
 export type Env = z.input<typeof envSchema>;

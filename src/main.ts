@@ -12,17 +12,19 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { BoxDefinition } from './core/box.js';
 import { BoxCalendar } from './core/calendar.js';
-import { systemClock, type Clock } from './core/clock.js';
+import { systemClock, type Clock, type Timers } from './core/clock.js';
 import { DocumentTypeCatalog } from './core/documents.js';
 import { ApiKeyAuthenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Maintenance } from './jobs/maintenance.js';
+import { createLockerRuntime, type LockerRuntime } from './lifecycle/lockers.js';
 import { createLogger } from './logger.js';
 import { loadBoxes, loadDocumentTypes } from './mappings/loaders.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PiiCipher } from './security/pii-cipher.js';
 import { PickupService } from './service/pickup-service.js';
+import { RedisAlarms } from './store/alarms.js';
 import { EventStream } from './store/event-stream.js';
 import { PickupStore } from './store/pickup-store.js';
 
@@ -33,7 +35,7 @@ function resolvePath(path: string): string {
 }
 
 export interface DokuboxOptions {
-  clock?: Clock;
+  clock?: Clock & Timers;
   logger?: Logger;
   /** Skip background loops (event stream, BullMQ workers); tests drive them. */
   background?: boolean;
@@ -49,6 +51,8 @@ export interface Dokubox {
   service: PickupService;
   store: PickupStore;
   events: EventStream;
+  alarms: RedisAlarms;
+  lockers: LockerRuntime;
   metrics: Metrics;
   redis: Redis;
   boxes: Map<string, BoxDefinition>;
@@ -96,6 +100,20 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   });
   const events = new EventStream({ redis, ns: config.REDIS_KEY_PREFIX, logger });
   const metrics = createMetrics({ store, boxes });
+  const alarms = new RedisAlarms(redis, config.REDIS_KEY_PREFIX, clock, logger, (alarm) => metrics.alarms.inc({ box: alarm.boxId, kind: alarm.kind }));
+  const lockers = createLockerRuntime({
+    boxes: config.LOCKERS_ENABLED ? boxes : new Map(),
+    service,
+    alarms,
+    redis,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    clock,
+    logger,
+    endpoints: config.LOCKER_ENDPOINTS,
+    doorOpenTimeoutMs: config.LOCKER_DOOR_OPEN_TIMEOUT_MS,
+    doorLeftOpenMs: config.LOCKER_DOOR_LEFT_OPEN_MS,
+    leaseTtlMs: config.LOCKER_LEASE_TTL_MS,
+  });
   const auth = new ApiKeyAuthenticator(config.API_KEYS);
   const app = createApp({
     service,
@@ -105,6 +123,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     logger,
     metrics,
     clock,
+    alarms,
+    lifecycles: lockers.lifecycles,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openapiPath: join(PROJECT_ROOT, 'openapi.yaml'),
     docsEnabled: config.DOCS_ENABLED,
@@ -132,6 +152,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     service,
     store,
     events,
+    alarms,
+    lockers,
     metrics,
     redis,
     boxes,
@@ -141,6 +163,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       if (options.background !== false) {
         events.start();
         await maintenance.start();
+        await lockers.start();
         started = true;
       }
       const main = await new Promise<ServerType>((resolve) => {
@@ -166,6 +189,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       // Stop accepting requests first, then let jobs finish, then disconnect.
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await events.stop();
+      if (started) await lockers.stop();
       if (started) await maintenance.close();
       else await maintenance.queue.close();
       await redis.quit().catch(() => undefined);

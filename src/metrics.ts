@@ -13,6 +13,7 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobs: Counter<'queue' | 'outcome'>;
+  alarms: Counter<'box' | 'kind'>;
 }
 
 export function createMetrics(deps: { store: PickupStore; boxes: ReadonlyMap<string, BoxDefinition>; defaultMetrics?: boolean }): Metrics {
@@ -31,6 +32,13 @@ export function createMetrics(deps: { store: PickupStore; boxes: ReadonlyMap<str
     name: 'dokubox_jobs_total',
     help: 'Background jobs by queue and outcome',
     labelNames: ['queue', 'outcome'] as const,
+    registers: [registry],
+  });
+
+  const alarms = new Counter({
+    name: 'dokubox_alarms_total',
+    help: 'Staff alarms raised by box and kind',
+    labelNames: ['box', 'kind'] as const,
     registers: [registry],
   });
 
@@ -60,5 +68,5 @@ export function createMetrics(deps: { store: PickupStore; boxes: ReadonlyMap<str
     },
   });
 
-  return { registry, httpDuration, jobs };
+  return { registry, httpDuration, jobs, alarms };
 }

@@ -38,7 +38,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
   if (!env.REDIS_URL) {
     redis = await startPrivateRedis({ dataDir: join(varDir, 'redis'), ...(env.REDIS_SERVER_BIN ? { binary: env.REDIS_SERVER_BIN } : {}) });
     env.REDIS_URL = redis.url;
-    notes.push(`private redis-server on ${redis.url} (data in var/redis)`);
+    notes.push(`private redis-server on ${redis.url} (data in ${join(varDir, 'redis')})`);
   }
 
   let devKeys: { role: string; authority: string; key: string }[] = [];
@@ -51,7 +51,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
       env.API_KEYS = apiKeysEnv(secrets);
       devKeys = secrets.apiKeys;
     }
-    notes.push('development secrets from var/dev-secrets.json (never use them in production)');
+    notes.push(`development secrets from ${join(varDir, 'dev-secrets.json')} (never use them in production)`);
   }
 
   let companion: Companion | undefined;

@@ -12,7 +12,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { DokuboxError } from '../core/errors.js';
+import type { BoxLifecycle } from '../lifecycle/box-lifecycle.js';
 import type { Metrics } from '../metrics.js';
+import type { RedisAlarms } from '../store/alarms.js';
 import type { PickupService } from '../service/pickup-service.js';
 import type { PickupStore } from '../store/pickup-store.js';
 import { requireRole, type ApiKeyAuthenticator } from './auth.js';
@@ -30,6 +32,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
+  alarms: RedisAlarms;
+  lifecycles: ReadonlyMap<string, BoxLifecycle>;
   bodyLimitBytes: number;
   openapiPath: string;
   docsEnabled: boolean;
@@ -95,7 +99,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.docsEnabled) app.route('/', docsRoutes(deps.openapiPath));
 
   app.route('/v1', pickupRoutes(deps.service, deps.auth));
-  app.route('/v1', boxRoutes(deps.service, deps.store, deps.auth));
+  app.route('/v1', boxRoutes({ service: deps.service, store: deps.store, auth: deps.auth, alarms: deps.alarms, lifecycles: deps.lifecycles }));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
   return app;
 }

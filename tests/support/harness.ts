@@ -52,6 +52,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     PII_KEY: randomBytes(32).toString('base64'),
     API_KEYS: JSON.stringify(apiKeys),
     BOXES_DIR: 'tests/fixtures/boxes',
+    LOCKERS_ENABLED: 'false',
     LOG_LEVEL: 'info',
     ...overrides,
   });

@@ -5,6 +5,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { PickupService } from '../../service/pickup-service.js';
+import type { BoxLifecycle } from '../../lifecycle/box-lifecycle.js';
+import type { ClientIdentity } from '../../service/types.js';
+import type { RedisAlarms } from '../../store/alarms.js';
 import type { PickupStore } from '../../store/pickup-store.js';
 import type { ApiKeyAuthenticator } from '../auth.js';
 import { requireRole } from '../auth.js';
@@ -24,8 +27,22 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   fail('VALIDATION_FAILED', `Field ${field || '(body)'} ${issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid')}.`, field);
 }
 
-export function boxRoutes(service: PickupService, store: PickupStore, auth: ApiKeyAuthenticator): Hono<AppEnv> {
+export interface BoxRouteDeps {
+  service: PickupService;
+  store: PickupStore;
+  auth: ApiKeyAuthenticator;
+  alarms: RedisAlarms;
+  lifecycles: ReadonlyMap<string, BoxLifecycle>;
+}
+
+export function boxRoutes({ service, store, auth, alarms, lifecycles }: BoxRouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+
+  /** The lifecycle of a box whose locker is connected; manual confirmation otherwise. */
+  const lifecycleOf = (client: ClientIdentity, boxId: string): BoxLifecycle | undefined => {
+    const box = service.box(client, boxId);
+    return lifecycles.get(box.id);
+  };
 
   app.get('/boxes', requireRole(auth, 'case-system', 'staff', 'kiosk', 'locker', 'monitoring'), (c) => {
     return c.json({
@@ -60,9 +77,41 @@ export function boxRoutes(service: PickupService, store: PickupStore, auth: ApiK
   app.post('/boxes/:boxId/loadings', requireRole(auth, 'staff'), async (c) => {
     const client = clientOf(c);
     const { serialNumber } = parseBody(loadingSchema, await readJson(c));
+    const lifecycle = lifecycleOf(client, c.req.param('boxId'));
+    if (lifecycle !== undefined) {
+      // The door opens; the pickup becomes loaded when it closes with the document inside.
+      const opened = await lifecycle.openForLoading(client, serialNumber);
+      return c.json({ pickupId: opened.pickupId, compartment: opened.compartment, state: 'reserved', door: 'open' });
+    }
     const found = await service.findForLoading(client, c.req.param('boxId'), serialNumber);
     const pickup = await service.markLoaded(found.id, `staff:${client.id}`);
-    return c.json({ pickupId: pickup.id, compartment: pickup.compartment, state: pickup.state });
+    return c.json({ pickupId: pickup.id, compartment: pickup.compartment, state: pickup.state, door: 'manual' });
+  });
+
+  app.post('/boxes/:boxId/pickups', requireRole(auth, 'kiosk'), async (c) => {
+    const client = clientOf(c);
+    const entered = parseBody(verificationSchema, await readJson(c));
+    const lifecycle = lifecycleOf(client, c.req.param('boxId'));
+    if (lifecycle === undefined) fail('COMPARTMENT_UNAVAILABLE', 'This box has no connected locker; the document can be collected at the counter.');
+    const opened = await lifecycle.openForPickup(client, entered);
+    return c.json({ pickupId: opened.pickupId, compartment: opened.compartment, door: 'open' });
+  });
+
+  app.post('/boxes/:boxId/compartments/:compartment/open', requireRole(auth, 'staff'), async (c) => {
+    const client = clientOf(c);
+    const lifecycle = lifecycleOf(client, c.req.param('boxId'));
+    if (lifecycle === undefined) fail('COMPARTMENT_UNAVAILABLE', 'This box has no connected locker.');
+    const compartment = c.req.param('compartment');
+    const box = service.box(client, c.req.param('boxId'));
+    if (!box.compartments.some((d) => d.id === compartment)) fail('NOT_FOUND', `Compartment '${compartment}' does not exist in box '${box.id}'.`, 'compartment');
+    const occupant = await store.occupantOf(box.id, compartment);
+    const opened = await lifecycle.openForRetrieval(client, compartment, occupant?.pickupId ?? null);
+    return c.json({ compartment: opened.compartment, pickupId: opened.pickupId, door: 'open' });
+  });
+
+  app.get('/boxes/:boxId/alarms', requireRole(auth, 'staff', 'monitoring'), async (c) => {
+    const box = service.box(clientOf(c), c.req.param('boxId'));
+    return c.json({ boxId: box.id, alarms: await alarms.list(box.id) });
   });
 
   app.post('/boxes/:boxId/verifications', requireRole(auth, 'kiosk'), async (c) => {

@@ -1,0 +1,85 @@
+/**
+ * The staff and kiosk endpoints driving a real lock board: the composition
+ * root builds the Kerong adapter from the box file, takes the gateway lease
+ * and talks to the CU16 emulator over TCP.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cu16Emulator } from '../../simulator/locker/cu16-emulator.js';
+import { createWorld, KEYS, notice, type TestWorld } from '../support/harness.js';
+
+let world: TestWorld;
+let emulator: Cu16Emulator;
+
+beforeAll(async () => {
+  emulator = new Cu16Emulator({
+    gateways: [{ id: 'gw1' }],
+    compartments: ['A1', 'A2', 'A3', 'A4'].map((id, lock) => ({ id, locker: { gateway: 'gw1', board: 0, lock } })),
+  });
+  const [gateway] = await emulator.start();
+  world = await createWorld({
+    env: {
+      BOXES_DIR: 'tests/fixtures/boxes-locker',
+      LOCKERS_ENABLED: 'true',
+      LOCKER_ENDPOINTS: JSON.stringify({ 'small/gw1': `127.0.0.1:${gateway!.port}` }),
+      LOCKER_LEASE_TTL_MS: '3000',
+    },
+  });
+  const connected = new Promise<void>((resolve) => emulator.once('connection', () => resolve()));
+  await world.dokubox.lockers.start();
+  await connected;
+});
+
+afterAll(async () => {
+  await world.dokubox.lockers.stop();
+  await world.close();
+  await emulator.stop();
+});
+
+describe('locker endpoints', () => {
+  it('opens the reserved compartment for loading, then the kiosk opens it for the applicant', async () => {
+    const input = notice({ boxId: 'small' });
+    const created = (await (await world.request('POST', '/v1/notices', { key: KEYS.caseSystem, body: input })).json()) as { pickup: { id: string; compartment: string } };
+    const loading = await world.request('POST', '/v1/boxes/small/loadings', { key: KEYS.staff, body: { serialNumber: input.documents[0]!.serialNumber } });
+    expect(await loading.json()).toEqual({ pickupId: created.pickup.id, compartment: created.pickup.compartment, state: 'reserved', door: 'open' });
+    expect(emulator.door(created.pickup.compartment)).toBe('open');
+
+    emulator.insertItem(created.pickup.compartment);
+    const lifecycle = world.dokubox.lockers.lifecycles.get('small')!;
+    const loaded = new Promise<void>((resolve) => {
+      const check = async () => {
+        await lifecycle.settled();
+        if ((await world.dokubox.store.get(created.pickup.id))?.state === 'loaded') {
+          lifecycle.adapter.off('event', listener);
+          resolve();
+        }
+      };
+      const listener = () => void check();
+      lifecycle.adapter.on('event', listener);
+    });
+    emulator.closeDoor(created.pickup.compartment);
+    await loaded;
+
+    await world.dokubox.service.markNotified(created.pickup.id);
+    const code = world.dokubox.service.personalData((await world.dokubox.store.get(created.pickup.id))!).code!;
+    const wrong = await world.request('POST', '/v1/boxes/small/pickups', { key: KEYS.kiosk, body: { code, dateOfBirth: '1900-01-01' } });
+    expect(wrong.status).toBe(401);
+    const pickup = await world.request('POST', '/v1/boxes/small/pickups', { key: KEYS.kiosk, body: { code, dateOfBirth: input.person.dateOfBirth } });
+    expect(await pickup.json()).toEqual({ pickupId: created.pickup.id, compartment: created.pickup.compartment, door: 'open' });
+    expect(emulator.unlockCount(created.pickup.compartment)).toBe(2);
+  });
+
+  it('lets staff open a compartment and lists alarms', async () => {
+    const open = await world.request('POST', '/v1/boxes/small/compartments/A4/open', { key: KEYS.staff });
+    expect(await open.json()).toEqual({ compartment: 'A4', pickupId: null, door: 'open' });
+    const unknown = await world.request('POST', '/v1/boxes/small/compartments/Z9/open', { key: KEYS.staff });
+    expect(unknown.status).toBe(404);
+    const alarms = await world.request('GET', '/v1/boxes/small/alarms', { key: KEYS.staff });
+    expect(alarms.status).toBe(200);
+    expect(((await alarms.json()) as { alarms: unknown[] }).alarms).toBeInstanceOf(Array);
+  });
+
+  it('rejects bad input on the kiosk pickup endpoint', async () => {
+    const res = await world.request('POST', '/v1/boxes/small/pickups', { key: KEYS.kiosk, body: { code: '12' } });
+    expect(res.status).toBe(400);
+  });
+});
