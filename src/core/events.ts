@@ -5,6 +5,9 @@
  */
 import type { PickupState, TransitionReason } from './pickup.js';
 
+/** Things that happen to a pickup's messages without changing its state. */
+export type SmsEventReason = 'sms_accepted_by_gateway' | 'sms_failed' | 'sms_delivered' | 'sms_undeliverable' | 'reminder_sent';
+
 export type Actor = `${'case-system' | 'kiosk' | 'staff' | 'locker' | 'system' | 'admin'}:${string}` | 'system';
 
 export interface PickupEvent {
@@ -18,7 +21,7 @@ export interface PickupEvent {
   messageId: string;
   from: PickupState | null;
   to: PickupState;
-  reason: TransitionReason | 'notice_received';
+  reason: TransitionReason | 'notice_received' | SmsEventReason;
   compartment: string | null;
   actor: Actor;
   /** ISO 8601 time from the injected clock. */

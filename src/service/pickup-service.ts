@@ -11,6 +11,7 @@ import type { BoxCalendar } from '../core/calendar.js';
 import type { Clock } from '../core/clock.js';
 import { hashCode, generateCode, isWellFormedCode, verifyCodeAndBirthDate } from '../core/code.js';
 import type { DocumentTypeCatalog } from '../core/documents.js';
+import type { SmsEventReason } from '../core/events.js';
 import { DokuboxError } from '../core/errors.js';
 import { parseNotice } from '../core/notice.js';
 import { effectsOf, transition as checkTransition, type PickupState, type TransitionReason } from '../core/pickup.js';
@@ -298,6 +299,11 @@ export class PickupService implements PickupPort {
 
   async resolveFault(pickupId: string, actor: string): Promise<StoredPickup> {
     return this.apply(pickupId, 'waiting', 'fault_resolved', actor);
+  }
+
+  /** Records an SMS outcome on the pickup (an event for reports and staff); false when the pickup is gone. */
+  async recordSms(pickupId: string, reason: SmsEventReason, fields: Record<string, string> = {}): Promise<boolean> {
+    return this.o.store.annotate(this.nowIso(), pickupId, 'pickup.sms', reason, 'system:sms', fields);
   }
 
   /** Expires every notified pickup whose deadline has passed; returns how many. */

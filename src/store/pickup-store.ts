@@ -8,7 +8,7 @@ import { allocationScore, type BoxDefinition } from '../core/box.js';
 import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
-import { COMPARTMENT, INGEST, SYNC_BOX, TRANSITION } from './scripts.js';
+import { ANNOTATE, COMPARTMENT, INGEST, SYNC_BOX, TRANSITION } from './scripts.js';
 
 export interface StoredPickup {
   id: string;
@@ -79,7 +79,7 @@ export interface CompartmentStatus {
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 export class PickupStore {
-  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment', ScriptFn>;
+  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate', ScriptFn>;
 
   constructor(
     private readonly redis: Redis,
@@ -97,6 +97,7 @@ export class PickupStore {
       ingest: define('ingest', INGEST),
       transition: define('transition', TRANSITION),
       compartment: define('compartment', COMPARTMENT),
+      annotate: define('annotate', ANNOTATE),
     };
   }
 
@@ -171,6 +172,14 @@ export class PickupStore {
       default:
         throw new Error(`unexpected transition result ${String(result[0])}`);
     }
+  }
+
+  /** Appends an event that does not change the state (SMS outcomes); returns false when the pickup is gone. */
+  async annotate(now: string, pickupId: string, type: PickupEvent['type'], reason: string, actor: string, fields: Record<string, string> = {}): Promise<boolean> {
+    const args: (string | number)[] = [this.ns, now, pickupId, type, reason, actor];
+    for (const [field, value] of Object.entries(fields)) args.push(field, value);
+    const result = (await this.scripts.annotate(...args)) as string[];
+    return result[0] === 'ok';
   }
 
   async compartmentAction(now: string, boxId: string, compartment: string, action: 'emptied' | 'defective' | 'repaired'): Promise<void> {

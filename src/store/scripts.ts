@@ -221,3 +221,25 @@ redis.call('XADD', k('compartment-events'), 'MAXLEN', '~', 100000, '*', 'c', cjs
 serve_waiting(box, now)
 return {'ok'}
 `;
+
+/**
+ * Records something that happened to a pickup without changing its state
+ * (SMS accepted, failed, delivered ...). ARGV: ns, now, pickupId, type,
+ * reason, actor, then field/value pairs to set. Returns {'ok'} or {'not_found'}.
+ */
+export const ANNOTATE = `${LIB}
+local now, p, etype, reason, actor = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local pk = k('pickup', p)
+local state = redis.call('HGET', pk, 'state')
+if not state then return {'not_found'} end
+for i = 7, #ARGV, 2 do redis.call('HSET', pk, ARGV[i], ARGV[i + 1]) end
+local seq = redis.call('HINCRBY', pk, 'seq', 1)
+local h = redis.call('HMGET', pk, 'authority', 'boxId', 'messageId', 'compartment')
+local ev = cjson.encode({
+  eventId = p .. ':' .. seq, type = etype, pickupId = p, authority = h[1], boxId = h[2], messageId = h[3],
+  from = state, to = state, reason = reason,
+  compartment = (h[4] and h[4] ~= '') and h[4] or cjson.null, actor = actor, at = now, seq = seq })
+redis.call('XADD', k('events'), '*', 'e', ev)
+redis.call('RPUSH', k('history', p), ev)
+return {'ok'}
+`;

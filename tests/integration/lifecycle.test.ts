@@ -126,6 +126,16 @@ describe('pickup lifecycle against Redis', () => {
     expect(view.history.map((h) => h.to)).toEqual(['reserved', 'fault', 'waiting', 'reserved']);
   });
 
+  it('records SMS outcomes as events without changing the state', async () => {
+    const { service, store } = world.dokubox;
+    const { pickup } = await loadedAndNotified();
+    expect(await service.recordSms(pickup.id, 'sms_delivered', { smsStatus: 'delivered' })).toBe(true);
+    const events = await store.history(pickup.id);
+    expect(events.at(-1)).toMatchObject({ type: 'pickup.sms', from: 'notified', to: 'notified', reason: 'sms_delivered', seq: 4 });
+    expect((await store.get(pickup.id))?.state).toBe('notified');
+    expect(await service.recordSms('no-such-pickup', 'sms_failed')).toBe(false);
+  });
+
   it('rejects illegal transitions with a typed error and changes nothing', async () => {
     const { service, store } = world.dokubox;
     const { pickup } = await service.submitNotice(caseSystem, notice());
