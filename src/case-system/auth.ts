@@ -6,9 +6,9 @@
  * configuration names several mechanisms must pass all of them.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import { serve, type ServerType } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
@@ -160,7 +160,7 @@ export function createCaseSystemAuthenticator(options: AuthenticatorOptions): Ca
  * The fingerprint of the client certificate of a Node request, only when the
  * TLS layer verified it against the configured CA.
  */
-export function verifiedClientFingerprint(incoming: IncomingMessage | undefined): string | undefined {
+export function verifiedClientFingerprint(incoming: { socket?: unknown } | undefined): string | undefined {
   const socket = incoming?.socket as TLSSocket | undefined;
   if (socket === undefined || typeof socket.getPeerCertificate !== 'function' || socket.authorized !== true) return undefined;
   const cert = socket.getPeerCertificate();
@@ -174,16 +174,26 @@ export interface MutualTlsOptions {
   ca: string | Buffer | (string | Buffer)[];
 }
 
-/**
- * An HTTPS server that only completes handshakes with a client certificate
- * issued by `ca`. Pass it to @hono/node-server's `serve({ createServer })` or
- * use `serverOptions` below; the app reads the fingerprint with
- * `verifiedClientFingerprint(c.env.incoming)`.
- */
 export function mutualTlsServerOptions(options: MutualTlsOptions): HttpsServerOptions {
   return { key: options.key, cert: options.cert, ca: options.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' };
 }
 
-export function createMutualTlsServer(options: MutualTlsOptions): HttpsServer {
-  return createHttpsServer(mutualTlsServerOptions(options));
+/**
+ * Serves a Hono app over HTTPS that only completes handshakes with a client
+ * certificate issued by `ca`. The case-system app reads the verified
+ * certificate's fingerprint from `c.env.incoming` (see verifiedClientFingerprint).
+ */
+export function serveMutualTls(options: MutualTlsOptions & { fetch: Parameters<typeof serve>[0]['fetch']; port: number; hostname?: string }): Promise<{ server: ServerType; port: number }> {
+  return new Promise((resolve) => {
+    const server = serve(
+      {
+        fetch: options.fetch,
+        port: options.port,
+        hostname: options.hostname ?? '0.0.0.0',
+        createServer: createHttpsServer,
+        serverOptions: mutualTlsServerOptions(options),
+      },
+      (info) => resolve({ server, port: info.port }),
+    );
+  });
 }

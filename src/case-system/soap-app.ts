@@ -15,7 +15,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import soap from 'soap';
@@ -43,7 +42,9 @@ export interface CaseSystemAppDeps {
   wsdlDir?: string;
 }
 
-type Env = { Bindings: { incoming?: IncomingMessage } };
+/** Under @hono/node-server the Node request is `c.env.incoming` (its socket carries the TLS client certificate). */
+export type CaseSystemEnv = { Bindings: { incoming?: { socket?: unknown } } };
+type Env = CaseSystemEnv;
 
 /** Reads a request body, refusing (without buffering) anything over `max` bytes. */
 export async function readBodyLimited(request: Request, max: number): Promise<string> {
