@@ -22,7 +22,7 @@ import type { Clock } from '../core/clock.js';
 import { DokuboxError } from '../core/errors.js';
 import type { ClientIdentity, PickupPort, PickupView } from '../service/types.js';
 import { verifiedClientFingerprint, type CaseSystemAuthenticator } from './auth.js';
-import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP_NS, SOAP11_NS, SOAP12_NS, toXml, type SoapVersion } from './envelope.js';
+import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP_NS, SOAP11_NS, SOAP12_NS, toXml, type SoapVersion, type XmlValue } from './envelope.js';
 import type { CaseSystemMapping } from './mapping.js';
 import { allChildren, children, DEFAULT_XML_LIMITS, parseXml, type XmlElement, type XmlLimits } from './xml.js';
 
@@ -72,7 +72,7 @@ function soapVersionOf(contentType: string | undefined): SoapVersion {
   return contentType !== undefined && /application\/soap\+xml/i.test(contentType) ? '1.2' : '1.1';
 }
 
-function statusBody(view: PickupView): Record<string, unknown> {
+function statusBody(view: PickupView): { [key: string]: XmlValue } {
   return {
     pickupId: view.id,
     messageId: view.messageId,
@@ -114,7 +114,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
       return toXml('CancelPickupResponse', { pickupId: view.id, messageId: view.messageId, state: view.state });
     }
     const view = await deps.port.getPickup(client, ref);
-    return toXml('GetPickupStatusResponse', { pickup: statusBody(view) as never });
+    return toXml('GetPickupStatusResponse', { pickup: statusBody(view) });
   }
 
   function logRejection(error: unknown, where: string): void {
@@ -138,7 +138,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     if (c.req.query('xsd') !== undefined) return c.body(xsdText, 200, { 'content-type': 'text/xml; charset=utf-8' });
     if (c.req.query('wsdl') === undefined) return c.text('Use POST for SOAP requests, ?wsdl for the service description.', 405);
     const wsdl = wsdlText
-      .replace(/location="[^"]*"/g, `location="${address}"`)
+      .replace(/(<soap(?:12)?:address\s+)location="[^"]*"/g, `$1location="${address}"`)
       .replace('schemaLocation="pickup.xsd"', `schemaLocation="${address}?xsd=pickup.xsd"`);
     return c.body(wsdl, 200, { 'content-type': 'text/xml; charset=utf-8' });
   });
@@ -187,9 +187,10 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     const mapping = deps.mappings.get(c.req.param('mapping'));
     try {
       if (mapping === undefined) throw new DokuboxError('NOT_FOUND', 'No case-system format of this name is configured.');
+      // Plain XML has no WS-Security header: authenticate before reading the body at all.
+      const client = await deps.authenticate({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
       const text = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
       const root = await parseXml(text, limits);
-      const client = await deps.authenticate({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
       const operation = mapping.operationFor(root);
       if (operation === undefined) {
         throw new DokuboxError('VALIDATION_FAILED', root.$ns.uri === mapping.namespace ? `Unknown message ${root.$ns.local} for the format ${mapping.name}.` : `The root element is not in the namespace ${mapping.namespace}.`, {
