@@ -95,6 +95,21 @@ describe('case-system SOAP endpoint: happy paths and golden files', () => {
   });
 });
 
+describe('XÖV vendor format: withdrawal and status request', () => {
+  it('cancels and reports status by the notice UUID (plain XML)', async () => {
+    const { app } = await makeApp();
+    const headers = { 'content-type': 'application/xml', authorization: BASIC };
+    await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers, body: fixture('notify-xoev.request.xml') });
+    const ns = 'xmlns:abh="urn:xoev-de:dokubox:abholbox:1"';
+    const status = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers, body: `<abh:abholbereitschaft.statusanfrage.0003 ${ns}><abh:referenzUUID>6f1c1e1e-6b1a-4c5e-9d1e-2f0a7f3b9c01</abh:referenzUUID></abh:abholbereitschaft.statusanfrage.0003>` });
+    expect(await status.text()).toContain('<dokubox:state>waiting</dokubox:state>');
+    const cancel = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers, body: `<abh:abholbereitschaft.widerruf.0002 ${ns}><abh:referenzUUID>6f1c1e1e-6b1a-4c5e-9d1e-2f0a7f3b9c01</abh:referenzUUID></abh:abholbereitschaft.widerruf.0002>` });
+    expect(await cancel.text()).toContain('<dokubox:state>cancelled</dokubox:state>');
+    const unknown = await app.request('/xml/v1/no-such-format', { method: 'POST', headers, body: '<x/>' });
+    expect(unknown.status).toBe(404);
+  });
+});
+
 describe('case-system SOAP endpoint: every rejection is a fault and stores nothing', () => {
   const cases: { name: string; body: () => string; code: string; field?: string; headers?: Record<string, string>; max?: number }[] = [
     { name: 'malformed XML', body: () => '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><x>', code: 'MALFORMED_BODY' },
