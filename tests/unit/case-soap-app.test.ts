@@ -206,4 +206,15 @@ describe('case-system SOAP endpoint: every rejection is a fault and stores nothi
     expect((await faultOf(res2)).code).toBe('INVALID_DATE');
     expect(port.stored.size).toBe(0);
   });
+
+  it('logs carry no names, dates of birth or phone numbers, for accepted and rejected notices', async () => {
+    const logLines: string[] = [];
+    const { app } = await makeApp({ logLines });
+    await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: fixture('notify-canonical.request.xml') });
+    await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ mobile: '+49 391 5400' })) });
+    await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ dateOfBirth: '1990-02-30' })) });
+    expect(logLines.length).toBeGreaterThanOrEqual(3);
+    const all = logLines.join('\n');
+    for (const secret of ['Kovačević', 'Ana Marija', '1990-07-14', '23456789', 'Müller', 'Zoë', '5400', '1990-02-30']) expect(all).not.toContain(secret);
+  });
 });
