@@ -56,11 +56,22 @@ describe('case-system SOAP endpoint: happy paths and golden files', () => {
   });
 
   it('NotifyDocumentsReady in SOAP 1.2 answers in SOAP 1.2', async () => {
-    const { app } = await makeApp();
-    const res = await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP12, body: soapEnvelope(canonicalNotice(), { version: '1.2' }) });
+    const { app, port } = await makeApp();
+    const res = await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP12, body: fixture('notify-canonical-soap12.request.xml') });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('application/soap+xml');
-    expect(await res.text()).toContain('http://www.w3.org/2003/05/soap-envelope');
+    golden('notify-canonical-soap12.response.xml', await res.text());
+    expect(port.stored.get('VOIS-2026-4711')?.notice).toMatchObject({ person: { familyName: 'Шевченко', dateOfBirth: '1985-03' }, language: 'uk', mobile: '+491701234567' });
+  });
+
+  it('faults in both SOAP versions match their golden files', async () => {
+    const { app } = await makeApp();
+    const bad11 = await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ type: 'library-card' })) });
+    golden('fault-unknown-document-type.soap11.response.xml', await bad11.text());
+    const bad12 = await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP12, body: soapEnvelope(canonicalNotice({ mobile: '+49 391 5400' }), { version: '1.2' }) });
+    golden('fault-invalid-phone.soap12.response.xml', await bad12.text());
+    const badXml = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers: { 'content-type': 'application/xml', authorization: BASIC }, body: fixture('notify-xoev.request.xml').replace('true</abh:einwilligungAbholbox>', 'false</abh:einwilligungAbholbox>') });
+    golden('fault-consent-missing.xoev.response.xml', await badXml.text());
   });
 
   it('XÖV vendor format as plain XML and inside a SOAP body', async () => {
@@ -101,10 +112,12 @@ describe('XÖV vendor format: withdrawal and status request', () => {
     const headers = { 'content-type': 'application/xml', authorization: BASIC };
     await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers, body: fixture('notify-xoev.request.xml') });
     const ns = 'xmlns:abh="urn:xoev-de:dokubox:abholbox:1"';
-    const status = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers, body: `<abh:abholbereitschaft.statusanfrage.0003 ${ns}><abh:referenzUUID>6f1c1e1e-6b1a-4c5e-9d1e-2f0a7f3b9c01</abh:referenzUUID></abh:abholbereitschaft.statusanfrage.0003>` });
-    expect(await status.text()).toContain('<dokubox:state>waiting</dokubox:state>');
-    const cancel = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers, body: `<abh:abholbereitschaft.widerruf.0002 ${ns}><abh:referenzUUID>6f1c1e1e-6b1a-4c5e-9d1e-2f0a7f3b9c01</abh:referenzUUID></abh:abholbereitschaft.widerruf.0002>` });
-    expect(await cancel.text()).toContain('<dokubox:state>cancelled</dokubox:state>');
+    const status = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers, body: fixture('status-xoev.request.xml') });
+    golden('status-xoev.response.xml', await status.text());
+    const cancel = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers, body: fixture('cancel-xoev.request.xml') });
+    golden('cancel-xoev.response.xml', await cancel.text());
+    const byPickup = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers, body: `<abh:abholbereitschaft.statusanfrage.0003 ${ns}><abh:abholvorgang>p-1</abh:abholvorgang></abh:abholbereitschaft.statusanfrage.0003>` });
+    expect(await byPickup.text()).toContain('<dokubox:state>cancelled</dokubox:state>');
     const unknown = await app.request('/xml/v1/no-such-format', { method: 'POST', headers, body: '<x/>' });
     expect(unknown.status).toBe(404);
   });
