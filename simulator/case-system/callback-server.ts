@@ -10,6 +10,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import soap from 'soap';
 import { CALLBACK_WSDL } from '../../adapters/case-system/wsdl.js';
+import { createCaseSystemAuthenticator, type CaseSystemAuthenticator } from '../../src/case-system/auth.js';
+import { children, parseXml } from '../../src/case-system/xml.js';
 
 export type ScriptedAnswer = 'ok' | 'http500' | 'timeout' | 'clientFault';
 
@@ -53,7 +55,27 @@ function html(reports: RecordedReport[]): string {
   return `<!doctype html><meta charset="utf-8"><title>Case-system simulator: status reports</title><h1>Status reports (${reports.length})</h1><table border="1"><tr><th>received</th><th>pickup</th><th>seq</th><th>status</th><th>reason</th><th>message id</th><th>event id</th></tr>${rows}</table>`;
 }
 
-export async function startCallbackServer(options: { port?: number; host?: string; path?: string } = {}): Promise<CallbackServer> {
+const CLIENT_FAULT = (text: string): string =>
+  `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>${text}</faultstring></soap:Fault></soap:Body></soap:Envelope>`;
+
+/** Accepts only UsernameToken PasswordDigest requests of this user when `wsse` is given (checked like dokubox checks its clients). */
+function wsseChecker(wsse: { username: string; password: string }): CaseSystemAuthenticator {
+  const seen = new Set<string>();
+  return createCaseSystemAuthenticator({
+    clients: [{ id: 'dokubox', authority: 'dokubox', wsse }],
+    clock: { now: () => Date.now() },
+    nonces: {
+      remember: async (key) => {
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      },
+    },
+  });
+}
+
+export async function startCallbackServer(options: { port?: number; host?: string; path?: string; wsse?: { username: string; password: string } } = {}): Promise<CallbackServer> {
+  const checkWsse = options.wsse === undefined ? undefined : wsseChecker(options.wsse);
   const path = options.path ?? '/callback';
   const reports: RecordedReport[] = [];
   const attempts: { eventId: string | undefined; answer: ScriptedAnswer }[] = [];
@@ -126,12 +148,18 @@ export async function startCallbackServer(options: { port?: number; host?: strin
           return;
         }
         if (answer === 'clientFault') {
-          res
-            .writeHead(500, { 'content-type': 'text/xml' })
-            .end(
-              '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>report refused by the simulator</faultstring></soap:Fault></soap:Body></soap:Envelope>',
-            );
+          res.writeHead(500, { 'content-type': 'text/xml' }).end(CLIENT_FAULT('report refused by the simulator'));
           return;
+        }
+        if (checkWsse !== undefined) {
+          try {
+            const envelope = await parseXml(body);
+            const security = children(envelope, 'Header').flatMap((h) => children(h, 'Security'))[0];
+            await checkWsse({ headers: new Headers(), security });
+          } catch {
+            res.writeHead(500, { 'content-type': 'text/xml' }).end(CLIENT_FAULT('authentication failed'));
+            return;
+          }
         }
         const result = await soapServer.processRequest(body, { url: req.url ?? path, method: 'POST', headers: req.headers as Record<string, string> });
         res.writeHead(result.statusCode, { 'content-type': 'text/xml; charset=utf-8' }).end(result.body);

@@ -52,17 +52,17 @@ class ManualEvents implements EventSubscriber {
   }
 }
 
-async function setup(options: { attempts?: number; timeoutMs?: number } = {}): Promise<{ queue: CaseSystemReportQueue; callback: CallbackServer; events: ManualEvents; redis: Redis }> {
+async function setup(options: { attempts?: number; timeoutMs?: number; serverWsse?: { username: string; password: string }; clientWsse?: { username: string; password: string } } = {}): Promise<{ queue: CaseSystemReportQueue; callback: CallbackServer; events: ManualEvents; redis: Redis }> {
   const url = inject('redisUrl');
   const redis = new Redis(url);
-  const callback = await startCallbackServer();
+  const callback = await startCallbackServer(options.serverWsse ? { wsse: options.serverWsse } : {});
   const id = randomUUID().slice(0, 8);
   const queue = new CaseSystemReportQueue({
     redis,
     connection: { url, maxRetriesPerRequest: null },
     prefix: `test:${id}:`,
     queueName: `case-reports-${id}`,
-    targets: (authority) => (authority === 'abh-magdeburg' ? { url: callback.url, timeoutMs: options.timeoutMs ?? 2000 } : undefined),
+    targets: (authority) => (authority === 'abh-magdeburg' ? { url: callback.url, timeoutMs: options.timeoutMs ?? 2000, ...(options.clientWsse ? { wsse: options.clientWsse } : {}) } : undefined),
     deliverer: new SoapCallbackClient(),
     clock: new ManualClock(),
     logger: pino({ level: 'silent' }),
@@ -136,5 +136,19 @@ describe('status reports to the case system', () => {
     const dead = await queue.listDeadLetters();
     expect(dead[0]?.attempts).toBe(1);
     expect(callback.attempts).toHaveLength(1);
+  });
+
+  it('signs reports with a WS-Security UsernameToken the receiver verifies; a wrong password ends as a dead letter', async () => {
+    const credentials = { username: 'dokubox', password: 'callback-secret-1' };
+    const { callback, events } = await setup({ serverWsse: credentials, clientWsse: credentials });
+    await events.emit(lifecycle('p-5', 'ADVIS-5')[0] as PickupEvent);
+    const [report] = await callback.waitForReports(1);
+    expect(report?.secured).toBe(true);
+
+    const wrong = await setup({ serverWsse: credentials, clientWsse: { username: 'dokubox', password: 'not-the-secret' } });
+    const deadLetter = once(wrong.queue, 'dead');
+    await wrong.events.emit(lifecycle('p-6', 'ADVIS-6')[0] as PickupEvent);
+    await deadLetter;
+    expect(wrong.callback.reports).toHaveLength(0);
   });
 });
