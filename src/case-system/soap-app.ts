@@ -13,11 +13,11 @@
  * checks the WSDL at start-up (the app is not returned before it loaded).
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import soap from 'soap';
+import { CASE_SYSTEM_WSDL_DIR } from '../../adapters/case-system/wsdl.js';
 import type { Clock } from '../core/clock.js';
 import { DokuboxError } from '../core/errors.js';
 import type { ClientIdentity, PickupPort, PickupView } from '../service/types.js';
@@ -26,7 +26,6 @@ import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP
 import type { CaseSystemMapping } from './mapping.js';
 import { allChildren, children, DEFAULT_XML_LIMITS, parseXml, type XmlElement, type XmlLimits } from './xml.js';
 
-export const WSDL_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../adapters/case-system/wsdl');
 
 export interface CaseSystemAppDeps {
   port: PickupPort;
@@ -90,7 +89,7 @@ function statusBody(view: PickupView): { [key: string]: XmlValue } {
 }
 
 export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono<Env>> {
-  const wsdlDir = deps.wsdlDir ?? WSDL_DIR;
+  const wsdlDir = deps.wsdlDir ?? CASE_SYSTEM_WSDL_DIR;
   const limits = deps.xmlLimits ?? DEFAULT_XML_LIMITS;
   const wsdlPath = join(wsdlDir, 'pickup.wsdl');
   const [wsdlText, xsdText] = await Promise.all([readFile(wsdlPath, 'utf8'), readFile(join(wsdlDir, 'pickup.xsd'), 'utf8')]);
@@ -135,7 +134,8 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
 
   app.get('/soap/v1/pickup', (c) => {
     const address = wsdlAddress(c);
-    if (c.req.query('xsd') !== undefined) return c.body(xsdText, 200, { 'content-type': 'text/xml; charset=utf-8' });
+    const xsd = c.req.query('xsd');
+    if (xsd !== undefined) return xsd === 'pickup.xsd' ? c.body(xsdText, 200, { 'content-type': 'text/xml; charset=utf-8' }) : c.text('No such schema.', 404);
     if (c.req.query('wsdl') === undefined) return c.text('Use POST for SOAP requests, ?wsdl for the service description.', 405);
     const wsdl = wsdlText
       .replace(/(<soap(?:12)?:address\s+)location="[^"]*"/g, `$1location="${address}"`)
@@ -179,7 +179,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
       logRejection(error, 'soap');
       const current = mapping;
       const info = faultInfo(error, (field) => current?.sourceOf(field));
-      return c.body(faultEnvelope(version, info), faultStatus(version, info), { 'content-type': contentTypeFor(version) });
+      return c.body(faultEnvelope(version, info), faultStatus(version, info), { 'content-type': contentTypeFor(version), ...challenge(info.code) });
     }
   });
 
@@ -203,11 +203,16 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
       logRejection(error, 'xml');
       const info = faultInfo(error, (field) => mapping?.sourceOf(field));
       const status = error instanceof DokuboxError ? error.status : 500;
-      return c.body(`<?xml version="1.0" encoding="utf-8"?>${faultXmlWithMessage(info)}`, status as 400, { 'content-type': 'application/xml; charset=utf-8' });
+      return c.body(`<?xml version="1.0" encoding="utf-8"?>${faultXmlWithMessage(info)}`, status as 400, { 'content-type': 'application/xml; charset=utf-8', ...challenge(info.code) });
     }
   });
 
   return app;
+}
+
+/** A 401 names the scheme a client can answer with. */
+function challenge(code: string): Record<string, string> {
+  return code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Basic realm="dokubox case systems", charset="UTF-8"' } : {};
 }
 
 function faultXmlWithMessage(info: ReturnType<typeof faultInfo>): string {
