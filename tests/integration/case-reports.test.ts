@@ -52,15 +52,16 @@ class ManualEvents implements EventSubscriber {
   }
 }
 
-async function setup(options: { attempts?: number; timeoutMs?: number; serverWsse?: { username: string; password: string }; clientWsse?: { username: string; password: string } } = {}): Promise<{ queue: CaseSystemReportQueue; callback: CallbackServer; events: ManualEvents; redis: Redis }> {
+async function setup(options: { attempts?: number; timeoutMs?: number; serverWsse?: { username: string; password: string }; clientWsse?: { username: string; password: string } } = {}): Promise<{ queue: CaseSystemReportQueue; callback: CallbackServer; events: ManualEvents; redis: Redis; prefix: string }> {
   const url = inject('redisUrl');
   const redis = new Redis(url);
   const callback = await startCallbackServer(options.serverWsse ? { wsse: options.serverWsse } : {});
   const id = randomUUID().slice(0, 8);
+  const prefix = `test:${id}:`;
   const queue = new CaseSystemReportQueue({
     redis,
     connection: { url, maxRetriesPerRequest: null },
-    prefix: `test:${id}:`,
+    prefix,
     queueName: `case-reports-${id}`,
     targets: (authority) => (authority === 'abh-magdeburg' ? { url: callback.url, timeoutMs: options.timeoutMs ?? 2000, ...(options.clientWsse ? { wsse: options.clientWsse } : {}) } : undefined),
     deliverer: new SoapCallbackClient(),
@@ -73,7 +74,7 @@ async function setup(options: { attempts?: number; timeoutMs?: number; serverWss
   queue.attach(events);
   queue.start();
   cleanups.push(() => redis.quit(), () => callback.close(), () => queue.close());
-  return { queue, callback, events, redis };
+  return { queue, callback, events, redis, prefix };
 }
 
 describe('status reports to the case system', () => {
@@ -150,5 +151,27 @@ describe('status reports to the case system', () => {
     await wrong.events.emit(lifecycle('p-6', 'ADVIS-6')[0] as PickupEvent);
     await deadLetter;
     expect(wrong.callback.reports).toHaveLength(0);
+  });
+
+  it('pickups do not wait for each other, and each keeps its own order', async () => {
+    const { callback, events } = await setup();
+    const a = lifecycle('p-7', 'ADVIS-7');
+    const b = lifecycle('p-8', 'ADVIS-8');
+    for (let i = 0; i < a.length; i++) {
+      await events.emit(a[i] as PickupEvent);
+      await events.emit(b[i] as PickupEvent);
+    }
+    const reports = await callback.waitForReports(10);
+    expect(reports.filter((r) => r.pickupId === 'p-7').map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(reports.filter((r) => r.pickupId === 'p-8').map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('resume() restarts a pickup whose reports were left waiting without a job (crash between deliveries)', async () => {
+    const { queue, callback, redis, prefix } = await setup();
+    const stranded = lifecycle('p-9', 'ADVIS-9').slice(0, 2);
+    for (const event of stranded) await redis.rpush(`${prefix}pending:p-9`, JSON.stringify(reportFor(event)));
+    expect(await queue.resume()).toBe(1);
+    const reports = await callback.waitForReports(2);
+    expect(reports.map((r) => r.status)).toEqual(['waiting', 'reserved']);
   });
 });
