@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -73,7 +74,15 @@ async function setup(options: { attempts?: number; timeoutMs?: number; serverWss
   const events = new ManualEvents();
   queue.attach(events);
   queue.start();
-  cleanups.push(() => redis.quit(), () => callback.close(), () => queue.close());
+  const obliterate = async (): Promise<void> => {
+    const bull = new Queue(`case-reports-${id}`, { connection: { url } });
+    await bull.obliterate({ force: true });
+    await bull.close();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  };
+  // Run in reverse: close the worker, then remove the queue and keys, then the connections.
+  cleanups.push(() => redis.quit(), () => callback.close(), obliterate, () => queue.close());
   return { queue, callback, events, redis, prefix };
 }
 
