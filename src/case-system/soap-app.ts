@@ -33,6 +33,7 @@ export interface CaseSystemAppDeps {
   mappings: ReadonlyMap<string, CaseSystemMapping>;
   authenticate: CaseSystemAuthenticator;
   logger: Logger;
+  /** Part of the contract for time-dependent checks; the WS-Security window uses the authenticator's clock. */
   clock: Clock;
   maxBodyBytes: number;
   xmlLimits?: XmlLimits;
