@@ -23,7 +23,7 @@ export const caseSystemClientSchema = z.strictObject({
   wsse: z.strictObject({ username: z.string().min(1), password: z.string().min(8) }).optional(),
   /** SHA-256 fingerprint of the client certificate, hex with or without colons. */
   tlsClientCertFingerprint: z.string().regex(/^([0-9a-fA-F]{2}:?){32}$/).optional(),
-});
+}).refine((c) => c.basic !== undefined || c.wsse !== undefined || c.tlsClientCertFingerprint !== undefined, { message: 'configure at least one of basic, wsse, tlsClientCertFingerprint' });
 export type CaseSystemClientConfig = z.infer<typeof caseSystemClientSchema>;
 
 /** What a request presents for authentication. */

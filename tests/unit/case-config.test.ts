@@ -16,5 +16,6 @@ describe('case-system configuration', () => {
   it('refuses a client with a malformed password hash and non-JSON', () => {
     expect(caseSystemEnvSchema.safeParse({ CASE_SYSTEM_CLIENTS: JSON.stringify([{ id: 'a', authority: 'b', basic: { username: 'u', passwordSha256: 'nothex' } }]) }).success).toBe(false);
     expect(caseSystemEnvSchema.safeParse({ CASE_SYSTEM_CALLBACKS: '{nope' }).success).toBe(false);
+    expect(caseSystemEnvSchema.safeParse({ CASE_SYSTEM_CLIENTS: JSON.stringify([{ id: 'a', authority: 'b' }]) }).success).toBe(false);
   });
 });
