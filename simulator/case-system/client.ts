@@ -69,6 +69,15 @@ export class CaseSystemSimulator {
     return { status: res.status, body: await res.text() };
   }
 
+  /** Sends the XÖV vendor message inside a SOAP 1.1 body to the SOAP endpoint. */
+  async notifyXoevSoap(notice: SampleNotice, createdAt = '2026-01-05T08:00:00+01:00'): Promise<{ status: number; body: string }> {
+    const headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8' };
+    if (this.credentials.basic) headers.authorization = `Basic ${Buffer.from(`${this.credentials.basic.username}:${this.credentials.basic.password}`).toString('base64')}`;
+    const body = `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>${toXoevXml(notice, createdAt)}</soap:Body></soap:Envelope>`;
+    const res = await fetch(`${this.baseUrl}${this.soapPath}`, { method: 'POST', headers, body });
+    return { status: res.status, body: await res.text() };
+  }
+
   /** Sends `count` realistic notices, `parallel` at a time; returns the outcomes in order. */
   async notifyBatch(count: number, options: { parallel?: number; runId?: string; authority?: string; boxId?: string } = {}): Promise<NotifyOutcome[]> {
     const runId = options.runId ?? randomBytes(4).toString('hex');

@@ -54,12 +54,27 @@ describe('the simulator against the SOAP endpoint over HTTP', () => {
     expect(batch.every((o) => o.outcome === 'created')).toBe(true);
     const xoev = await sim.notifyXoev(sampleNotice(1, { runId: 'xoev' }));
     expect(xoev.status).toBe(200);
+    const xoevSoap = await sim.notifyXoevSoap(sampleNotice(2, { runId: 'xoev' }));
+    expect(xoevSoap.body).toContain('<dokubox:outcome>created</dokubox:outcome>');
+    expect(port.stored.get('SIM-xoev-000002')?.notice.person.dateOfBirth).toBe('1985-03');
     expect(port.stored.get('SIM-xoev-000001')?.notice.person).toEqual({ familyName: 'Al-Hassan', givenNames: 'Nour', dateOfBirth: '1990' });
     expect(port.stored.get('SIM-batch-000002')?.notice.person.familyName).toBe('Шевченко');
     expect(await sim.pollUntil({ messageId: 'SIM-wire-000000' }, 'waiting', { wait: () => Promise.resolve() })).toBe('waiting');
     expect((await sim.cancel({ pickupId: first.pickupId })).state).toBe('cancelled');
     expect((await sim.status({ messageId: 'SIM-wire-000000' })).state).toBe('cancelled');
-    expect(port.stored.size).toBe(14);
+    expect(port.stored.size).toBe(15);
+  });
+
+  it('a node-soap client speaking SOAP 1.2 gets SOAP 1.2 answers', async () => {
+    const { app, port } = await makeApp();
+    const base = await listen(app);
+    const client = await soap.createClientAsync(`${base}/soap/v1/pickup?wsdl`, { forceSoap12Headers: true, endpoint: `${base}/soap/v1/pickup` });
+    client.setSecurity(new soap.BasicAuthSecurity('advis-mdb', 'correct horse battery'));
+    const { documents, ...rest } = sampleNotice(4, { runId: 's12' });
+    const [result, raw] = (await (client as unknown as Record<string, (a: unknown) => Promise<[Record<string, unknown>, string]>>).NotifyDocumentsReadyAsync?.({ ...rest, documents: { document: documents } })) ?? [{}, ''];
+    expect(result.outcome).toBe('created');
+    expect(raw).toContain('http://www.w3.org/2003/05/soap-envelope');
+    expect(port.stored.size).toBe(1);
   });
 
   it('node-soap WS-Security PasswordDigest client is accepted', async () => {
