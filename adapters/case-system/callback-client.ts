@@ -1,0 +1,57 @@
+/**
+ * Delivers status reports to a case system's PickupStatusCallback service
+ * with a node-soap client (SOAP 1.1 port of callback.wsdl, endpoint from the
+ * target). A SOAP fault or HTTP error rejects; the report queue decides
+ * whether to retry.
+ */
+import soap from 'soap';
+import type { CallbackTarget, CaseSystemReport, ReportDeliverer } from '../../src/case-system/reports.js';
+import { CALLBACK_WSDL } from './wsdl.js';
+
+type Invoke = (args: unknown, callback: (err: unknown, result: unknown) => void, options?: Record<string, unknown>) => void;
+
+/** An error the receiving case system reported itself (a SOAP client fault): retrying the same report cannot help. */
+export class CallbackRejectedError extends Error {
+  readonly permanent = true;
+}
+
+export class SoapCallbackClient implements ReportDeliverer {
+  private readonly clients = new Map<string, Promise<soap.Client>>();
+
+  constructor(private readonly options: { wsdlPath?: string; defaultTimeoutMs?: number } = {}) {}
+
+  private client(target: CallbackTarget): Promise<soap.Client> {
+    const key = `${target.url}|${target.wsse?.username ?? ''}|${target.basic?.username ?? ''}`;
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      client = soap.createClientAsync(this.options.wsdlPath ?? CALLBACK_WSDL, { endpoint: target.url }).then((c) => {
+        if (target.wsse) c.setSecurity(new soap.WSSecurity(target.wsse.username, target.wsse.password, { passwordType: 'PasswordDigest', hasTimeStamp: true, hasNonce: true }));
+        else if (target.basic) c.setSecurity(new soap.BasicAuthSecurity(target.basic.username, target.basic.password));
+        return c;
+      });
+      client.catch(() => this.clients.delete(key));
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  async deliver(target: CallbackTarget, report: CaseSystemReport): Promise<void> {
+    const client = await this.client(target);
+    const port = (client as unknown as Record<string, Record<string, Record<string, Invoke>>>).PickupStatusCallback?.PickupStatusCallbackSoap11Port;
+    const invoke = port?.ReportPickupEvent;
+    if (invoke === undefined) throw new Error('callback.wsdl has no ReportPickupEvent on its SOAP 1.1 port');
+    await new Promise<void>((resolve, reject) => {
+      invoke(
+        report,
+        (err) => {
+          if (err === null || err === undefined) return resolve();
+          const fault = (err as { root?: { Envelope?: { Body?: { Fault?: { faultcode?: string } } } } }).root?.Envelope?.Body?.Fault;
+          // A client fault says this report is wrong: retrying cannot help. Anything else (5xx, timeouts) may.
+          if (typeof fault?.faultcode === 'string' && /Client$/.test(fault.faultcode)) reject(new CallbackRejectedError('the case system rejected the report'));
+          else reject(new Error(err instanceof Error ? err.message : 'callback failed'));
+        },
+        { timeout: target.timeoutMs ?? this.options.defaultTimeoutMs ?? 10_000 },
+      );
+    });
+  }
+}

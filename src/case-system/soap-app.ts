@@ -1,0 +1,224 @@
+/**
+ * The inbound case-system endpoint: SOAP 1.1/1.2 at /soap/v1/pickup (canonical
+ * format and every vendor mapping inside the SOAP body) and plain XML over
+ * HTTP POST at /xml/v1/{mapping}. Order of checks: body size (streamed, never
+ * buffered past the limit), XML shape, parse, authentication, operation,
+ * mapping, validation in the PickupPort. A rejection stores nothing: the port
+ * is only called with a complete notice.
+ *
+ * The envelope is handled here rather than by node-soap's server: one request
+ * may carry the canonical or a vendor format, faults must come in the SOAP
+ * version of the request with a namespaced code, and hardening and
+ * authentication must run before anything parses. node-soap still loads and
+ * checks the WSDL at start-up (the app is not returned before it loaded).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Hono, type Context } from 'hono';
+import type { Logger } from 'pino';
+import soap from 'soap';
+import { CASE_SYSTEM_WSDL_DIR } from '../../adapters/case-system/wsdl.js';
+import type { Clock } from '../core/clock.js';
+import { DokuboxError } from '../core/errors.js';
+import type { ClientIdentity, PickupPort, PickupView } from '../service/types.js';
+import { verifiedClientFingerprint, type CaseSystemAuthenticator } from './auth.js';
+import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP_NS, SOAP11_NS, SOAP12_NS, toXml, type SoapVersion, type XmlValue } from './envelope.js';
+import type { CaseSystemMapping } from './mapping.js';
+import { allChildren, children, DEFAULT_XML_LIMITS, parseXml, type XmlElement, type XmlLimits } from './xml.js';
+
+
+export interface CaseSystemAppDeps {
+  port: PickupPort;
+  /** Loaded mappings by name (see loadMappings); `canonical` must be among them. */
+  mappings: ReadonlyMap<string, CaseSystemMapping>;
+  authenticate: CaseSystemAuthenticator;
+  logger: Logger;
+  /** Part of the contract for time-dependent checks; the WS-Security window uses the authenticator's clock. */
+  clock: Clock;
+  maxBodyBytes: number;
+  xmlLimits?: XmlLimits;
+  /** Public base URL for the WSDL's soap:address; default: taken from the request. */
+  publicBaseUrl?: string;
+  wsdlDir?: string;
+}
+
+/** Under @hono/node-server the Node request is `c.env.incoming` (its socket carries the TLS client certificate). */
+export type CaseSystemEnv = { Bindings: { incoming?: { socket?: unknown } } };
+type Env = CaseSystemEnv;
+
+/** Reads a request body, refusing (without buffering) anything over `max` bytes. */
+export async function readBodyLimited(request: Request, max: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  const tooLarge = (): DokuboxError => new DokuboxError('BODY_TOO_LARGE', `The body is larger than ${max} bytes; send one notice per request.`);
+  if (Number.isFinite(declared) && declared > max) throw tooLarge();
+  if (request.body === null) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function soapVersionOf(contentType: string | undefined): SoapVersion {
+  return contentType !== undefined && /application\/soap\+xml/i.test(contentType) ? '1.2' : '1.1';
+}
+
+function statusBody(view: PickupView): { [key: string]: XmlValue } {
+  return {
+    pickupId: view.id,
+    messageId: view.messageId,
+    caseNumber: view.caseNumber,
+    boxId: view.boxId,
+    state: view.state,
+    compartment: view.compartment ?? undefined,
+    documentType: view.documentTypes,
+    createdAt: view.createdAt,
+    updatedAt: view.updatedAt,
+    notifiedAt: view.notifiedAt ?? undefined,
+    deadline: view.deadline ?? undefined,
+    history: view.history.map((h) => ({ seq: h.seq, from: h.from ?? undefined, to: h.to, reason: h.reason, at: h.at })),
+  };
+}
+
+export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono<Env>> {
+  const wsdlDir = deps.wsdlDir ?? CASE_SYSTEM_WSDL_DIR;
+  const limits = deps.xmlLimits ?? DEFAULT_XML_LIMITS;
+  const wsdlPath = join(wsdlDir, 'pickup.wsdl');
+  const [wsdlText, xsdText] = await Promise.all([readFile(wsdlPath, 'utf8'), readFile(join(wsdlDir, 'pickup.xsd'), 'utf8')]);
+  // Let node-soap load the WSDL (with its schema import) before any traffic: a broken WSDL stops start-up.
+  await soap.createClientAsync(wsdlPath);
+  if (!deps.mappings.has('canonical')) throw new DokuboxError('CONFIG_INVALID', 'The canonical case-system mapping is missing.', { field: 'mappings' });
+  const mappings = [...deps.mappings.values()];
+  const log = deps.logger.child({ component: 'case-system' });
+
+  async function handle(client: ClientIdentity, mapping: CaseSystemMapping, operation: 'notice' | 'cancel' | 'status', root: XmlElement): Promise<string> {
+    if (operation === 'notice') {
+      const input = mapping.toNotice(root, client);
+      const result = await deps.port.submitNotice(client, input);
+      log.info({ client: client.id, pickupId: result.pickup.id, outcome: result.outcome, format: mapping.name }, 'notice accepted');
+      return toXml('NotifyDocumentsReadyResponse', { outcome: result.outcome, pickupId: result.pickup.id, messageId: result.pickup.messageId, state: result.pickup.state });
+    }
+    const ref = mapping.toReference(root, operation);
+    if (operation === 'cancel') {
+      const view = await deps.port.cancelPickup(client, ref, 'cancelled_by_case_system');
+      log.info({ client: client.id, pickupId: view.id }, 'pickup cancelled');
+      return toXml('CancelPickupResponse', { pickupId: view.id, messageId: view.messageId, state: view.state });
+    }
+    const view = await deps.port.getPickup(client, ref);
+    return toXml('GetPickupStatusResponse', { pickup: statusBody(view) });
+  }
+
+  function logRejection(error: unknown, where: string): void {
+    if (error instanceof DokuboxError) log.info({ code: error.code, field: error.field, context: error.context, where }, 'case-system request rejected');
+    else log.error({ err: error instanceof Error ? { name: error.name } : {}, where }, 'case-system request failed');
+  }
+
+  function fingerprintOf(c: Context<Env>): string | undefined {
+    return verifiedClientFingerprint(c.env?.incoming);
+  }
+
+  function wsdlAddress(c: Context<Env>): string {
+    const url = new URL(c.req.url);
+    return deps.publicBaseUrl === undefined ? `${url.origin}${url.pathname}` : `${deps.publicBaseUrl.replace(/\/$/, '')}${url.pathname}`;
+  }
+
+  const app = new Hono<Env>();
+
+  app.get('/soap/v1/pickup', (c) => {
+    const address = wsdlAddress(c);
+    const xsd = c.req.query('xsd');
+    if (xsd !== undefined) return xsd === 'pickup.xsd' ? c.body(xsdText, 200, { 'content-type': 'text/xml; charset=utf-8' }) : c.text('No such schema.', 404);
+    if (c.req.query('wsdl') === undefined) return c.text('Use POST for SOAP requests, ?wsdl for the service description.', 405);
+    const wsdl = wsdlText
+      .replace(/(<soap(?:12)?:address\s+)location="[^"]*"/g, `$1location="${address}"`)
+      .replace('schemaLocation="pickup.xsd"', `schemaLocation="${address}?xsd=pickup.xsd"`);
+    return c.body(wsdl, 200, { 'content-type': 'text/xml; charset=utf-8' });
+  });
+
+  app.post('/soap/v1/pickup', async (c) => {
+    let version = soapVersionOf(c.req.header('content-type'));
+    let mapping: CaseSystemMapping | undefined;
+    try {
+      const text = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+      const root = await parseXml(text, limits);
+      if (root.$ns.local !== 'Envelope' || (root.$ns.uri !== SOAP11_NS && root.$ns.uri !== SOAP12_NS)) {
+        throw new DokuboxError('VALIDATION_FAILED', 'The body is not a SOAP 1.1 or 1.2 envelope.', { context: { reason: 'not_an_envelope' } });
+      }
+      version = root.$ns.uri === SOAP12_NS ? '1.2' : '1.1';
+      const security = children(root, 'Header').flatMap((h) => children(h, 'Security'))[0];
+      const client = await deps.authenticate({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c), security });
+      const body = children(root, 'Body')[0];
+      const payload = body === undefined ? [] : allChildren(body);
+      const request = payload[0];
+      if (request === undefined || payload.length !== 1) throw new DokuboxError('VALIDATION_FAILED', 'The SOAP body must hold exactly one request element.', { context: { reason: 'body_shape' } });
+      let operation: 'notice' | 'cancel' | 'status' | undefined;
+      for (const candidate of mappings) {
+        operation = candidate.operationFor(request);
+        if (operation !== undefined) {
+          mapping = candidate;
+          break;
+        }
+      }
+      if (mapping === undefined || operation === undefined) {
+        const knownNamespace = mappings.some((m) => m.namespace === request.$ns.uri);
+        throw knownNamespace
+          ? new DokuboxError('VALIDATION_FAILED', `Unknown operation ${request.$ns.local}; this service offers NotifyDocumentsReady, CancelPickup and GetPickupStatus.`, { context: { reason: 'unknown_operation' } })
+          : new DokuboxError('VALIDATION_FAILED', `The request element is in an unknown namespace; use ${PICKUP_NS} or a configured vendor format.`, { context: { reason: 'wrong_namespace' } });
+      }
+      const responseBody = await handle(client, mapping, operation, request);
+      return c.body(envelope(version, responseBody), 200, { 'content-type': contentTypeFor(version) });
+    } catch (error) {
+      logRejection(error, 'soap');
+      const current = mapping;
+      const info = faultInfo(error, (field) => current?.sourceOf(field));
+      return c.body(faultEnvelope(version, info), faultStatus(version, info), { 'content-type': contentTypeFor(version), ...challenge(info.code) });
+    }
+  });
+
+  app.post('/xml/v1/:mapping', async (c) => {
+    const mapping = deps.mappings.get(c.req.param('mapping'));
+    try {
+      if (mapping === undefined) throw new DokuboxError('NOT_FOUND', 'No case-system format of this name is configured.');
+      // Plain XML has no WS-Security header: authenticate before reading the body at all.
+      const client = await deps.authenticate({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
+      const text = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+      const root = await parseXml(text, limits);
+      const operation = mapping.operationFor(root);
+      if (operation === undefined) {
+        throw new DokuboxError('VALIDATION_FAILED', root.$ns.uri === mapping.namespace ? `Unknown message ${root.$ns.local} for the format ${mapping.name}.` : `The root element is not in the namespace ${mapping.namespace}.`, {
+          context: { reason: root.$ns.uri === mapping.namespace ? 'unknown_operation' : 'wrong_namespace' },
+        });
+      }
+      const body = await handle(client, mapping, operation, root);
+      return c.body(`<?xml version="1.0" encoding="utf-8"?>${body.replace(/^<dokubox:(\S+?)>/, `<dokubox:$1 xmlns:dokubox="${PICKUP_NS}">`)}`, 200, { 'content-type': 'application/xml; charset=utf-8' });
+    } catch (error) {
+      logRejection(error, 'xml');
+      const info = faultInfo(error, (field) => mapping?.sourceOf(field));
+      const status = error instanceof DokuboxError ? error.status : 500;
+      return c.body(`<?xml version="1.0" encoding="utf-8"?>${faultXmlWithMessage(info)}`, status as 400, { 'content-type': 'application/xml; charset=utf-8', ...challenge(info.code) });
+    }
+  });
+
+  return app;
+}
+
+/** A 401 names the scheme a client can answer with. */
+function challenge(code: string): Record<string, string> {
+  return code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Basic realm="dokubox case systems", charset="UTF-8"' } : {};
+}
+
+function faultXmlWithMessage(info: ReturnType<typeof faultInfo>): string {
+  return toXml('DokuboxFault', { code: info.code, message: info.message, field: info.field || undefined, element: info.element, retryable: info.retryable }).replace(
+    '<dokubox:DokuboxFault>',
+    `<dokubox:DokuboxFault xmlns:dokubox="${PICKUP_NS}">`,
+  );
+}

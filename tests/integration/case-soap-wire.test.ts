@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import soap from 'soap';
+import { afterEach, describe, expect, it } from 'vitest';
+import xml2js from 'xml2js';
+import { CALLBACK_WSDL, PICKUP_WSDL, PICKUP_XSD } from '../../adapters/case-system/wsdl.js';
+import { serveMutualTls } from '../../src/case-system/auth.js';
+import { CaseSystemSimulator } from '../../simulator/case-system/client.js';
+import { sampleNotice } from '../../simulator/case-system/data.js';
+import { canonicalNotice, makeApp, soapEnvelope } from '../fixtures/case-system/helpers.js';
+
+const servers: ServerType[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const realClock = { now: () => Date.now() };
+
+async function listen(app: { fetch: Parameters<typeof serve>[0]['fetch'] }): Promise<string> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(`http://127.0.0.1:${info.port}`));
+    servers.push(server);
+  });
+}
+
+const BASIC = { basic: { username: 'advis-mdb', password: 'correct horse battery' } };
+
+describe('WSDL and XSD', () => {
+  it('both WSDLs load in node-soap and describe their operations; the XSD is well-formed', async () => {
+    const pickup = await soap.createClientAsync(PICKUP_WSDL);
+    const described = pickup.describe() as Record<string, Record<string, Record<string, unknown>>>;
+    expect(Object.keys(described.PickupService ?? {})).toEqual(['PickupSoap11Port', 'PickupSoap12Port']);
+    expect(Object.keys(described.PickupService?.PickupSoap11Port ?? {})).toEqual(['NotifyDocumentsReady', 'CancelPickup', 'GetPickupStatus']);
+    const callback = await soap.createClientAsync(CALLBACK_WSDL);
+    const cb = callback.describe() as Record<string, Record<string, Record<string, unknown>>>;
+    expect(Object.keys(cb.PickupStatusCallback?.PickupStatusCallbackSoap11Port ?? {})).toEqual(['ReportPickupEvent']);
+    const xsd = (await xml2js.parseStringPromise(readFileSync(PICKUP_XSD, 'utf8'))) as Record<string, { $: Record<string, string> }>;
+    expect(xsd['xsd:schema']?.$.targetNamespace).toBe('urn:dokubox:pickup:1');
+  });
+});
+
+describe('the simulator against the SOAP endpoint over HTTP', () => {
+  it('notifies (single, batch, XÖV plain and canonical), polls and cancels through the served WSDL', async () => {
+    const { app, port } = await makeApp();
+    const base = await listen(app);
+    const sim = new CaseSystemSimulator(base, BASIC);
+    const first = await sim.notify(sampleNotice(0, { runId: 'wire' }));
+    expect(first).toMatchObject({ outcome: 'created', state: 'waiting', messageId: 'SIM-wire-000000' });
+    const again = await sim.notify(sampleNotice(0, { runId: 'wire' }));
+    expect(again.outcome).toBe('duplicate');
+    const batch = await sim.notifyBatch(12, { runId: 'batch', parallel: 3 });
+    expect(batch.every((o) => o.outcome === 'created')).toBe(true);
+    const xoev = await sim.notifyXoev(sampleNotice(1, { runId: 'xoev' }));
+    expect(xoev.status).toBe(200);
+    const xoevSoap = await sim.notifyXoevSoap(sampleNotice(2, { runId: 'xoev' }));
+    expect(xoevSoap.body).toContain('<dokubox:outcome>created</dokubox:outcome>');
+    expect(port.stored.get('SIM-xoev-000002')?.notice.person.dateOfBirth).toBe('1985-03');
+    expect(port.stored.get('SIM-xoev-000001')?.notice.person).toEqual({ familyName: 'Al-Hassan', givenNames: 'Nour', dateOfBirth: '1990' });
+    expect(port.stored.get('SIM-batch-000002')?.notice.person.familyName).toBe('Шевченко');
+    expect(await sim.pollUntil({ messageId: 'SIM-wire-000000' }, 'waiting', { wait: () => Promise.resolve() })).toBe('waiting');
+    expect((await sim.cancel({ pickupId: first.pickupId })).state).toBe('cancelled');
+    expect((await sim.status({ messageId: 'SIM-wire-000000' })).state).toBe('cancelled');
+    expect(port.stored.size).toBe(15);
+  });
+
+  it('a node-soap client speaking SOAP 1.2 gets SOAP 1.2 answers', async () => {
+    const { app, port } = await makeApp();
+    const base = await listen(app);
+    const client = await soap.createClientAsync(`${base}/soap/v1/pickup?wsdl`, { forceSoap12Headers: true, endpoint: `${base}/soap/v1/pickup` });
+    client.setSecurity(new soap.BasicAuthSecurity('advis-mdb', 'correct horse battery'));
+    const { documents, ...rest } = sampleNotice(4, { runId: 's12' });
+    const [result, raw] = (await (client as unknown as Record<string, (a: unknown) => Promise<[Record<string, unknown>, string]>>).NotifyDocumentsReadyAsync?.({ ...rest, documents: { document: documents } })) ?? [{}, ''];
+    expect(result.outcome).toBe('created');
+    expect(raw).toContain('http://www.w3.org/2003/05/soap-envelope');
+    expect(port.stored.size).toBe(1);
+  });
+
+  it('node-soap WS-Security PasswordDigest client is accepted', async () => {
+    const { app, port } = await makeApp({ clock: realClock });
+    const base = await listen(app);
+    const sim = new CaseSystemSimulator(base, { wsse: { username: 'vois-mdb', password: 'wsse-secret-123' } });
+    expect((await sim.notify(sampleNotice(3, { runId: 'wsse' }))).outcome).toBe('created');
+    expect(port.stored.size).toBe(1);
+  });
+
+  it('a SOAP fault reaches the node-soap client with the code', async () => {
+    const { app, port } = await makeApp();
+    const sim = new CaseSystemSimulator(await listen(app), BASIC);
+    const bad = { ...sampleNotice(0), consent: false };
+    await expect(sim.notify(bad)).rejects.toThrow(/CONSENT_MISSING/);
+    expect(port.stored.size).toBe(0);
+  });
+});
+
+describe('mutual TLS', () => {
+  const tls = (name: string): Buffer => readFileSync(new URL(`../fixtures/case-system/tls/${name}`, import.meta.url));
+
+  function post(port: number, clientCert: 'client' | 'rogue' | 'none'): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          servername: 'localhost',
+          port,
+          path: '/soap/v1/pickup',
+          method: 'POST',
+          ca: tls('ca.crt'),
+          ...(clientCert === 'none' ? {} : { key: tls(`${clientCert}.key`), cert: tls(`${clientCert}.crt`) }),
+          headers: { 'content-type': 'text/xml' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end(soapEnvelope(canonicalNotice()));
+    });
+  }
+
+  async function start(fingerprint: string): Promise<{ port: number; stored: () => number }> {
+    const { app, port: pickups } = await makeApp({ tlsFingerprint: fingerprint });
+    const { server, port } = await serveMutualTls({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', key: tls('server.key'), cert: tls('server.crt'), ca: tls('ca.crt') });
+    servers.push(server);
+    expect((server.address() as AddressInfo).port).toBe(port);
+    return { port, stored: () => pickups.stored.size };
+  }
+
+  const CLIENT_FINGERPRINT = '48:84:93:97:A3:CC:0C:4C:25:C6:2E:0C:5B:9F:BD:26:69:AF:0E:D6:77:1A:44:58:1A:66:C7:D9:A6:C0:B0:9B';
+
+  it('accepts the configured client certificate', async () => {
+    const { port, stored } = await start(CLIENT_FINGERPRINT);
+    const res = await post(port, 'client');
+    expect(res.status).toBe(200);
+    expect(stored()).toBe(1);
+  });
+
+  it('a CA-issued certificate that is not configured gets an UNAUTHENTICATED fault', async () => {
+    const { port, stored } = await start('CD'.repeat(32));
+    const res = await post(port, 'client');
+    expect(res.status).toBe(401);
+    expect(res.body).toContain('dokubox:UNAUTHENTICATED');
+    expect(stored()).toBe(0);
+  });
+
+  it('a certificate from another issuer, or none, does not get past the handshake', async () => {
+    const { port, stored } = await start(CLIENT_FINGERPRINT);
+    await expect(post(port, 'rogue')).rejects.toThrow();
+    await expect(post(port, 'none')).rejects.toThrow();
+    expect(stored()).toBe(0);
+  });
+});
