@@ -18,6 +18,8 @@ import { ApiKeyAuthenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Maintenance } from './jobs/maintenance.js';
+import { SoapCallbackClient } from '../adapters/case-system/callback-client.js';
+import { CaseSystemReportQueue, createCaseSystemApp, createCaseSystemAuthenticator, loadMappings, RedisNonceStore } from './case-system/index.js';
 import { createLockerRuntime, type LockerRuntime } from './lifecycle/lockers.js';
 import { createLogger } from './logger.js';
 import { loadBoxes, loadDocumentTypes } from './mappings/loaders.js';
@@ -53,6 +55,7 @@ export interface Dokubox {
   events: EventStream;
   alarms: RedisAlarms;
   lockers: LockerRuntime;
+  reports: CaseSystemReportQueue;
   metrics: Metrics;
   redis: Redis;
   boxes: Map<string, BoxDefinition>;
@@ -115,6 +118,41 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     leaseTtlMs: config.LOCKER_LEASE_TTL_MS,
   });
   const auth = new ApiKeyAuthenticator(config.API_KEYS);
+
+  // Case system: SOAP / XML notices in, status reports out (docs/case-system.md).
+  const caseApp = await createCaseSystemApp({
+    port: service,
+    mappings: await loadMappings(resolvePath(config.CASE_SYSTEM_MAPPINGS_DIR)),
+    authenticate: createCaseSystemAuthenticator({
+      clients: config.CASE_SYSTEM_CLIENTS,
+      clock,
+      timestampWindowMs: config.CASE_SYSTEM_WSSE_WINDOW_SECONDS * 1000,
+      nonces: new RedisNonceStore(redis, `${config.REDIS_KEY_PREFIX}:case:`),
+    }),
+    logger,
+    clock,
+    maxBodyBytes: config.CASE_SYSTEM_MAX_BODY_BYTES,
+    xmlLimits: { maxDepth: config.CASE_SYSTEM_XML_MAX_DEPTH, maxElements: config.CASE_SYSTEM_XML_MAX_ELEMENTS },
+    ...(config.CASE_SYSTEM_PUBLIC_URL === undefined ? {} : { publicBaseUrl: config.CASE_SYSTEM_PUBLIC_URL }),
+  });
+  const reports = new CaseSystemReportQueue({
+    redis,
+    connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+    prefix: `${config.REDIS_KEY_PREFIX}:case-reports:`,
+    queueName: 'case-system-reports',
+    targets: (authority) => config.CASE_SYSTEM_CALLBACKS[authority],
+    deliverer: new SoapCallbackClient({ defaultTimeoutMs: config.CASE_SYSTEM_REPORT_TIMEOUT_MS }),
+    clock,
+    logger,
+    attempts: config.CASE_SYSTEM_REPORT_ATTEMPTS,
+    backoffMs: config.CASE_SYSTEM_REPORT_BACKOFF_MS,
+    concurrency: config.CASE_SYSTEM_REPORT_CONCURRENCY,
+  });
+  reports.attach(events);
+  reports.on('delivered', () => metrics.caseReports.inc({ outcome: 'delivered' }));
+  reports.on('dead', () => metrics.caseReports.inc({ outcome: 'dead_letter' }));
+  metrics.trackCaseReports(() => reports.counts());
+
   const app = createApp({
     service,
     store,
@@ -125,11 +163,12 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     clock,
     alarms,
     lifecycles: lockers.lifecycles,
+    reports,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openapiPath: join(PROJECT_ROOT, 'openapi.yaml'),
     docsEnabled: config.DOCS_ENABLED,
     metricsOnMainPort: config.METRICS_PORT === undefined,
-    ...(options.mounts === undefined ? {} : { mounts: options.mounts }),
+    mounts: [{ path: '/', app: caseApp as unknown as Hono<AppEnv> }, ...(options.mounts ?? [])],
   });
 
   const bullPrefix = `${config.REDIS_KEY_PREFIX}:bull`;
@@ -154,6 +193,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     events,
     alarms,
     lockers,
+    reports,
     metrics,
     redis,
     boxes,
@@ -164,6 +204,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
         events.start();
         await maintenance.start();
         await lockers.start();
+        reports.start();
+        await reports.resume();
         started = true;
       }
       const main = await new Promise<ServerType>((resolve) => {
@@ -190,6 +232,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await events.stop();
       if (started) await lockers.stop();
+      await reports.close();
       if (started) await maintenance.close();
       else await maintenance.queue.close();
       await redis.quit().catch(() => undefined);

@@ -14,6 +14,9 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobs: Counter<'queue' | 'outcome'>;
   alarms: Counter<'box' | 'kind'>;
+  caseReports: Counter<'outcome'>;
+  /** Registers the source of the case-report queue gauges. */
+  trackCaseReports(read: () => Promise<{ jobs: number; deadLetters: number }>): void;
 }
 
 export function createMetrics(deps: { store: PickupStore; boxes: ReadonlyMap<string, BoxDefinition>; defaultMetrics?: boolean }): Metrics {
@@ -68,5 +71,35 @@ export function createMetrics(deps: { store: PickupStore; boxes: ReadonlyMap<str
     },
   });
 
-  return { registry, httpDuration, jobs, alarms };
+  const caseReports = new Counter({
+    name: 'dokubox_case_reports_total',
+    help: 'Status reports to the case system by outcome (delivered, dead_letter)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
+  let readCaseReports: (() => Promise<{ jobs: number; deadLetters: number }>) | undefined;
+  new Gauge({
+    name: 'dokubox_case_report_queue',
+    help: 'Case-system report queue: pending jobs and dead letters',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    async collect() {
+      if (readCaseReports === undefined) return;
+      const counts = await readCaseReports();
+      this.set({ kind: 'pending' }, counts.jobs);
+      this.set({ kind: 'dead_letters' }, counts.deadLetters);
+    },
+  });
+
+  return {
+    registry,
+    httpDuration,
+    jobs,
+    alarms,
+    caseReports,
+    trackCaseReports: (read) => {
+      readCaseReports = read;
+    },
+  };
 }

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { DokuboxError } from '../core/errors.js';
+import type { CaseSystemReportQueue } from '../case-system/reports.js';
 import type { BoxLifecycle } from '../lifecycle/box-lifecycle.js';
 import type { Metrics } from '../metrics.js';
 import type { RedisAlarms } from '../store/alarms.js';
@@ -23,6 +24,7 @@ import { docsRoutes } from './docs.js';
 import { respondError, toDokuboxError } from './errors.js';
 import { boxRoutes } from './routes/boxes.js';
 import { pickupRoutes } from './routes/pickups.js';
+import { reportRoutes } from './routes/reports.js';
 
 export interface AppDeps {
   service: PickupService;
@@ -34,6 +36,7 @@ export interface AppDeps {
   clock: Clock;
   alarms: RedisAlarms;
   lifecycles: ReadonlyMap<string, BoxLifecycle>;
+  reports: CaseSystemReportQueue;
   bodyLimitBytes: number;
   openapiPath: string;
   docsEnabled: boolean;
@@ -67,7 +70,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       'request',
     );
   });
+  // The SOAP/XML endpoints enforce their own (larger) limit and answer with faults.
   app.use(
+    '/v1/*',
     bodyLimit({
       maxSize: deps.bodyLimitBytes,
       onError: (c) =>
@@ -99,6 +104,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.docsEnabled) app.route('/', docsRoutes(deps.openapiPath));
 
   app.route('/v1', pickupRoutes(deps.service, deps.auth));
+  app.route('/v1', reportRoutes(deps.reports, deps.auth));
   app.route('/v1', boxRoutes({ service: deps.service, store: deps.store, auth: deps.auth, alarms: deps.alarms, lifecycles: deps.lifecycles }));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
   return app;
