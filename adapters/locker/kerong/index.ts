@@ -105,6 +105,7 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
         port: gw.port,
         replyTimeoutMs: this.config.replyTimeoutMs,
         drainMs: this.config.drainMs,
+        interFrameGapMs: this.config.interFrameGapMs,
         reconnectInitialMs: this.config.reconnectInitialMs,
         reconnectMaxMs: this.config.reconnectMaxMs,
         connectTimeoutMs: this.config.connectTimeoutMs,
