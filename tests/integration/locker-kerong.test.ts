@@ -10,6 +10,7 @@ import { CMD } from '../../adapters/locker/kerong/codec.js';
 import type { CompartmentLayout, KerongBoxConfigInput, LockerEvent } from '../../adapters/locker/types.js';
 import { isDokuboxError } from '../../src/core/errors.js';
 import { Cu16Emulator, type EmulatorRequest } from '../../simulator/locker/cu16-emulator.js';
+import { magdeburgLayout } from '../../simulator/locker/layouts.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -359,5 +360,29 @@ describe('Kerong adapter against the CU16 emulator', () => {
         }),
     ).toThrow(/outside 1-16/);
     expect(() => new KerongLocker({ config: { gateways: [] }, compartments: [], logger })).toThrow(/invalid/);
+  });
+});
+
+describe('Magdeburg-sized box (456 compartments, 2 gateways)', () => {
+  it('watches all 29 boards and opens compartments on both buses', async () => {
+    const compartments = magdeburgLayout();
+    const emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }, { id: 'gw2' }], compartments });
+    const gateways = await emulator.start();
+    const locker = new KerongLocker({ config: { gateways, pollIntervalMs: 50 }, compartments, logger });
+    rigs.push({ emulator, locker, events: [] });
+    const online: LockerEvent[] = [];
+    locker.on('event', (e) => {
+      if (e.type === 'board.online') online.push(e);
+    });
+    const ready = waitUntil(locker, () => locker.snapshot().every((s) => s.door === 'closed'));
+    await locker.start();
+    await ready;
+    expect(online).toHaveLength(29);
+    for (const id of ['001', '256', '257', '456']) {
+      const opened = nextEvent(locker, is('door.opened', id));
+      await locker.open(id);
+      await opened;
+    }
+    expect(locker.snapshot().filter((s) => s.door === 'open').map((s) => s.compartmentId)).toEqual(['001', '256', '257', '456']);
   });
 });
