@@ -282,11 +282,12 @@ describe('Kerong adapter against the CU16 emulator', () => {
   });
 
   it('drains a reply that comes after the timeout so it is not taken for the next answer', async () => {
-    const { locker, emulator } = await rig({ config: { replyTimeoutMs: 60, offlineAfterMissedPolls: 100 } });
+    const { locker, emulator } = await rig({ config: { replyTimeoutMs: 60, drainMs: 100, pollIntervalMs: 60_000, offlineAfterMissedPolls: 100 } });
     const bus = locker.bus('gw2');
     emulator.setReplyDelay('gw2', 90);
     await expect(bus.query(3)).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
-    emulator.setReplyDelay('gw2', 0);
+    // The late reply (door closed) arrives while the next query would be waiting for its own, slower answer.
+    emulator.setReplyDelay('gw2', 50);
     emulator.forceOpen('B02');
     const state = await bus.query(3);
     expect(state.board).toBe(3);
