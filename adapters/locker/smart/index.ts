@@ -39,6 +39,17 @@ export const smartLockerConfigSchema = z.object({
 export type SmartLockerConfig = z.output<typeof smartLockerConfigSchema>;
 export type SmartLockerConfigInput = z.input<typeof smartLockerConfigSchema>;
 
+export function parseSmartConfig(raw: unknown): SmartLockerConfig {
+  const parsed = smartLockerConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DokuboxError('CONFIG_INVALID', `Smart locker config is invalid: ${issue?.message ?? 'unknown problem'}. Fix the box mapping's locker block.`, {
+      field: `locker.${(issue?.path ?? []).join('.')}`,
+    });
+  }
+  return parsed.data;
+}
+
 export interface SmartLockerOptions {
   config: SmartLockerConfigInput;
   /** The box's compartments; their ids are the controller's compartment ids. */
@@ -79,14 +90,7 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
 
   constructor(options: SmartLockerOptions) {
     super();
-    const parsed = smartLockerConfigSchema.safeParse(options.config);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new DokuboxError('CONFIG_INVALID', `Smart locker config is invalid: ${issue?.message ?? 'unknown problem'}. Fix the box mapping's locker block.`, {
-        field: `locker.${(issue?.path ?? []).join('.')}`,
-      });
-    }
-    this.config = parsed.data;
+    this.config = parseSmartConfig(options.config);
     this.clock = options.clock ?? systemClock;
     this.log = options.logger.child({ component: 'smart-locker', controller: this.config.controllerId });
     this.fetchImpl = options.fetch ?? fetch;
