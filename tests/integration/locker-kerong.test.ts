@@ -53,7 +53,7 @@ async function rig(options: { config?: Partial<KerongBoxConfigInput>; base?: 0 |
       lockNumberBase: options.base ?? 0,
       lockBitOpenValue: options.openValue ?? 1,
       pollIntervalMs: 10,
-      replyTimeoutMs: 150,
+      replyTimeoutMs: 400,
       drainMs: 20,
       offlineAfterMissedPolls: 1,
       reconnectInitialMs: 20,
