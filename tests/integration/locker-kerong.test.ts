@@ -268,6 +268,22 @@ describe('Kerong adapter against the CU16 emulator', () => {
     await b;
   });
 
+  it('raises the alarm for a gateway that is down from the start and comes up later', async () => {
+    const compartments = layout();
+    const emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }, { id: 'gw2' }], compartments });
+    const gateways = await emulator.start();
+    await emulator.dropGateway('gw2');
+    const locker = new KerongLocker({ config: { gateways, pollIntervalMs: 10, reconnectInitialMs: 20, reconnectMaxMs: 50 }, compartments, logger });
+    rigs.push({ emulator, locker, events: [] });
+    const offline = nextEvent(locker, (e) => e.type === 'board.offline' && e.gateway === 'gw2');
+    await locker.start();
+    expect(await offline).toMatchObject({ board: 3, reason: 'unreachable' });
+    const online = nextEvent(locker, (e) => e.type === 'board.online' && e.gateway === 'gw2');
+    await emulator.restoreGateway('gw2');
+    await online;
+    expect(locker.snapshot().every((s) => s.door === 'closed')).toBe(true);
+  });
+
   it('handles garbage before replies, split replies and slow replies', async () => {
     const { locker, emulator, events } = await rig({ config: { replyTimeoutMs: 300 } });
     emulator.setGarbage('gw1', Uint8Array.of(0xff, 0x02, 0x10, 0x35, 0x00, 0x02));

@@ -39,7 +39,8 @@ interface Transaction {
 }
 
 /**
- * Events: `online` (connected), `offline` (reason: string), `sent` (frame:
+ * Events: `online` (connected), `offline` (reason: string, after a connection
+ * was lost), `connect_failed` (an attempt failed while not connected), `sent` (frame:
  * Buffer, written to the socket), `unmatched` (frame: Frame, a reply nobody
  * waited for, e.g. a late one or a state reply to an unlock).
  */
@@ -174,6 +175,9 @@ export class KerongBus extends EventEmitter {
     if (wasConnected) {
       this.log.warn({ event: 'locker.gateway.disconnected' }, 'lock gateway connection lost');
       this.emit('offline', 'connection_lost');
+    } else if (this.running) {
+      this.log.warn({ event: 'locker.gateway.unreachable', attempt: this.attempt + 1 }, 'lock gateway not reachable');
+      this.emit('connect_failed');
     }
     if (this.running) {
       const delay = Math.min(this.options.reconnectMaxMs, this.options.reconnectInitialMs * 2 ** this.attempt);
