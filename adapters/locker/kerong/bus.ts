@@ -56,6 +56,7 @@ export class KerongBus extends EventEmitter {
   private replyTimer: NodeJS.Timeout | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
   private drainDeadline: NodeJS.Timeout | null = null;
+  private gapTimer: NodeJS.Timeout | null = null;
   private draining = false;
   private readonly parser = new FrameParser();
   private readonly log: Logger;
@@ -190,8 +191,9 @@ export class KerongBus extends EventEmitter {
   }
 
   private failAll(why: string): void {
-    for (const timer of [this.replyTimer, this.drainTimer, this.drainDeadline]) if (timer) clearTimeout(timer);
-    this.replyTimer = this.drainTimer = this.drainDeadline = null;
+    // A pending gap timer from the old connection must not release the bus under a new connection's transaction.
+    for (const timer of [this.replyTimer, this.drainTimer, this.drainDeadline, this.gapTimer]) if (timer) clearTimeout(timer);
+    this.replyTimer = this.drainTimer = this.drainDeadline = this.gapTimer = null;
     this.draining = false;
     const pending = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
     this.current = null;
@@ -215,7 +217,10 @@ export class KerongBus extends EventEmitter {
       if (tx.match === null && this.current === tx) {
         this.current = null;
         tx.resolve(null);
-        setTimeout(() => this.release(), this.options.interFrameGapMs ?? 20);
+        this.gapTimer = setTimeout(() => {
+          this.gapTimer = null;
+          this.release();
+        }, this.options.interFrameGapMs ?? 20);
       }
     });
   }
