@@ -72,6 +72,8 @@ interface Slot {
   item: ItemState;
   enabled: boolean;
   lastKnown: { door: DoorState; item: ItemState } | null;
+  /** Sequence number of the last webhook applied to this compartment. */
+  webhookSeq: number;
 }
 
 const MAX_WEBHOOK_BYTES = 16 * 1024;
@@ -87,6 +89,8 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly seen = new Set<string>();
+  private webhookSeq = 0;
+  private refreshing: Promise<void> | null = null;
 
   constructor(options: SmartLockerOptions) {
     super();
@@ -96,7 +100,7 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
     this.fetchImpl = options.fetch ?? fetch;
     for (const c of options.compartments) {
       if (this.slots.has(c.id)) throw new DokuboxError('CONFIG_INVALID', `Smart locker layout: compartment id ${c.id} appears twice. Fix the box mapping.`, { field: 'compartments' });
-      this.slots.set(c.id, { id: c.id, door: 'unknown', item: 'unknown', enabled: true, lastKnown: null });
+      this.slots.set(c.id, { id: c.id, door: 'unknown', item: 'unknown', enabled: true, lastKnown: null, webhookSeq: 0 });
     }
   }
 
@@ -139,7 +143,15 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
   }
 
   /** Reads the full state once and turns differences into events (also run periodically). */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    this.refreshing ??= this.readState().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async readState(): Promise<void> {
+    const seqAtStart = this.webhookSeq;
     let body: z.infer<typeof stateResponseSchema>;
     try {
       const response = await this.request('GET', '/compartments', undefined, undefined);
@@ -157,6 +169,8 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
     for (const state of body.compartments) {
       const slot = this.slots.get(state.id);
       if (!slot) continue;
+      // A webhook that arrived while the read was under way is newer than what the read says.
+      if (previous === 'online' && slot.webhookSeq > seqAtStart) continue;
       slot.enabled = state.enabled;
       events.push(...this.apply(slot, toDoor(state), toItem(state), previous === 'online' ? { door: slot.door, item: slot.item } : slot.lastKnown, at));
     }
@@ -214,6 +228,7 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
       return;
     }
     if (this.status !== 'online') return; // a full read on recovery reconciles it
+    slot.webhookSeq = ++this.webhookSeq;
     let { door, item } = slot;
     if (event.type === 'compartment.opened') door = 'open';
     if (event.type === 'compartment.closed') door = 'closed';
