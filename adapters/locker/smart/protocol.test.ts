@@ -59,3 +59,34 @@ describe('SmartLocker.handleSmartWebhook', () => {
     }
   });
 });
+
+describe('SmartLocker state reads and webhooks', () => {
+  it('a webhook that arrives while a state read is under way is not overwritten by it', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const fakeFetch = (async () => {
+      calls++;
+      if (calls > 1) await gate;
+      const body = { controllerId: 'c1', compartments: [{ id: '001', door: 'closed', occupancy: 'empty', enabled: true }] };
+      return new Response(JSON.stringify(body), { status: 200 });
+    }) as typeof fetch;
+    const locker = new SmartLocker({
+      config: { controllerId: 'c1', baseUrl: 'http://controller.invalid', apiKey: 'k', webhookSecret: secret, pollIntervalMs: 0 },
+      compartments: [{ id: '001' }],
+      logger: pino({ level: 'silent' }),
+      clock: new ManualClock(nowMs),
+      fetch: fakeFetch,
+    });
+    const types: string[] = [];
+    locker.on('event', (e) => types.push(e.type));
+    await locker.start();
+    const reading = locker.refresh();
+    expect(locker.refresh()).toBe(reading);
+    expect(locker.handleSmartWebhook(body, { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signWebhook(secret, ts, body) }).status).toBe(204);
+    release();
+    await reading;
+    expect(types).toEqual(['board.online', 'door.opened']);
+    expect(locker.snapshot()[0]?.door).toBe('open');
+  });
+});
