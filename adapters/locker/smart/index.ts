@@ -115,6 +115,7 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.refreshing?.catch(() => undefined);
   }
 
   snapshot(): CompartmentSnapshot[] {
@@ -317,6 +318,7 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
   }
 
   private publish(event: LockerEvent): void {
+    if (!this.running) return; // the contract promises silence after stop()
     try {
       this.emit('event', event);
     } catch (error) {
