@@ -108,6 +108,9 @@ export class GatewayLease extends EventEmitter {
           this.holding = true;
           this.log.info({ event: 'locker.lease.acquired' }, 'gateway lease acquired');
           this.emit('acquired');
+        } else if (acquired) {
+          // stop() came while the SET was on its way: hand the lease straight back instead of blocking a standby for a TTL.
+          await this.bounded(redis.eval(RELEASE_SCRIPT, 1, key, owner));
         }
       }
     } catch (error) {

@@ -111,6 +111,8 @@ export const kerongBoxConfigSchema = z.object({
   offlineAfterMissedPolls: z.number().int().min(1).default(2),
   /** Silence on the line that ends the drain after a timeout. */
   drainMs: z.number().int().min(0).default(100),
+  /** Pause after a frame that gets no reply (unlock, pulse time) before the next frame, so the board can act. */
+  interFrameGapMs: z.number().int().min(0).default(20),
   reconnectInitialMs: z.number().int().min(1).default(500),
   reconnectMaxMs: z.number().int().min(1).default(30_000),
   connectTimeoutMs: z.number().int().min(1).default(5000),

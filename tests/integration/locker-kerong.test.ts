@@ -10,6 +10,7 @@ import { CMD } from '../../adapters/locker/kerong/codec.js';
 import type { CompartmentLayout, KerongBoxConfigInput, LockerEvent } from '../../adapters/locker/types.js';
 import { isDokuboxError } from '../../src/core/errors.js';
 import { Cu16Emulator, type EmulatorRequest } from '../../simulator/locker/cu16-emulator.js';
+import { magdeburgLayout } from '../../simulator/locker/layouts.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -52,7 +53,7 @@ async function rig(options: { config?: Partial<KerongBoxConfigInput>; base?: 0 |
       lockNumberBase: options.base ?? 0,
       lockBitOpenValue: options.openValue ?? 1,
       pollIntervalMs: 10,
-      replyTimeoutMs: 150,
+      replyTimeoutMs: 400,
       drainMs: 20,
       offlineAfterMissedPolls: 1,
       reconnectInitialMs: 20,
@@ -267,6 +268,22 @@ describe('Kerong adapter against the CU16 emulator', () => {
     await b;
   });
 
+  it('raises the alarm for a gateway that is down from the start and comes up later', async () => {
+    const compartments = layout();
+    const emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }, { id: 'gw2' }], compartments });
+    const gateways = await emulator.start();
+    await emulator.dropGateway('gw2');
+    const locker = new KerongLocker({ config: { gateways, pollIntervalMs: 10, reconnectInitialMs: 20, reconnectMaxMs: 50 }, compartments, logger });
+    rigs.push({ emulator, locker, events: [] });
+    const offline = nextEvent(locker, (e) => e.type === 'board.offline' && e.gateway === 'gw2');
+    await locker.start();
+    expect(await offline).toMatchObject({ board: 3, reason: 'unreachable' });
+    const online = nextEvent(locker, (e) => e.type === 'board.online' && e.gateway === 'gw2');
+    await emulator.restoreGateway('gw2');
+    await online;
+    expect(locker.snapshot().every((s) => s.door === 'closed')).toBe(true);
+  });
+
   it('handles garbage before replies, split replies and slow replies', async () => {
     const { locker, emulator, events } = await rig({ config: { replyTimeoutMs: 300 } });
     emulator.setGarbage('gw1', Uint8Array.of(0xff, 0x02, 0x10, 0x35, 0x00, 0x02));
@@ -281,11 +298,12 @@ describe('Kerong adapter against the CU16 emulator', () => {
   });
 
   it('drains a reply that comes after the timeout so it is not taken for the next answer', async () => {
-    const { locker, emulator } = await rig({ config: { replyTimeoutMs: 60, offlineAfterMissedPolls: 100 } });
+    const { locker, emulator } = await rig({ config: { replyTimeoutMs: 60, drainMs: 100, pollIntervalMs: 60_000, offlineAfterMissedPolls: 100 } });
     const bus = locker.bus('gw2');
     emulator.setReplyDelay('gw2', 90);
     await expect(bus.query(3)).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
-    emulator.setReplyDelay('gw2', 0);
+    // The late reply (door closed) arrives while the next query would be waiting for its own, slower answer.
+    emulator.setReplyDelay('gw2', 50);
     emulator.forceOpen('B02');
     const state = await bus.query(3);
     expect(state.board).toBe(3);
@@ -359,5 +377,29 @@ describe('Kerong adapter against the CU16 emulator', () => {
         }),
     ).toThrow(/outside 1-16/);
     expect(() => new KerongLocker({ config: { gateways: [] }, compartments: [], logger })).toThrow(/invalid/);
+  });
+});
+
+describe('Magdeburg-sized box (456 compartments, 2 gateways)', () => {
+  it('watches all 29 boards and opens compartments on both buses', async () => {
+    const compartments = magdeburgLayout();
+    const emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }, { id: 'gw2' }], compartments });
+    const gateways = await emulator.start();
+    const locker = new KerongLocker({ config: { gateways, pollIntervalMs: 50 }, compartments, logger });
+    rigs.push({ emulator, locker, events: [] });
+    const online: LockerEvent[] = [];
+    locker.on('event', (e) => {
+      if (e.type === 'board.online') online.push(e);
+    });
+    const ready = waitUntil(locker, () => locker.snapshot().every((s) => s.door === 'closed'));
+    await locker.start();
+    await ready;
+    expect(online).toHaveLength(29);
+    for (const id of ['001', '256', '257', '456']) {
+      const opened = nextEvent(locker, is('door.opened', id));
+      await locker.open(id);
+      await opened;
+    }
+    expect(locker.snapshot().filter((s) => s.door === 'open').map((s) => s.compartmentId)).toEqual(['001', '256', '257', '456']);
   });
 });

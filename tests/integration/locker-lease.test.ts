@@ -58,7 +58,8 @@ describe('GatewayLease', () => {
     await acquiredB;
     const tookMs = performance.now() - started;
     expect(b.held).toBe(true);
-    expect(tookMs).toBeLessThan(400 + 60 * 3 + 200);
+    // Bound: one TTL plus a renew interval, with room for a busy test machine.
+    expect(tookMs).toBeLessThan(400 * 3);
   });
 
   it('releases on stop so a standby takes over on its next round', async () => {

@@ -39,7 +39,8 @@ interface Transaction {
 }
 
 /**
- * Events: `online` (connected), `offline` (reason: string), `sent` (frame:
+ * Events: `online` (connected), `offline` (reason: string, after a connection
+ * was lost), `connect_failed` (an attempt failed while not connected), `sent` (frame:
  * Buffer, written to the socket), `unmatched` (frame: Frame, a reply nobody
  * waited for, e.g. a late one or a state reply to an unlock).
  */
@@ -55,6 +56,7 @@ export class KerongBus extends EventEmitter {
   private replyTimer: NodeJS.Timeout | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
   private drainDeadline: NodeJS.Timeout | null = null;
+  private gapTimer: NodeJS.Timeout | null = null;
   private draining = false;
   private readonly parser = new FrameParser();
   private readonly log: Logger;
@@ -174,6 +176,9 @@ export class KerongBus extends EventEmitter {
     if (wasConnected) {
       this.log.warn({ event: 'locker.gateway.disconnected' }, 'lock gateway connection lost');
       this.emit('offline', 'connection_lost');
+    } else if (this.running) {
+      this.log.warn({ event: 'locker.gateway.unreachable', attempt: this.attempt + 1 }, 'lock gateway not reachable');
+      this.emit('connect_failed');
     }
     if (this.running) {
       const delay = Math.min(this.options.reconnectMaxMs, this.options.reconnectInitialMs * 2 ** this.attempt);
@@ -186,8 +191,9 @@ export class KerongBus extends EventEmitter {
   }
 
   private failAll(why: string): void {
-    for (const timer of [this.replyTimer, this.drainTimer, this.drainDeadline]) if (timer) clearTimeout(timer);
-    this.replyTimer = this.drainTimer = this.drainDeadline = null;
+    // A pending gap timer from the old connection must not release the bus under a new connection's transaction.
+    for (const timer of [this.replyTimer, this.drainTimer, this.drainDeadline, this.gapTimer]) if (timer) clearTimeout(timer);
+    this.replyTimer = this.drainTimer = this.drainDeadline = this.gapTimer = null;
     this.draining = false;
     const pending = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
     this.current = null;
@@ -211,7 +217,10 @@ export class KerongBus extends EventEmitter {
       if (tx.match === null && this.current === tx) {
         this.current = null;
         tx.resolve(null);
-        setTimeout(() => this.release(), this.options.interFrameGapMs ?? 20);
+        this.gapTimer = setTimeout(() => {
+          this.gapTimer = null;
+          this.release();
+        }, this.options.interFrameGapMs ?? 20);
       }
     });
   }

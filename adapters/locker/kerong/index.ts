@@ -68,6 +68,7 @@ interface GatewayRuntime {
   cycle: Promise<void> | null;
   onOnline: () => void;
   onOffline: (reason: string) => void;
+  onConnectFailed: () => void;
 }
 
 export function parseKerongConfig(raw: unknown): KerongBoxConfig {
@@ -105,6 +106,7 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
         port: gw.port,
         replyTimeoutMs: this.config.replyTimeoutMs,
         drainMs: this.config.drainMs,
+        interFrameGapMs: this.config.interFrameGapMs,
         reconnectInitialMs: this.config.reconnectInitialMs,
         reconnectMaxMs: this.config.reconnectMaxMs,
         connectTimeoutMs: this.config.connectTimeoutMs,
@@ -119,6 +121,8 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
         cycle: null,
         onOnline: () => this.onGatewayOnline(runtime),
         onOffline: (reason) => this.markGatewayOffline(runtime, reason),
+        // A gateway that is down from the start must raise the alarm too, not leave its boards silently unknown.
+        onConnectFailed: () => this.markGatewayOffline(runtime, 'unreachable'),
       };
       this.gateways.set(gw.id, runtime);
     }
@@ -168,6 +172,7 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
     gw.active = true;
     gw.bus.on('online', gw.onOnline);
     gw.bus.on('offline', gw.onOffline);
+    gw.bus.on('connect_failed', gw.onConnectFailed);
     gw.bus.start();
   }
 
@@ -184,6 +189,7 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
     gw.timer = null;
     gw.bus.off('offline', gw.onOffline);
     gw.bus.off('online', gw.onOnline);
+    gw.bus.off('connect_failed', gw.onConnectFailed);
     await gw.bus.stop();
     await gw.cycle?.catch(() => undefined);
     if (options.silent) {
