@@ -164,6 +164,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     alarms,
     lifecycles: lockers.lifecycles,
     reports,
+    smartLockers: lockers.smart,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openapiPath: join(PROJECT_ROOT, 'openapi.yaml'),
     docsEnabled: config.DOCS_ENABLED,

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { DokuboxError } from '../core/errors.js';
+import type { SmartLocker } from '../../adapters/locker/smart/index.js';
 import type { CaseSystemReportQueue } from '../case-system/reports.js';
 import type { BoxLifecycle } from '../lifecycle/box-lifecycle.js';
 import type { Metrics } from '../metrics.js';
@@ -37,6 +38,7 @@ export interface AppDeps {
   alarms: RedisAlarms;
   lifecycles: ReadonlyMap<string, BoxLifecycle>;
   reports: CaseSystemReportQueue;
+  smartLockers: ReadonlyMap<string, SmartLocker>;
   bodyLimitBytes: number;
   openapiPath: string;
   docsEnabled: boolean;
@@ -105,6 +107,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route('/v1', pickupRoutes(deps.service, deps.auth));
   app.route('/v1', reportRoutes(deps.reports, deps.auth));
+  // Signed events of smart locker controllers (HMAC, checked by the adapter; no API key).
+  app.post('/locker/v1/boxes/:boxId/events', async (c) => {
+    const adapter = deps.smartLockers.get(c.req.param('boxId'));
+    if (adapter === undefined) throw new DokuboxError('NOT_FOUND', 'No smart locker controller is configured for this box.');
+    const result = adapter.handleSmartWebhook(new Uint8Array(await c.req.arrayBuffer()), Object.fromEntries(c.req.raw.headers));
+    if (result.status === 204) return c.body(null, 204);
+    const code = result.status === 401 ? 'UNAUTHENTICATED' : result.status === 413 ? 'BODY_TOO_LARGE' : 'VALIDATION_FAILED';
+    return respondError(c, new DokuboxError(code, result.body ?? 'The webhook was rejected.'));
+  });
   app.route('/v1', boxRoutes({ service: deps.service, store: deps.store, auth: deps.auth, alarms: deps.alarms, lifecycles: deps.lifecycles }));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
   return app;

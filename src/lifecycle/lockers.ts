@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { KerongLocker, parseKerongConfig } from '../../adapters/locker/kerong/index.js';
+import type { KerongLocker} from '../../adapters/locker/index.js';
+import { createLockerAdapter, parseKerongConfig, SmartLocker } from '../../adapters/locker/index.js';
 import { GatewayLeases } from '../../adapters/locker/lease.js';
-import type { CompartmentLayout, LockerAdapter } from '../../adapters/locker/types.js';
+import type { LockerAdapter } from '../../adapters/locker/types.js';
 import type { BoxDefinition } from '../core/box.js';
 import type { Clock, Timers } from '../core/clock.js';
 import type { PickupService } from '../service/pickup-service.js';
@@ -18,6 +19,8 @@ import { BoxLifecycle } from './box-lifecycle.js';
 
 export interface LockerRuntime {
   lifecycles: Map<string, BoxLifecycle>;
+  /** Smart controllers by box: their signed webhooks are mounted in the HTTP app. */
+  smart: Map<string, SmartLocker>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -37,41 +40,42 @@ export interface LockerRuntimeOptions {
   leaseTtlMs: number;
 }
 
-function layoutOf(box: BoxDefinition): CompartmentLayout[] {
-  return box.compartments.flatMap((c) => (c.locker === undefined ? [] : [{ id: c.id, locker: c.locker }]));
-}
-
 export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const lifecycles = new Map<string, BoxLifecycle>();
+  const smart = new Map<string, SmartLocker>();
   const parts: { adapter: LockerAdapter; leases?: GatewayLeases; unbind?: () => void }[] = [];
 
   for (const box of o.boxes.values()) {
     const raw = box.locker;
     if (raw === undefined) continue;
     const kind = (raw as { adapter?: string }).adapter ?? 'kerong';
-    if (kind !== 'kerong') {
-      o.logger.warn({ boxId: box.id, adapter: kind }, 'locker adapter not available in this build; the box runs without a locker');
-      continue;
+    let adapter: LockerAdapter;
+    if (kind === 'kerong') {
+      const config = parseKerongConfig(raw);
+      const gateways = config.gateways.map((g) => {
+        const override = o.endpoints[`${box.id}/${g.id}`];
+        if (override === undefined) return g;
+        const [host, port] = override.split(':');
+        return { ...g, host: host ?? g.host, port: Number(port) };
+      });
+      adapter = createLockerAdapter({ ...box, locker: { ...raw, gateways } }, { logger: o.logger, clock: o.clock, autoConnect: false });
+      const leases = new GatewayLeases({
+        redis: o.redis,
+        keyPrefix: o.keyPrefix,
+        boxId: box.id,
+        gatewayIds: gateways.map((g) => g.id),
+        owner,
+        ttlMs: o.leaseTtlMs,
+        logger: o.logger,
+      });
+      parts.push({ adapter, leases });
+    } else {
+      // Controllers with their own API need no lease: every instance may call them.
+      adapter = createLockerAdapter(box, { logger: o.logger, clock: o.clock });
+      if (adapter instanceof SmartLocker) smart.set(box.id, adapter);
+      parts.push({ adapter });
     }
-    const config = parseKerongConfig(raw);
-    config.gateways = config.gateways.map((g) => {
-      const override = o.endpoints[`${box.id}/${g.id}`];
-      if (override === undefined) return g;
-      const [host, port] = override.split(':');
-      return { ...g, host: host ?? g.host, port: Number(port) };
-    });
-    const adapter = new KerongLocker({ config, compartments: layoutOf(box), logger: o.logger.child({ boxId: box.id }), clock: o.clock, autoConnect: false });
-    const leases = new GatewayLeases({
-      redis: o.redis,
-      keyPrefix: o.keyPrefix,
-      boxId: box.id,
-      gatewayIds: config.gateways.map((g) => g.id),
-      owner,
-      ttlMs: o.leaseTtlMs,
-      logger: o.logger,
-    });
-    parts.push({ adapter, leases });
     lifecycles.set(
       box.id,
       new BoxLifecycle({ box, adapter, service: o.service, alarms: o.alarms, clock: o.clock, logger: o.logger, doorOpenTimeoutMs: o.doorOpenTimeoutMs, doorLeftOpenMs: o.doorLeftOpenMs }),
@@ -80,6 +84,7 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
 
   return {
     lifecycles,
+    smart,
     async start() {
       for (const lifecycle of lifecycles.values()) lifecycle.start();
       for (const part of parts) {
