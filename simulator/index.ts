@@ -4,6 +4,7 @@
  * and the lock boards. Each part registers itself here.
  */
 import type { BoxDefinition } from '../src/core/box.js';
+import { startCaseSystemPart } from './case-system/part.js';
 import { startLockerPart } from './locker/part.js';
 
 export interface SimulatorPart {
@@ -29,7 +30,7 @@ export interface SimulatorContext {
 
 export type PartFactory = (context: SimulatorContext) => Promise<SimulatorPart>;
 
-export const PART_FACTORIES: PartFactory[] = [(context) => startLockerPart(context.boxes)];
+export const PART_FACTORIES: PartFactory[] = [(context) => startLockerPart(context.boxes), (context) => startCaseSystemPart(context)];
 
 export async function startSimulator(context: SimulatorContext): Promise<Simulator> {
   const parts: SimulatorPart[] = [];

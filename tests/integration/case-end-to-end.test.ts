@@ -1,0 +1,61 @@
+/**
+ * The case-system integration through the real composition root: a notice
+ * over SOAP becomes a pickup in Redis, and every state change goes back to
+ * the simulator's callback server, in order, without personal data.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCallbackServer, type CallbackServer } from '../../simulator/case-system/callback-server.js';
+import { CaseSystemSimulator } from '../../simulator/case-system/client.js';
+import { sampleNotice } from '../../simulator/case-system/data.js';
+import { AUTHORITY, createWorld, type TestWorld } from '../support/harness.js';
+
+let world: TestWorld;
+let callback: CallbackServer;
+let simulator: CaseSystemSimulator;
+
+beforeAll(async () => {
+  callback = await startCallbackServer();
+  world = await createWorld({
+    env: {
+      PORT: '0',
+      CASE_SYSTEM_CLIENTS: JSON.stringify([
+        { id: 'vois-1', authority: AUTHORITY, basic: { username: 'vois', passwordSha256: createHash('sha256').update('correct horse battery').digest('hex') } },
+      ]),
+      CASE_SYSTEM_CALLBACKS: JSON.stringify({ [AUTHORITY]: { url: callback.url } }),
+      CASE_SYSTEM_REPORT_BACKOFF_MS: '10',
+    },
+  });
+  const { url } = await world.dokubox.listen();
+  world.dokubox.reports.start();
+  simulator = new CaseSystemSimulator(url, { basic: { username: 'vois', password: 'correct horse battery' } });
+});
+
+afterAll(async () => {
+  await world.close();
+  await callback.close();
+});
+
+describe('case system end to end', () => {
+  it('turns a SOAP notice into a pickup and reports reserved, loaded and cancelled back in order', async () => {
+    const notice = sampleNotice(3, { authority: AUTHORITY, boxId: 'md-foyer' });
+    const outcome = await simulator.notify(notice);
+    expect(outcome).toMatchObject({ outcome: 'created', state: 'reserved' });
+    const pickupId = outcome.pickupId;
+    const stored = await world.dokubox.store.get(pickupId);
+    expect(stored?.messageId).toBe(notice.messageId);
+
+    await world.dokubox.service.markLoaded(pickupId, 'staff:s1');
+    await world.dokubox.service.cancelPickup({ id: 'vois-1', role: 'case-system', authority: AUTHORITY }, { pickupId }, 'cancelled_by_case_system');
+    expect(await world.dokubox.events.drain()).toBe(3);
+
+    const reports = await callback.waitForReports(3);
+    expect(reports.map((r) => [r.seq, r.status])).toEqual([
+      [1, 'reserved'],
+      [2, 'loaded'],
+      [3, 'cancelled'],
+    ]);
+    expect(reports.every((r) => r.messageId === notice.messageId && r.pickupId === pickupId)).toBe(true);
+    expect(JSON.stringify(reports)).not.toContain(notice.person.familyName);
+  });
+});
