@@ -1,3 +1,4 @@
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startPrivateRedis, type PrivateRedis } from '../../src/cli/redis-server.js';
 
