@@ -1,0 +1,8 @@
+/**
+ * SMS gateways behind one contract (types.ts): seven.io over HTTP, SMPP, and
+ * the development gateway that talks to the simulator.
+ */
+export * from './types.js';
+export { SevenGateway, SevenWebhookVerifier, RedisNonceStore, MemoryNonceStore, type SevenGatewayOptions, type NonceStore, type WebhookRequest } from './seven/index.js';
+export { SmppGateway, type SmppGatewayOptions } from './smpp/index.js';
+export { DevGateway, DEV_API_KEY, type DevGatewayOptions } from './dev/index.js';
