@@ -99,6 +99,11 @@ export class SmppGateway implements SmsGateway {
     return new Promise((resolve) => this.boundWaiters.push(resolve));
   }
 
+  /** Resolves at the next successful bind (after a reconnect). */
+  nextBind(): Promise<void> {
+    return new Promise((resolve) => this.boundWaiters.push(resolve));
+  }
+
   onDeliveryReport(listener: DeliveryReportListener): () => void {
     return this.hub.add(listener);
   }
