@@ -119,6 +119,8 @@ export class SmsQueue {
   readonly queue: Queue<SmsJobData>;
   private worker: Worker<SmsJobData> | undefined;
   private readonly redis: Redis;
+  /** Connections handed to BullMQ: it does not close connections it was given, so we do. */
+  private readonly owned: Redis[] = [];
   private readonly clock: Clock;
   private readonly schedulerClock: Clock;
   private readonly keyPrefix: string;
@@ -141,8 +143,9 @@ export class SmsQueue {
     if (this.quietHours) validateQuietHours(this.quietHours);
     this.random = options.random ?? Math.random;
     this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.redis.on('error', (error) => options.logger.warn({ err: { message: error.message } }, 'sms redis connection error'));
     this.queue = new Queue<SmsJobData>(this.queueName, {
-      connection: this.redis.duplicate(),
+      connection: this.connection(),
       prefix: this.prefix,
       defaultJobOptions: {
         attempts: this.attempts,
@@ -152,6 +155,13 @@ export class SmsQueue {
       },
     });
     this.queue.on('error', (error) => options.logger.error({ err: error }, 'sms queue connection error'));
+  }
+
+  private connection(): Redis {
+    const connection = this.redis.duplicate();
+    connection.on('error', (error) => this.options.logger.warn({ err: { message: error.message } }, 'sms redis connection error'));
+    this.owned.push(connection);
+    return connection;
   }
 
   /**
@@ -198,7 +208,7 @@ export class SmsQueue {
     const options = this.options;
     const policy = options.backoff ?? DEFAULT_BACKOFF;
     const worker = new Worker<SmsJobData>(this.queueName, (job, token) => this.process(job, token), {
-      connection: this.redis.duplicate(),
+      connection: this.connection(),
       prefix: this.prefix,
       concurrency: options.concurrency ?? 4,
       limiter: { max: options.rateLimit?.max ?? 10, duration: options.rateLimit?.durationMs ?? 1_000 },
@@ -224,7 +234,7 @@ export class SmsQueue {
   async close(): Promise<void> {
     await this.stopWorker();
     await this.queue.close();
-    await this.redis.quit().catch(() => undefined);
+    for (const connection of [...this.owned.splice(0), this.redis]) await connection.quit().catch(() => connection.disconnect());
   }
 
   private sentKey(job: Job<SmsJobData>): string {
