@@ -215,10 +215,16 @@ export class SmsQueue {
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, policy, this.random) },
       ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
       ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+      // A worker that keeps dying on one job (e.g. out of memory) gets a few chances before the job fails.
+      maxStalledCount: 3,
     });
     worker.on('error', (error) => options.logger.error({ err: error }, 'sms worker error'));
     worker.on('failed', (job, error) => {
       options.logger.warn({ jobId: job?.id, kind: job?.data.kind, attempts: job?.attemptsMade, err: { message: error.message, name: error.name } }, 'sms job attempt failed');
+      // BullMQ fails a job that stalled too often without running our code: report it here.
+      if (job && /stalled more than allowable limit/.test(error.message)) {
+        void this.reportStalled(job).catch((reportError: unknown) => options.logger.error({ err: reportError, jobId: job.id }, 'sms outcome of a stalled job not reported'));
+      }
     });
     this.worker = worker;
     return worker;
@@ -239,6 +245,12 @@ export class SmsQueue {
 
   private sentKey(job: Job<SmsJobData>): string {
     return `${this.keyPrefix}:sent:${smsJobId(job.data.pickupId, job.data.kind)}`;
+  }
+
+  private async reportStalled(job: Job<SmsJobData>): Promise<void> {
+    const previous = await this.redis.get(this.sentKey(job));
+    if (previous !== null) await this.report(job, { status: 'sent', ...(JSON.parse(previous) as SentRecord) });
+    else await this.report(job, { status: 'failed', reason: 'internal', attempts: job.attemptsMade + 1 });
   }
 
   private async report(job: Job<SmsJobData>, outcome: SmsOutcome): Promise<void> {
