@@ -36,7 +36,13 @@ export interface SmsRecipient {
 }
 
 export interface SmsReader {
-  /** The pickup's SMS data, or undefined when the pickup has ended (collected, expired, cancelled, deleted). */
+  /**
+   * The data for the SMS of `kind`, or undefined when there is nothing to
+   * send any more: for `ready` and `reminder` once the pickup has ended
+   * (collected, expired, cancelled, deleted); for `expired` and `cancelled`
+   * once the phone number has been deleted. The core should delete the number
+   * only after the final message's outcome arrived through `onOutcome`.
+   */
   loadForSms(pickupId: string, kind: SmsKind): Promise<SmsRecipient | undefined>;
 }
 
