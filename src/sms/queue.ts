@@ -14,7 +14,7 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { isSmsSendError, type SmsFailureReason, type SmsGateway, type SmsSendResult } from '../../adapters/sms/types.js';
+import { isSmsSendError, type DeliveryReport, type SmsFailureReason, type SmsGateway, type SmsSendResult } from '../../adapters/sms/types.js';
 import type { BoxCalendar, OpeningHours } from '../core/calendar.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -206,6 +206,34 @@ export class SmsQueue {
     const value = await this.redis.get(`${this.keyPrefix}:msg:${providerMessageId}`);
     if (value === null) return undefined;
     return JSON.parse(value) as { pickupId: string; kind: SmsKind };
+  }
+
+  /**
+   * Hands each delivery report of the gateway to `handler` with the pickup
+   * and kind it belongs to. A report can overtake the bookkeeping of its own
+   * send by a few milliseconds (the gateway answers the send and fires the
+   * webhook at the same time), so an unknown id is looked up again a few
+   * times before the report is dropped as not ours. Returns an unsubscribe
+   * function.
+   */
+  listenForDeliveryReports(
+    gateway: SmsGateway,
+    handler: (pickupId: string, kind: SmsKind, report: DeliveryReport) => Promise<void> | void,
+    options: { retries?: number; waitMs?: number } = {},
+  ): () => void {
+    const retries = options.retries ?? 5;
+    const waitMs = options.waitMs ?? 200;
+    return gateway.onDeliveryReport(async (report) => {
+      for (let attempt = 0; attempt <= retries; attempt += 1) {
+        const ref = await this.lookupMessage(report.providerMessageId);
+        if (ref) {
+          await handler(ref.pickupId, ref.kind, report);
+          return;
+        }
+        if (attempt < retries) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+      this.options.logger.info({ gateway: report.gateway, providerMessageId: report.providerMessageId, status: report.status }, 'delivery report for an unknown message ignored');
+    });
   }
 
   /** Starts the worker in this process. */
