@@ -30,6 +30,8 @@ export interface SmppSimulator {
   silence(on: boolean): void;
   /** Drop every client connection (to test reconnects). */
   dropConnections(): void;
+  /** Resolves at the next enquire_link a client sends. */
+  nextEnquireLink(): Promise<void>;
   submits: number;
   binds: number;
   enquireLinks: number;
@@ -58,6 +60,7 @@ export async function startSmppSimulator(options: SmppSimulatorOptions = {}): Pr
   let nextId = 0x1000;
   const partials = new Map<string, PartialMessage>();
   const sessions = new Set<Session>();
+  let enquireWaiters: (() => void)[] = [];
 
   const sim: SmppSimulator = {
     port: 0,
@@ -74,6 +77,7 @@ export async function startSmppSimulator(options: SmppSimulatorOptions = {}): Pr
     dropConnections: () => {
       for (const session of sessions) session.destroy();
     },
+    nextEnquireLink: () => new Promise<void>((resolve) => enquireWaiters.push(resolve)),
     submits: 0,
     binds: 0,
     enquireLinks: 0,
@@ -101,6 +105,9 @@ export async function startSmppSimulator(options: SmppSimulatorOptions = {}): Pr
     session.on('enquire_link', (pdu: PDU) => {
       sim.enquireLinks += 1;
       session.send(pdu.response());
+      const waiters = enquireWaiters;
+      enquireWaiters = [];
+      for (const resolve of waiters) resolve();
     });
     session.on('unbind', (pdu: PDU) => {
       session.send(pdu.response());

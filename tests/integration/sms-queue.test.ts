@@ -1,3 +1,4 @@
+import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -331,16 +332,16 @@ describe('SMS queue', () => {
     const clock = new ManualClock('2026-03-02T20:15:00Z');
     const scheduler = new ManualClock('2030-01-01T00:00:00Z');
     const queue = make({ gateway, onOutcome: seen.handler, clock, schedulerClock: scheduler });
+    const eventsConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const events = new QueueEvents(name, { connection: eventsConnection, prefix: 'test' });
+    await events.waitUntilReady();
+    const delayed = new Promise<void>((resolve) => events.on('delayed', ({ jobId }) => jobId === 'p-11.ready' && resolve()));
     await queue.notify('p-11', 'ready');
-    const worker = queue.start();
-    const delayed = new Promise<void>((resolve) => worker.on('active', () => resolve()));
+    queue.start();
     await delayed;
-    // Wait until the job has been moved back to delayed.
-    let state = await queue.queue.getJobState('p-11.ready');
-    for (let i = 0; i < 200 && state !== 'delayed'; i += 1) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      state = await queue.queue.getJobState('p-11.ready');
-    }
+    await events.close();
+    await eventsConnection.quit();
+    const state = await queue.queue.getJobState('p-11.ready');
     expect(state).toBe('delayed');
     const job = await queue.queue.getJob('p-11.ready');
     // 08:00 Berlin on Tuesday is 10h45m later; BullMQ stores the delay relative to when it moved the job.

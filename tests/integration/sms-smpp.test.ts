@@ -98,27 +98,16 @@ describe('SMPP gateway against the simulated SMSC', () => {
     expect(sim.binds).toBe(2);
     await expect(gateway.send({ to: TO, text: 'after reconnect', sender: 'DokuBox', foreignId: 'p-8.ready' })).resolves.toMatchObject({ parts: 1 });
     const seen = sim.enquireLinks;
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (sim.enquireLinks > seen) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 10);
-    });
+    await sim.nextEnquireLink();
     expect(sim.enquireLinks).toBeGreaterThan(seen);
   });
 
   it('says auth when the SMSC refuses the credentials', async () => {
     const { gateway } = await setup({ password: 'wrong', reconnect: { baseMs: 1_000, maxMs: 1_000 } });
+    const refused = new Promise<void>((resolve) => gateway.onStateChange((state) => state === 'bind_refused' && resolve()));
     void gateway.start();
-    // The refusal arrives quickly; poll the state through send.
-    let error: unknown;
-    for (let i = 0; i < 100; i += 1) {
-      error = await gateway.send({ to: TO, text: 'x', sender: 'DokuBox', foreignId: 'p-9.ready' }).catch((e: unknown) => e);
-      if ((error as SmsSendError).reason === 'auth') break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await refused;
+    const error = await gateway.send({ to: TO, text: 'x', sender: 'DokuBox', foreignId: 'p-9.ready' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: 'auth', retryable: false });
   });
 });

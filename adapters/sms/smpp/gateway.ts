@@ -40,6 +40,9 @@ export interface SmppGatewayOptions {
 
 type State = 'idle' | 'connecting' | 'bound' | 'closed';
 
+/** What `onStateChange` reports: for health checks and metrics. */
+export type SmppSessionState = 'connecting' | 'bound' | 'bind_refused' | 'closed';
+
 const STATUS_REASONS: Record<number, SmsFailureReason> = {
   [smpp.ESME_RTHROTTLED]: 'throttled',
   [smpp.ESME_RMSGQFUL]: 'throttled',
@@ -78,6 +81,7 @@ export class SmppGateway implements SmsGateway {
   /** Receipt ids of later parts -> the message id we reported for the first part. */
   private readonly partIds = new Map<string, string>();
   private boundWaiters: (() => void)[] = [];
+  private readonly stateListeners = new Set<(state: SmppSessionState) => void>();
 
   constructor(private readonly options: SmppGatewayOptions) {
     this.hub = new DeliveryReportHub((error) => options.logger.error({ err: error }, 'sms delivery report listener failed'));
@@ -99,6 +103,16 @@ export class SmppGateway implements SmsGateway {
     return new Promise((resolve) => this.boundWaiters.push(resolve));
   }
 
+  /** Session state changes (bound, connection lost, credentials refused, closed); returns an unsubscribe function. */
+  onStateChange(listener: (state: SmppSessionState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  private emitState(state: SmppSessionState): void {
+    for (const listener of this.stateListeners) listener(state);
+  }
+
   /** Resolves at the next successful bind (after a reconnect). */
   nextBind(): Promise<void> {
     return new Promise((resolve) => this.boundWaiters.push(resolve));
@@ -110,6 +124,7 @@ export class SmppGateway implements SmsGateway {
 
   async close(): Promise<void> {
     this.state = 'closed';
+    this.emitState('closed');
     clearTimeout(this.reconnectTimer);
     clearInterval(this.enquireTimer);
     const session = this.session;
@@ -145,6 +160,7 @@ export class SmppGateway implements SmsGateway {
       this.failPending(new SmsSendError('timeout', 'the SMPP connection dropped before the SMSC answered; the message may have been accepted'));
       if (this.state === 'closed') return;
       this.state = 'connecting';
+      this.emitState('connecting');
       log.warn({ why, failures: this.failures }, 'smpp session lost, reconnecting');
       this.scheduleReconnect();
     };
@@ -160,6 +176,7 @@ export class SmppGateway implements SmsGateway {
           if (pdu.command_status !== smpp.ESME_ROK) {
             this.lastBindRefused = pdu.command_status === smpp.ESME_RBINDFAIL || pdu.command_status === smpp.ESME_RINVPASWD || pdu.command_status === 0x0f;
             log.error({ status: hex(pdu.command_status) }, 'smpp bind refused');
+            this.emitState('bind_refused');
             session.destroy();
             return;
           }
@@ -168,6 +185,7 @@ export class SmppGateway implements SmsGateway {
           this.state = 'bound';
           log.info({ host: this.options.host, port: this.options.port }, 'smpp bound as transceiver');
           this.startEnquireLink(session);
+          this.emitState('bound');
           const waiters = this.boundWaiters;
           this.boundWaiters = [];
           for (const resolve of waiters) resolve();

@@ -6,6 +6,6 @@
  * await gateway.start();
  * gateway.onDeliveryReport((report) => ...);
  */
-export { SmppGateway, reasonForSmppStatus, type SmppGatewayOptions } from './gateway.js';
+export { SmppGateway, reasonForSmppStatus, type SmppGatewayOptions, type SmppSessionState } from './gateway.js';
 export { encodeForSmpp, type SmppPayload } from './encoding.js';
 export { parseReceiptText, parseReceiptDate, statusForSmppStat, type ParsedReceipt } from './receipts.js';
