@@ -99,19 +99,28 @@ export async function startSevenSimulator(options: SevenSimulatorOptions = {}): 
     close: async () => {},
   };
 
+  /** Like seven.io: retried on 429, 5xx and connection errors, freshly signed each time. */
   async function sendWebhook(msgId: string, status: string): Promise<void> {
     if (!webhookUrl || !options.signingSecret) return;
+    const url = webhookUrl;
+    const secret = options.signingSecret;
     const body = JSON.stringify({ webhook_event: 'dlr', webhook_timestamp: String(now()), data: { msg_id: msgId, status, timestamp: new Date(now() * 1000).toISOString().replace('T', ' ').slice(0, 23) } });
-    const timestamp = String(now());
-    const nonce = randomBytes(16).toString('hex');
-    const payload = [timestamp, nonce, 'POST', webhookUrl, createHash('md5').update(body).digest('hex')].join('\n');
-    const signature = createHmac('sha256', options.signingSecret).update(payload).digest('hex');
-    try {
-      const response = await fetch(webhookUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Signature': signature, 'X-Timestamp': timestamp, 'X-Nonce': nonce }, body, signal: AbortSignal.timeout(5_000) });
-      await response.text();
-      sim.webhooks.push({ msgId, status: response.status });
-    } catch {
-      sim.webhooks.push({ msgId, status: 'error' });
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const timestamp = String(now());
+      const nonce = randomBytes(16).toString('hex');
+      const payload = [timestamp, nonce, 'POST', url, createHash('md5').update(body).digest('hex')].join('\n');
+      const signature = createHmac('sha256', secret).update(payload).digest('hex');
+      let result: number | 'error';
+      try {
+        const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Signature': signature, 'X-Timestamp': timestamp, 'X-Nonce': nonce }, body, signal: AbortSignal.timeout(5_000) });
+        await response.text();
+        result = response.status;
+      } catch {
+        result = 'error';
+      }
+      sim.webhooks.push({ msgId, status: result });
+      if (result !== 'error' && result !== 429 && result < 500) return;
+      await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
     }
   }
 

@@ -4,12 +4,13 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { describe, expect, inject, it } from 'vitest';
 import { SevenGateway } from '../../adapters/sms/seven/gateway.js';
+import { SmppGateway } from '../../adapters/sms/smpp/gateway.js';
 import { RedisNonceStore } from '../../adapters/sms/seven/webhook.js';
 import { DEFAULT_OPENING_HOURS } from '../../src/core/calendar.js';
 import { ManualClock, systemClock } from '../../src/core/clock.js';
 import { SmsQueue, type SmsOutcome } from '../../src/sms/queue.js';
 import { loadSmsTemplates } from '../../src/sms/template-loader.js';
-import { startSevenSimulator } from '../../simulator/sms-gateway/index.js';
+import { startSevenSimulator, startSmppSimulator } from '../../simulator/sms-gateway/index.js';
 
 const logger = pino({ level: 'silent' });
 const MOBILE = '+4917612345678';
@@ -67,6 +68,53 @@ describe('SMS end to end: queue -> seven.io adapter -> simulator -> signed webho
       await sim.close();
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
       await redis.quit();
+    }
+  });
+
+  it('sends a long Ukrainian reminder over SMPP through a throttling SMSC exactly once', async () => {
+    const redisUrl = inject('redisUrl');
+    const smsc = await startSmppSimulator();
+    const gateway = new SmppGateway({ host: '127.0.0.1', port: smsc.port, systemId: 'dokubox', password: 'dev', logger, throttleRetries: 0, throttleWaitMs: 20 });
+    await gateway.start();
+    const outcomes: SmsOutcome[] = [];
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const queue = new SmsQueue({
+      redisUrl,
+      queueName: `e2e-smpp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      prefix: 'test',
+      gateway,
+      reader: { loadForSms: async () => ({ mobile: MOBILE, code: '771204', language: 'uk', location: 'Bürgerbüro Breiter Weg 222, 39104 Foyer', deadline: Date.parse('2026-03-11T18:30:00Z'), hours: DEFAULT_OPENING_HOURS, timeZone: 'Europe/Berlin' }) },
+      onOutcome: (_p, _k, o) => {
+        outcomes.push(o);
+        done();
+      },
+      templates: loadSmsTemplates(),
+      sender: 'DokuBox',
+      logger,
+      clock: new ManualClock('2026-03-09T09:00:00Z'),
+      attempts: 1,
+    });
+    try {
+      // The first submit is throttled: the queue pauses and tries again without using up its one attempt.
+      smsc.throttle(1);
+      await queue.notify('pickup-uk-1', 'reminder');
+      await queue.notify('pickup-uk-1', 'reminder');
+      queue.start();
+      await finished;
+      const [sms] = await smsc.inbox.waitFor(MOBILE);
+      expect(outcomes).toEqual([expect.objectContaining({ status: 'sent', gateway: 'smpp', encoding: 'ucs2', language: 'uk' })]);
+      expect(sms?.parts).toBeGreaterThan(1);
+      expect(sms?.text).toContain('771204');
+      expect(smsc.inbox.list(MOBILE)).toHaveLength(1);
+    } finally {
+      await queue.stopWorker();
+      await queue.queue.obliterate({ force: true });
+      await queue.close();
+      await gateway.close();
+      await smsc.close();
     }
   });
 });

@@ -28,6 +28,7 @@ describe('seven.io adapter against the simulator', () => {
   let webhookUrl: string;
   let gateway: SevenGateway;
   const reports: DeliveryReport[] = [];
+  let refuseWebhooks = 0;
   let reportWaiter: (() => void) | undefined;
 
   beforeAll(async () => {
@@ -37,6 +38,11 @@ describe('seven.io adapter against the simulator', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        if (refuseWebhooks > 0) {
+          refuseWebhooks -= 1;
+          res.writeHead(503).end('busy');
+          return;
+        }
         const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
         void gateway.handleWebhook({ method: req.method ?? 'POST', url: webhookUrl, headers, body: Buffer.concat(chunks).toString('utf8') }).then((answer) => {
           res.writeHead(answer.status).end(answer.body);
@@ -76,7 +82,18 @@ describe('seven.io adapter against the simulator', () => {
     expect(Object.keys(all)).toEqual([TO]);
     await delivered;
     expect(reports.at(-1)).toMatchObject({ providerMessageId: result.providerMessageId, status: 'delivered', gateway: 'seven' });
-    expect(sim.webhooks.at(-1)).toEqual({ msgId: result.providerMessageId, status: 200 });
+  });
+
+  it('retries a webhook the product could not take, with a fresh signature', async () => {
+    refuseWebhooks = 1;
+    const delivered = new Promise<void>((resolve) => {
+      reportWaiter = resolve;
+    });
+    const result = await gateway.send({ to: TO, text: 'retry', sender: 'DokuBox', foreignId: 'p-1b.ready' });
+    await delivered;
+    // The second attempt got through (its 200 is recorded by the simulator only after we answered).
+    expect(sim.webhooks.find((w) => w.msgId === result.providerMessageId)).toEqual({ msgId: result.providerMessageId, status: 503 });
+    expect(reports.filter((r) => r.providerMessageId === result.providerMessageId).map((r) => r.status)).toEqual(['delivered']);
   });
 
   it('counts UCS-2 parts like the gateway', async () => {
