@@ -201,6 +201,27 @@ export class SmsQueue {
     return { at, result: await this.notify(pickupId, 'reminder', { notBefore: at }) };
   }
 
+  /**
+   * Withdraws a message that has not started yet (typically a reminder when
+   * the deadline moved), so that `notify`/`scheduleReminder` can queue it
+   * anew. A message that is running or done stays as it is.
+   */
+  async cancel(pickupId: string, kind: SmsKind): Promise<'removed' | 'not_found' | 'already_processed'> {
+    const jobId = smsJobId(pickupId, kind);
+    const job = await this.queue.getJob(jobId);
+    if (!job) return 'not_found';
+    const state = await job.getState();
+    if (state !== 'delayed' && state !== 'waiting' && state !== 'prioritized') return 'already_processed';
+    try {
+      await job.remove();
+    } catch {
+      // It became active between the two calls (removing a locked job fails).
+      return 'already_processed';
+    }
+    await this.redis.del(`${this.keyPrefix}:added:${jobId}`);
+    return 'removed';
+  }
+
   /** The pickup and kind a gateway message id belongs to (for delivery reports). */
   async lookupMessage(providerMessageId: string): Promise<{ pickupId: string; kind: SmsKind } | undefined> {
     const value = await this.redis.get(`${this.keyPrefix}:msg:${providerMessageId}`);

@@ -399,6 +399,10 @@ describe('SMS queue', () => {
     const job = await queue.queue.getJob('p-13.reminder');
     expect(job?.delay).toBe(Date.parse('2026-03-09T18:30:00Z') - clock.now());
     expect(await queue.scheduleReminder('p-13', deadline, calendar)).toMatchObject({ result: 'duplicate' });
+    // The deadline moves: withdraw the reminder and schedule it again.
+    expect(await queue.cancel('p-13', 'reminder')).toBe('removed');
+    expect(await queue.scheduleReminder('p-13', deadline + 86_400_000, calendar)).toEqual({ at: Date.parse('2026-03-10T18:30:00Z'), result: 'queued' });
+    expect(await queue.cancel('p-99', 'reminder')).toBe('not_found');
     clock.set('2026-03-10T09:00:00Z');
     expect(await queue.scheduleReminder('p-14', deadline, calendar)).toBeUndefined();
   });
