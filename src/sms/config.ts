@@ -57,7 +57,7 @@ export const smsEnvShape = {
         return false;
       }
     }, 'SMS_QUIET_HOURS must look like 20:00-08:00 or be off'),
-  SMS_ATTEMPTS: int(1).max(50).default(8),
+  SMS_ATTEMPTS: int(1).max(50).default(12),
   SMS_BACKOFF_BASE_MS: int(100).default(5_000),
   SMS_BACKOFF_MAX_MS: int(1_000).default(900_000),
   SMS_RETRY_AMBIGUOUS: flag,

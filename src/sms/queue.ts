@@ -81,7 +81,7 @@ export interface SmsQueueOptions {
   rateLimit?: { max: number; durationMs: number };
   /** Default 20:00-08:00 in the box's time zone; `null` sends at any hour. */
   quietHours?: QuietHours | null;
-  /** Attempts for transient failures; default 8 (about 40 minutes with the default backoff). */
+  /** Attempts for transient failures; default 12 (the last 33-66 minutes after the first with the default backoff). */
   attempts?: number;
   backoff?: BackoffPolicy;
   /** Retry a send whose outcome is unknown (timeout)? Default false: no duplicate, maybe no SMS. */
@@ -143,7 +143,7 @@ export class SmsQueue {
     this.queueName = options.queueName ?? 'sms';
     this.prefix = options.prefix ?? 'dokubox';
     this.keyPrefix = `${this.prefix}:${this.queueName}:sms`;
-    this.attempts = options.attempts ?? 8;
+    this.attempts = options.attempts ?? 12;
     this.keepSeconds = Math.round((options.keepDays ?? 60) * 86_400);
     this.quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
     if (this.quietHours) validateQuietHours(this.quietHours);

@@ -9,7 +9,7 @@ describe('SMS configuration', () => {
   it('has working defaults for the zero-config start', () => {
     const env = smsEnvSchema.parse({});
     expect(env).toMatchObject({ SMS_GATEWAY: 'dev', SMS_SENDER: 'DokuBox', SMS_QUIET_HOURS: '20:00-08:00', SMS_RETRY_AMBIGUOUS: false, SMS_REMINDER_WORKING_DAYS: 2 });
-    expect(smsQueueSettings(env)).toMatchObject({ quietHours: { start: '20:00', end: '08:00' }, rateLimit: { max: 10, durationMs: 1000 }, attempts: 8 });
+    expect(smsQueueSettings(env)).toMatchObject({ quietHours: { start: '20:00', end: '08:00' }, rateLimit: { max: 10, durationMs: 1000 }, attempts: 12 });
     expect(createSmsGateway(env, { ...deps, devUrl: 'http://127.0.0.1:1' }).name).toBe('dev');
   });
 
