@@ -1,0 +1,407 @@
+/**
+ * The SMS queue: one BullMQ job per pickup and kind. Job data carries only
+ * the pickup id and the kind; the phone number and the code are read through
+ * the injected reader when the job runs, so Redis never holds them and a
+ * pickup that ended in the meantime sends nothing.
+ *
+ * No duplicate by design: the job id is derived from pickup and kind, so a
+ * second `notify` is ignored while the job is kept (completed and failed jobs
+ * are kept for `keepDays`); after the gateway accepted a message a "sent"
+ * marker is written before anything else, so a retried, stalled or re-added
+ * job finds it and does not send again. The one remaining duplicate path is a
+ * crash between the gateway's acceptance and that marker (see docs/sms.md).
+ */
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { isSmsSendError, type DeliveryReport, type SmsFailureReason, type SmsGateway, type SmsSendResult } from '../../adapters/sms/types.js';
+import type { BoxCalendar, OpeningHours } from '../core/calendar.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { DEFAULT_QUIET_HOURS, quietUntil, validateQuietHours, type QuietHours } from './quiet-hours.js';
+import { renderSms, SMS_KINDS, SmsTemplateError, type SmsKind, type SmsTemplateSet } from './templates.js';
+
+/** What the worker needs to send one SMS, read at send time. */
+export interface SmsRecipient {
+  /** E.164. */
+  mobile: string;
+  /** Required for `ready` and `reminder`. */
+  code?: string;
+  language: string;
+  location: string;
+  /** Pickup deadline, epoch ms. */
+  deadline: number;
+  hours: OpeningHours;
+  timeZone: string;
+}
+
+export interface SmsReader {
+  /**
+   * The data for the SMS of `kind`, or undefined when there is nothing to
+   * send any more: for `ready` and `reminder` once the pickup has ended
+   * (collected, expired, cancelled, deleted); for `expired` and `cancelled`
+   * once the phone number has been deleted. The core should delete the number
+   * only after the final message's outcome arrived through `onOutcome`.
+   */
+  loadForSms(pickupId: string, kind: SmsKind): Promise<SmsRecipient | undefined>;
+}
+
+export type SmsOutcome =
+  | { status: 'sent'; gateway: string; providerMessageId: string; parts: number; encoding: 'gsm' | 'ucs2'; language: string }
+  | { status: 'skipped'; reason: 'pickup_ended' }
+  | { status: 'failed'; reason: SmsFailureReason | 'template' | 'internal'; providerCode?: string; attempts: number }
+  /** The gateway may or may not have taken the message (timeout after sending); not retried unless `retryAmbiguous`. */
+  | { status: 'uncertain'; reason: 'timeout'; attempts: number };
+
+/**
+ * Called at least once per final outcome of a job (again after a crash
+ * between the outcome and the job's completion): make it idempotent.
+ * A throwing callback makes the job retry; the sent marker prevents a resend.
+ */
+export type SmsOutcomeHandler = (pickupId: string, kind: SmsKind, outcome: SmsOutcome) => Promise<void> | void;
+
+export interface SmsQueueOptions {
+  redisUrl: string;
+  gateway: SmsGateway;
+  reader: SmsReader;
+  onOutcome: SmsOutcomeHandler;
+  templates: SmsTemplateSet;
+  /** Alphanumeric sender id (at most 11 characters). */
+  sender: string;
+  logger: Logger;
+  /** Domain time (quiet hours, reminders); default the system clock. */
+  clock?: Clock;
+  /** The wall clock BullMQ schedules delays in; only tests change it. */
+  schedulerClock?: Clock;
+  /** BullMQ queue name; default `sms`. */
+  queueName?: string;
+  /** Redis key prefix; default `dokubox`. */
+  prefix?: string;
+  /** At most `max` messages per `durationMs` over all workers; default 10 per second. */
+  rateLimit?: { max: number; durationMs: number };
+  /** Default 20:00-08:00 in the box's time zone; `null` sends at any hour. */
+  quietHours?: QuietHours | null;
+  /** Attempts for transient failures; default 12 (the last 33-66 minutes after the first with the default backoff). */
+  attempts?: number;
+  backoff?: BackoffPolicy;
+  /** Retry a send whose outcome is unknown (timeout)? Default false: no duplicate, maybe no SMS. */
+  retryAmbiguous?: boolean;
+  concurrency?: number;
+  /** How long jobs and sent markers are kept, in days; longer than any pickup lives. Default 60. */
+  keepDays?: number;
+  /** Worker lock settings; tests shorten them to see stalled jobs quickly. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  random?: () => number;
+}
+
+interface SmsJobData {
+  pickupId: string;
+  kind: SmsKind;
+}
+
+interface SentRecord {
+  gateway: string;
+  providerMessageId: string;
+  parts: number;
+  encoding: 'gsm' | 'ucs2';
+  language: string;
+}
+
+/** BullMQ refuses `:` in custom job ids, so the pickup id is URI-encoded and joined with a dot. */
+export function smsJobId(pickupId: string, kind: SmsKind): string {
+  return `${encodeURIComponent(pickupId)}.${kind}`;
+}
+
+/** seven.io allows `[A-Za-z0-9._@-]`, at most 64, for the echoed reference. */
+export function smsForeignId(pickupId: string, kind: SmsKind): string {
+  const safe = pickupId.replace(/[^A-Za-z0-9._@-]/g, '-');
+  return `${safe.slice(0, 63 - kind.length)}.${kind}`;
+}
+
+const BACKOFF_TYPE = 'sms-jitter';
+
+export class SmsQueue {
+  readonly queue: Queue<SmsJobData>;
+  private worker: Worker<SmsJobData> | undefined;
+  private readonly redis: Redis;
+  /** Connections handed to BullMQ: it does not close connections it was given, so we do. */
+  private readonly owned: Redis[] = [];
+  private readonly clock: Clock;
+  private readonly schedulerClock: Clock;
+  private readonly keyPrefix: string;
+  private readonly queueName: string;
+  private readonly prefix: string;
+  private readonly attempts: number;
+  private readonly keepSeconds: number;
+  private readonly quietHours: QuietHours | undefined;
+  private readonly random: () => number;
+
+  constructor(private readonly options: SmsQueueOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.schedulerClock = options.schedulerClock ?? systemClock;
+    this.queueName = options.queueName ?? 'sms';
+    this.prefix = options.prefix ?? 'dokubox';
+    this.keyPrefix = `${this.prefix}:${this.queueName}:sms`;
+    this.attempts = options.attempts ?? 12;
+    this.keepSeconds = Math.round((options.keepDays ?? 60) * 86_400);
+    this.quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
+    if (this.quietHours) validateQuietHours(this.quietHours);
+    this.random = options.random ?? Math.random;
+    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.redis.on('error', (error) => options.logger.warn({ err: { message: error.message } }, 'sms redis connection error'));
+    this.queue = new Queue<SmsJobData>(this.queueName, {
+      connection: this.connection(),
+      prefix: this.prefix,
+      defaultJobOptions: {
+        attempts: this.attempts,
+        backoff: { type: BACKOFF_TYPE },
+        removeOnComplete: { age: this.keepSeconds },
+        removeOnFail: { age: this.keepSeconds },
+      },
+    });
+    this.queue.on('error', (error) => options.logger.error({ err: error }, 'sms queue connection error'));
+  }
+
+  private connection(): Redis {
+    const connection = this.redis.duplicate();
+    connection.on('error', (error) => this.options.logger.warn({ err: { message: error.message } }, 'sms redis connection error'));
+    this.owned.push(connection);
+    return connection;
+  }
+
+  /**
+   * Queues the SMS of `kind` for a pickup. Returns `duplicate` when a job of
+   * that kind exists already (queued, running, done or failed).
+   */
+  async notify(pickupId: string, kind: SmsKind, options: { notBefore?: number } = {}): Promise<'queued' | 'duplicate'> {
+    if (!SMS_KINDS.includes(kind)) throw new Error(`unknown SMS kind '${String(kind)}'`);
+    const jobId = smsJobId(pickupId, kind);
+    const delay = options.notBefore === undefined ? 0 : Math.max(0, options.notBefore - this.clock.now());
+    // BullMQ ignores an add for a job id it knows; the marker only tells the caller which call was first.
+    await this.queue.add(kind, { pickupId, kind }, { jobId, delay });
+    return (await this.addedNow(jobId)) ? 'queued' : 'duplicate';
+  }
+
+  /** First add of a job id wins; the marker tells later callers they were second. */
+  private async addedNow(jobId: string): Promise<boolean> {
+    const result = await this.redis.set(`${this.keyPrefix}:added:${jobId}`, '1', 'EX', this.keepSeconds, 'NX');
+    return result === 'OK';
+  }
+
+  /**
+   * Schedules the reminder `workingDaysBefore` working days before the
+   * deadline (same time of day, quiet hours still apply). Returns undefined
+   * when that moment has passed already. The worker asks the reader again
+   * when it is due, so a collected document gets no reminder.
+   */
+  async scheduleReminder(pickupId: string, deadline: number, calendar: BoxCalendar, workingDaysBefore = 2): Promise<{ at: number; result: 'queued' | 'duplicate' } | undefined> {
+    const at = calendar.workingDaysBefore(deadline, workingDaysBefore);
+    if (at <= this.clock.now()) return undefined;
+    return { at, result: await this.notify(pickupId, 'reminder', { notBefore: at }) };
+  }
+
+  /**
+   * Withdraws a message that has not started yet (typically a reminder when
+   * the deadline moved), so that `notify`/`scheduleReminder` can queue it
+   * anew. A message that is running or done stays as it is.
+   */
+  async cancel(pickupId: string, kind: SmsKind): Promise<'removed' | 'not_found' | 'already_processed'> {
+    const jobId = smsJobId(pickupId, kind);
+    const job = await this.queue.getJob(jobId);
+    if (!job) return 'not_found';
+    const state = await job.getState();
+    if (state !== 'delayed' && state !== 'waiting' && state !== 'prioritized') return 'already_processed';
+    try {
+      await job.remove();
+    } catch {
+      // It became active between the two calls (removing a locked job fails).
+      return 'already_processed';
+    }
+    await this.redis.del(`${this.keyPrefix}:added:${jobId}`);
+    return 'removed';
+  }
+
+  /** The pickup and kind a gateway message id belongs to (for delivery reports). */
+  async lookupMessage(providerMessageId: string): Promise<{ pickupId: string; kind: SmsKind } | undefined> {
+    const value = await this.redis.get(`${this.keyPrefix}:msg:${providerMessageId}`);
+    if (value === null) return undefined;
+    return JSON.parse(value) as { pickupId: string; kind: SmsKind };
+  }
+
+  /**
+   * Hands each delivery report of the gateway to `handler` with the pickup
+   * and kind it belongs to. A report can overtake the bookkeeping of its own
+   * send by a few milliseconds (the gateway answers the send and fires the
+   * webhook at the same time), so an unknown id is looked up again a few
+   * times before the report is dropped as not ours. Returns an unsubscribe
+   * function.
+   */
+  listenForDeliveryReports(
+    gateway: SmsGateway,
+    handler: (pickupId: string, kind: SmsKind, report: DeliveryReport) => Promise<void> | void,
+    options: { retries?: number; waitMs?: number } = {},
+  ): () => void {
+    const retries = options.retries ?? 5;
+    const waitMs = options.waitMs ?? 200;
+    return gateway.onDeliveryReport(async (report) => {
+      for (let attempt = 0; attempt <= retries; attempt += 1) {
+        const ref = await this.lookupMessage(report.providerMessageId);
+        if (ref) {
+          await handler(ref.pickupId, ref.kind, report);
+          return;
+        }
+        if (attempt < retries) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+      this.options.logger.info({ gateway: report.gateway, providerMessageId: report.providerMessageId, status: report.status }, 'delivery report for an unknown message ignored');
+    });
+  }
+
+  /** Starts the worker in this process. */
+  start(): Worker<SmsJobData> {
+    if (this.worker) return this.worker;
+    const options = this.options;
+    const policy = options.backoff ?? DEFAULT_BACKOFF;
+    const worker = new Worker<SmsJobData>(this.queueName, (job, token) => this.process(job, token), {
+      connection: this.connection(),
+      prefix: this.prefix,
+      concurrency: options.concurrency ?? 4,
+      limiter: { max: options.rateLimit?.max ?? 10, duration: options.rateLimit?.durationMs ?? 1_000 },
+      settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, policy, this.random) },
+      ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
+      ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+      // A worker that keeps dying on one job (e.g. out of memory) gets a few chances before the job fails.
+      maxStalledCount: 3,
+    });
+    worker.on('error', (error) => options.logger.error({ err: error }, 'sms worker error'));
+    worker.on('failed', (job, error) => {
+      options.logger.warn({ jobId: job?.id, kind: job?.data.kind, attempts: job?.attemptsMade, err: { message: error.message, name: error.name } }, 'sms job attempt failed');
+      // BullMQ fails a job that stalled too often without running our code: report it here.
+      if (job && /stalled more than allowable limit/.test(error.message)) {
+        void this.reportStalled(job).catch((reportError: unknown) => options.logger.error({ err: reportError, jobId: job.id }, 'sms outcome of a stalled job not reported'));
+      }
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Stops the worker; `force` abandons running jobs (they are picked up again as stalled). */
+  async stopWorker(force = false): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.close(force);
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorker();
+    await this.queue.close();
+    for (const connection of [...this.owned.splice(0), this.redis]) await connection.quit().catch(() => connection.disconnect());
+  }
+
+  private sentKey(job: Job<SmsJobData>): string {
+    return `${this.keyPrefix}:sent:${smsJobId(job.data.pickupId, job.data.kind)}`;
+  }
+
+  private async reportStalled(job: Job<SmsJobData>): Promise<void> {
+    const previous = await this.redis.get(this.sentKey(job));
+    if (previous !== null) await this.report(job, { status: 'sent', ...(JSON.parse(previous) as SentRecord) });
+    else await this.report(job, { status: 'failed', reason: 'internal', attempts: job.attemptsMade + 1 });
+  }
+
+  private async report(job: Job<SmsJobData>, outcome: SmsOutcome): Promise<void> {
+    await this.options.onOutcome(job.data.pickupId, job.data.kind, outcome);
+  }
+
+  private async process(job: Job<SmsJobData>, token: string | undefined): Promise<Omit<SentRecord, 'language'> | { skipped: true }> {
+    const { pickupId, kind } = job.data;
+    const log = this.options.logger.child({ jobId: job.id, kind });
+
+    const previous = await this.redis.get(this.sentKey(job));
+    if (previous !== null) {
+      // Accepted by the gateway in an earlier run: only the bookkeeping is left.
+      const record = JSON.parse(previous) as SentRecord;
+      log.info({ providerMessageId: record.providerMessageId }, 'sms already sent, not sending again');
+      await this.report(job, { status: 'sent', ...record });
+      return { gateway: record.gateway, providerMessageId: record.providerMessageId, parts: record.parts, encoding: record.encoding };
+    }
+
+    const recipient = await this.options.reader.loadForSms(pickupId, kind);
+    if (!recipient) {
+      log.info('pickup has ended, sms skipped');
+      await this.report(job, { status: 'skipped', reason: 'pickup_ended' });
+      return { skipped: true };
+    }
+
+    const until = quietUntil(this.clock.now(), recipient.timeZone, this.quietHours);
+    if (until !== undefined) {
+      const wait = until - this.clock.now();
+      log.info({ waitMs: wait }, 'quiet hours, sms delayed');
+      await job.moveToDelayed(this.schedulerClock.now() + wait, token);
+      throw new DelayedError();
+    }
+
+    let text: string;
+    let language: string;
+    try {
+      const rendered = renderSms(this.options.templates, kind, recipient.language, recipient);
+      text = rendered.text;
+      language = rendered.language;
+    } catch (error) {
+      if (!(error instanceof SmsTemplateError)) throw error;
+      log.error({ err: { message: error.message } }, 'sms could not be rendered');
+      await this.report(job, { status: 'failed', reason: 'template', attempts: job.attemptsMade + 1 });
+      throw new UnrecoverableError(error.message);
+    }
+
+    let result: SmsSendResult;
+    try {
+      result = await this.options.gateway.send({ to: recipient.mobile, text, sender: this.options.sender, foreignId: smsForeignId(pickupId, kind) });
+    } catch (error) {
+      return this.handleSendError(job, error, log);
+    }
+
+    // Bookkeeping first, in one round trip: from here on no run sends again.
+    const record: SentRecord = { gateway: this.options.gateway.name, ...result, language };
+    await this.redis
+      .multi()
+      .set(this.sentKey(job), JSON.stringify(record), 'EX', this.keepSeconds)
+      .set(`${this.keyPrefix}:msg:${result.providerMessageId}`, JSON.stringify({ pickupId, kind }), 'EX', this.keepSeconds)
+      .exec();
+    log.info({ providerMessageId: result.providerMessageId, parts: result.parts, encoding: result.encoding, gateway: record.gateway }, 'sms accepted by gateway');
+    await this.report(job, { status: 'sent', ...record });
+    return { gateway: record.gateway, providerMessageId: result.providerMessageId, parts: result.parts, encoding: result.encoding };
+  }
+
+  private async handleSendError(job: Job<SmsJobData>, error: unknown, log: Logger): Promise<never> {
+    const attempts = job.attemptsMade + 1;
+    const last = attempts >= (job.opts.attempts ?? this.attempts);
+    if (!isSmsSendError(error)) {
+      if (last) await this.report(job, { status: 'failed', reason: 'internal', attempts });
+      throw error;
+    }
+    const logged = { reason: error.reason, providerCode: error.providerCode, retryable: error.retryable, attempts };
+    if (error.reason === 'throttled' && this.worker) {
+      // Pause the whole queue, not just this job: the gateway speaks for all of them.
+      log.warn(logged, 'sms gateway throttles, pausing sends');
+      await this.worker.rateLimit(error.retryAfterMs ?? 1_000);
+      throw Worker.RateLimitError();
+    }
+    if (error.ambiguous && !this.options.retryAmbiguous) {
+      log.warn(logged, 'sms gateway outcome unknown, not retried to avoid a duplicate');
+      await this.report(job, { status: 'uncertain', reason: 'timeout', attempts });
+      throw new UnrecoverableError(error.message);
+    }
+    if (!error.retryable) {
+      log.warn(logged, 'sms refused permanently');
+      await this.report(job, { status: 'failed', reason: error.reason, attempts, ...(error.providerCode === undefined ? {} : { providerCode: error.providerCode }) });
+      throw new UnrecoverableError(error.message);
+    }
+    if (last) {
+      log.warn(logged, 'sms failed, attempts used up');
+      await this.report(job, { status: 'failed', reason: error.reason, attempts, ...(error.providerCode === undefined ? {} : { providerCode: error.providerCode }) });
+    } else {
+      log.info(logged, 'sms failed, will retry');
+    }
+    throw error;
+  }
+}
