@@ -6,6 +6,7 @@
 import type { BoxDefinition } from '../src/core/box.js';
 import { startCaseSystemPart } from './case-system/part.js';
 import { startLockerPart } from './locker/part.js';
+import { startSmsPart } from './sms-gateway/part.js';
 
 export interface SimulatorPart {
   name: string;
@@ -13,12 +14,15 @@ export interface SimulatorPart {
   urls: Record<string, string>;
   /** Environment overrides that point the middleware at this part. */
   env: Record<string, string>;
+  /** Called once the middleware listens. */
+  ready?(middlewareUrl: string): void;
   close(): Promise<void>;
 }
 
 export interface Simulator {
   parts: SimulatorPart[];
   env: Record<string, string>;
+  ready(middlewareUrl: string): void;
   close(): Promise<void>;
 }
 
@@ -30,7 +34,7 @@ export interface SimulatorContext {
 
 export type PartFactory = (context: SimulatorContext) => Promise<SimulatorPart>;
 
-export const PART_FACTORIES: PartFactory[] = [(context) => startLockerPart(context.boxes), (context) => startCaseSystemPart(context)];
+export const PART_FACTORIES: PartFactory[] = [(context) => startLockerPart(context.boxes), (context) => startCaseSystemPart(context), () => startSmsPart()];
 
 export async function startSimulator(context: SimulatorContext): Promise<Simulator> {
   const parts: SimulatorPart[] = [];
@@ -38,6 +42,7 @@ export async function startSimulator(context: SimulatorContext): Promise<Simulat
   return {
     parts,
     env: Object.assign({}, ...parts.map((p) => p.env)) as Record<string, string>,
+    ready: (url) => parts.forEach((p) => p.ready?.(url)),
     close: async () => {
       for (const part of parts.reverse()) await part.close();
     },

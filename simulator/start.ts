@@ -16,6 +16,7 @@ startOrExit({
     return {
       env: simulator.env,
       lines: simulator.parts.flatMap((p) => Object.entries(p.urls).map(([name, url]) => `simulator ${p.name} ${name}: ${url}`)),
+      ready: (url) => simulator.ready(url),
       close: () => simulator.close(),
     };
   },

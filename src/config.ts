@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { caseSystemEnvSchema } from './case-system/config.js';
+import { checkSmsEnv, smsEnvShape } from './sms/config.js';
 import { ROLES } from './service/types.js';
 
 const bool = z
@@ -74,7 +75,10 @@ export const envSchema = z.object({
   LOCKER_DOOR_OPEN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   LOCKER_DOOR_LEFT_OPEN_MS: z.coerce.number().int().min(1000).default(120_000),
   LOCKER_LEASE_TTL_MS: z.coerce.number().int().min(500).default(10_000),
-}).extend(caseSystemEnvSchema.shape);
+})
+  .extend(caseSystemEnvSchema.shape)
+  .extend(smsEnvShape)
+  .superRefine((env, ctx) => checkSmsEnv(env, ctx));
 
 export type Env = z.input<typeof envSchema>;
 export type Config = z.output<typeof envSchema>;

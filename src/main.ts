@@ -21,6 +21,11 @@ import { Maintenance } from './jobs/maintenance.js';
 import { SoapCallbackClient } from '../adapters/case-system/callback-client.js';
 import { CaseSystemReportQueue, createCaseSystemApp, createCaseSystemAuthenticator, loadMappings, RedisNonceStore } from './case-system/index.js';
 import { createLockerRuntime, type LockerRuntime } from './lifecycle/lockers.js';
+import type { SmsGateway } from '../adapters/sms/types.js';
+import { createSmsGateway, smsQueueSettings } from './sms/config.js';
+import { SmsNotifications } from './sms/notifications.js';
+import { SmsQueue } from './sms/queue.js';
+import { loadSmsTemplates } from './sms/template-loader.js';
 import { createLogger } from './logger.js';
 import { loadBoxes, loadDocumentTypes } from './mappings/loaders.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -56,6 +61,8 @@ export interface Dokubox {
   alarms: RedisAlarms;
   lockers: LockerRuntime;
   reports: CaseSystemReportQueue;
+  sms: SmsQueue;
+  smsGateway: SmsGateway;
   metrics: Metrics;
   redis: Redis;
   boxes: Map<string, BoxDefinition>;
@@ -153,6 +160,24 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   reports.on('dead', () => metrics.caseReports.inc({ outcome: 'dead_letter' }));
   metrics.trackCaseReports(() => reports.counts());
 
+  // SMS: queued on state changes, outcomes become state changes and alarms (docs/sms.md).
+  const smsGateway = createSmsGateway(config, { clock, logger, redis });
+  const notifications = new SmsNotifications({ service, alarms, logger, reminderWorkingDays: config.SMS_REMINDER_WORKING_DAYS });
+  const sms = new SmsQueue({
+    ...smsQueueSettings(config),
+    redisUrl: config.REDIS_URL,
+    gateway: smsGateway,
+    reader: notifications.reader,
+    onOutcome: notifications.onOutcome,
+    templates: loadSmsTemplates(config.SMS_TEMPLATE_DIR === undefined ? undefined : resolvePath(config.SMS_TEMPLATE_DIR)),
+    logger,
+    clock,
+    prefix: `${config.REDIS_KEY_PREFIX}:bull`,
+  });
+  notifications.bind(sms);
+  notifications.attach(events);
+  const stopDeliveryReports = notifications.listen(sms, smsGateway);
+
   const app = createApp({
     service,
     store,
@@ -165,6 +190,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     lifecycles: lockers.lifecycles,
     reports,
     smartLockers: lockers.smart,
+    smsGateway,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openapiPath: join(PROJECT_ROOT, 'openapi.yaml'),
     docsEnabled: config.DOCS_ENABLED,
@@ -195,6 +221,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     alarms,
     lockers,
     reports,
+    sms,
+    smsGateway,
     metrics,
     redis,
     boxes,
@@ -207,6 +235,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
         await lockers.start();
         reports.start();
         await reports.resume();
+        sms.start();
         started = true;
       }
       const main = await new Promise<ServerType>((resolve) => {
@@ -234,6 +263,9 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       await events.stop();
       if (started) await lockers.stop();
       await reports.close();
+      stopDeliveryReports();
+      await sms.close();
+      await smsGateway.close();
       if (started) await maintenance.close();
       else await maintenance.queue.close();
       await redis.quit().catch(() => undefined);

@@ -20,6 +20,8 @@ export interface Companion {
   env: Record<string, string>;
   /** Lines to print at start-up. */
   lines: string[];
+  /** Called once the middleware listens. */
+  ready?(middlewareUrl: string): void;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
   const dokubox = await createDokubox(config);
   const { url, metricsUrl } = await dokubox.listen();
   middlewareUrl = url;
+  companion?.ready?.(url);
 
   const lines = [
     `dokubox is running`,

@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { DokuboxError } from '../core/errors.js';
 import type { SmartLocker } from '../../adapters/locker/smart/index.js';
+import { SevenGateway } from '../../adapters/sms/seven/gateway.js';
+import type { SmsGateway } from '../../adapters/sms/types.js';
 import type { CaseSystemReportQueue } from '../case-system/reports.js';
 import type { BoxLifecycle } from '../lifecycle/box-lifecycle.js';
 import type { Metrics } from '../metrics.js';
@@ -39,6 +41,7 @@ export interface AppDeps {
   lifecycles: ReadonlyMap<string, BoxLifecycle>;
   reports: CaseSystemReportQueue;
   smartLockers: ReadonlyMap<string, SmartLocker>;
+  smsGateway: SmsGateway;
   bodyLimitBytes: number;
   openapiPath: string;
   docsEnabled: boolean;
@@ -107,6 +110,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route('/v1', pickupRoutes(deps.service, deps.auth));
   app.route('/v1', reportRoutes(deps.reports, deps.auth));
+  // Delivery reports of seven.io (and the development gateway): signed webhooks, checked by the adapter.
+  app.post('/sms/v1/seven/webhook', async (c) => {
+    if (!(deps.smsGateway instanceof SevenGateway)) throw new DokuboxError('NOT_FOUND', 'The configured SMS gateway does not use webhooks.');
+    const answer = await deps.smsGateway.handleWebhook({ method: 'POST', url: c.req.url, headers: c.req.raw.headers, body: await c.req.text() });
+    return c.text(answer.body, answer.status as 200);
+  });
   // Signed events of smart locker controllers (HMAC, checked by the adapter; no API key).
   app.post('/locker/v1/boxes/:boxId/events', async (c) => {
     const adapter = deps.smartLockers.get(c.req.param('boxId'));

@@ -34,6 +34,16 @@ export interface PickupServiceOptions {
   randomCode?: () => string;
 }
 
+export interface SmsRecipientData {
+  mobile: string;
+  code?: string;
+  language: string;
+  location: string;
+  deadline: number;
+  hours: BoxDefinition['openingHours'];
+  timeZone: string;
+}
+
 export interface VerificationResult {
   pickupId: string;
   compartment: string;
@@ -184,6 +194,11 @@ export class PickupService implements PickupPort {
       if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
       checkTransition(pickup.state, to, reason);
       const effects = effectsOf(pickup.state, to);
+      if (to === 'cancelled' && pickup.notifiedAt !== undefined && pickup.pii !== undefined) {
+        // The applicant was told to come; keep only the number, sealed, until the cancellation SMS is out (at most 2 days).
+        const personal = this.personalData(pickup);
+        await this.o.store.keepFarewell(pickupId, this.o.cipher.seal(pickupId, { familyName: '', givenNames: '', dateOfBirth: '', mobile: personal.mobile, serialNumbers: [] }), 2 * 86_400);
+      }
       const params = {
         now: this.nowIso(),
         pickupId,
@@ -299,6 +314,50 @@ export class PickupService implements PickupPort {
 
   async resolveFault(pickupId: string, actor: string): Promise<StoredPickup> {
     return this.apply(pickupId, 'waiting', 'fault_resolved', actor);
+  }
+
+  /**
+   * What the SMS worker needs at send time, or undefined when there is
+   * nothing to send: the pickup ended, or its state no longer fits the kind
+   * (a `ready` message for a pickup that is not `loaded`).
+   */
+  async smsRecipient(pickupId: string, kind: 'ready' | 'reminder' | 'expired' | 'cancelled'): Promise<SmsRecipientData | undefined> {
+    const pickup = await this.o.store.get(pickupId);
+    if (pickup === undefined) return undefined;
+    const box = this.o.boxes.get(pickup.boxId);
+    const calendar = this.o.calendars.get(pickup.boxId);
+    if (box === undefined || calendar === undefined) return undefined;
+    const base = { language: pickup.language, location: box.location, hours: box.openingHours, timeZone: box.timeZone };
+    if (kind === 'cancelled') {
+      const sealed = await this.o.store.farewell(pickupId);
+      if (sealed === undefined) return undefined;
+      const farewell = this.o.cipher.open(pickupId, sealed);
+      return { ...base, mobile: farewell.mobile, deadline: pickup.deadline ?? this.o.clock.now() };
+    }
+    const expected = kind === 'ready' ? 'loaded' : kind === 'reminder' ? 'notified' : 'expired';
+    if (pickup.state !== expected || pickup.pii === undefined) return undefined;
+    const personal = this.personalData(pickup);
+    // The ready message announces the deadline that markNotified will set: quiet hours keep sending and acceptance on the same day.
+    const deadline = kind === 'ready' ? calendar.deadline(this.o.clock.now(), box.deadlineWorkingDays) : (pickup.deadline ?? this.o.clock.now());
+    return { ...base, mobile: personal.mobile, deadline, ...(kind === 'expired' || personal.code === undefined ? {} : { code: personal.code }) };
+  }
+
+  async deadlineOf(pickupId: string): Promise<number | undefined> {
+    return (await this.o.store.get(pickupId))?.deadline;
+  }
+
+  async boxOfPickup(pickupId: string): Promise<string | undefined> {
+    return (await this.o.store.get(pickupId))?.boxId;
+  }
+
+  /** Calendar of a box (reminders). */
+  calendarOf(boxId: string): BoxCalendar | undefined {
+    return this.o.calendars.get(boxId);
+  }
+
+  /** The farewell message (cancelled) has had its outcome: forget the number kept for it. */
+  async forgetFarewell(pickupId: string): Promise<void> {
+    await this.o.store.dropFarewell(pickupId);
   }
 
   /** Records an SMS outcome on the pickup (an event for reports and staff); false when the pickup is gone. */

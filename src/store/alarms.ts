@@ -17,7 +17,9 @@ export type AlarmKind =
   | 'item_still_present_after_retrieval'
   | 'board_offline'
   | 'board_online'
-  | 'transition_failed';
+  | 'transition_failed'
+  | 'sms_failed'
+  | 'sms_undeliverable';
 
 export interface Alarm {
   kind: AlarmKind;

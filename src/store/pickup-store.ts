@@ -249,6 +249,18 @@ export class PickupStore {
     return undefined;
   }
 
+  async keepFarewell(pickupId: string, sealed: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.key('farewell', pickupId), sealed, 'EX', ttlSeconds);
+  }
+
+  async farewell(pickupId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.key('farewell', pickupId))) ?? undefined;
+  }
+
+  async dropFarewell(pickupId: string): Promise<void> {
+    await this.redis.del(this.key('farewell', pickupId));
+  }
+
   async dueDeadlines(nowMs: number, limit = 200): Promise<string[]> {
     return this.redis.zrangebyscore(this.key('deadlines'), '-inf', nowMs, 'LIMIT', 0, limit);
   }

@@ -53,6 +53,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     API_KEYS: JSON.stringify(apiKeys),
     BOXES_DIR: 'tests/fixtures/boxes',
     LOCKERS_ENABLED: 'false',
+    SMS_DEV_URL: 'http://127.0.0.1:9',
     LOG_LEVEL: 'info',
     ...overrides,
   });

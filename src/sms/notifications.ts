@@ -1,0 +1,114 @@
+/**
+ * Connects pickups to the SMS queue: state changes (from the event stream)
+ * queue messages, outcomes and delivery reports come back as state changes,
+ * events for the case system, and staff alarms.
+ *
+ *   loaded    -> "ready" SMS with the code; accepted -> notified (deadline starts)
+ *   notified  -> reminder N working days before the deadline
+ *   expired   -> "expired" SMS;  cancelled (after notification) -> "cancelled" SMS
+ *   permanent failure / undeliverable -> event `sms_failed` / `sms_undeliverable` + alarm
+ */
+import type { Logger } from 'pino';
+import type { SmsGateway } from '../../adapters/sms/types.js';
+import { DokuboxError } from '../core/errors.js';
+import type { PickupEvent } from '../core/events.js';
+import type { PickupService } from '../service/pickup-service.js';
+import type { EventSubscriber } from '../service/types.js';
+import type { AlarmSink } from '../store/alarms.js';
+import type { SmsOutcome, SmsQueue, SmsReader } from './queue.js';
+import type { SmsKind } from './templates.js';
+
+export interface SmsNotificationsOptions {
+  service: PickupService;
+  alarms: AlarmSink;
+  logger: Logger;
+  reminderWorkingDays: number;
+}
+
+export class SmsNotifications {
+  private queue: SmsQueue | undefined;
+
+  constructor(private readonly o: SmsNotificationsOptions) {}
+
+  /** The queue's reader: personal data is decrypted only here, at send time. */
+  readonly reader: SmsReader = {
+    loadForSms: (pickupId, kind) => this.o.service.smsRecipient(pickupId, kind),
+  };
+
+  bind(queue: SmsQueue): void {
+    this.queue = queue;
+  }
+
+  attach(events: EventSubscriber): void {
+    events.subscribe('sms', (event) => this.onEvent(event));
+  }
+
+  listen(queue: SmsQueue, gateway: SmsGateway): () => void {
+    return queue.listenForDeliveryReports(gateway, async (pickupId, kind, report) => {
+      if (report.status === 'delivered') await this.o.service.recordSms(pickupId, 'sms_delivered', { smsStatus: 'delivered' });
+      if (report.status === 'failed' || report.status === 'expired' || report.status === 'rejected') {
+        await this.o.service.recordSms(pickupId, 'sms_undeliverable', { smsStatus: report.status });
+        const boxId = (await this.o.service.boxOfPickup(pickupId)) ?? 'unknown';
+        await this.o.alarms.raise({ kind: 'sms_undeliverable', boxId, pickupId, detail: `${kind}:${report.status}` });
+      }
+    });
+  }
+
+  private async onEvent(event: PickupEvent): Promise<void> {
+    const queue = this.queue;
+    if (queue === undefined || event.type !== 'pickup.transitioned' && event.type !== 'pickup.created') return;
+    switch (event.to) {
+      case 'loaded':
+        await queue.notify(event.pickupId, 'ready');
+        return;
+      case 'notified': {
+        const pickup = await this.o.service.deadlineOf(event.pickupId);
+        const calendar = this.o.service.calendarOf(event.boxId);
+        if (pickup !== undefined && calendar !== undefined && this.o.reminderWorkingDays > 0) {
+          await queue.scheduleReminder(event.pickupId, pickup, calendar, this.o.reminderWorkingDays);
+        }
+        return;
+      }
+      case 'expired':
+        await queue.cancel(event.pickupId, 'reminder');
+        await queue.notify(event.pickupId, 'expired');
+        return;
+      case 'cancelled':
+        await queue.cancel(event.pickupId, 'reminder');
+        if (event.from === 'notified' || event.from === 'expired') await queue.notify(event.pickupId, 'cancelled');
+        return;
+      case 'collected':
+      case 'returned':
+      case 'fault':
+        await queue.cancel(event.pickupId, 'reminder');
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Idempotent: called at least once per final outcome. */
+  readonly onOutcome = async (pickupId: string, kind: SmsKind, outcome: SmsOutcome): Promise<void> => {
+    if (kind === 'cancelled') await this.o.service.forgetFarewell(pickupId);
+    if (outcome.status === 'skipped') return;
+    if (outcome.status === 'sent') {
+      if (kind === 'ready') {
+        try {
+          await this.o.service.markNotified(pickupId, 'system:sms');
+        } catch (error) {
+          // Already notified (a repeated outcome) or ended meanwhile: nothing to do.
+          if (!(error instanceof DokuboxError && (error.code === 'ILLEGAL_TRANSITION' || error.code === 'NOT_FOUND'))) throw error;
+        }
+      } else if (kind === 'reminder') {
+        await this.o.service.recordSms(pickupId, 'reminder_sent');
+      }
+      return;
+    }
+    // failed (permanent or out of retries) or uncertain (timeout after sending).
+    const detail = outcome.status === 'failed' ? `${kind}:${outcome.reason}` : `${kind}:uncertain`;
+    await this.o.service.recordSms(pickupId, 'sms_failed', { smsStatus: outcome.status, smsFailure: detail });
+    const boxId = (await this.o.service.boxOfPickup(pickupId)) ?? 'unknown';
+    await this.o.alarms.raise({ kind: 'sms_failed', boxId, pickupId, detail });
+    this.o.logger.warn({ pickupId, kind, outcome: outcome.status }, 'SMS not delivered to the gateway; staff must contact the applicant another way');
+  };
+}
