@@ -47,7 +47,7 @@ describe('case system end to end', () => {
 
     await world.dokubox.service.markLoaded(pickupId, 'staff:s1');
     await world.dokubox.service.cancelPickup({ id: 'vois-1', role: 'case-system', authority: AUTHORITY }, { pickupId }, 'cancelled_by_case_system');
-    expect(await world.dokubox.events.drain()).toBe(3);
+    await world.dokubox.events.drain();
 
     const reports = await callback.waitForReports(3);
     expect(reports.map((r) => [r.seq, r.status])).toEqual([
