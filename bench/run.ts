@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: measures the running system with real Redis and prints
  * the numbers with the machine's core count. Not a test: nothing is asserted.
- * BENCH_SECONDS (default 10) sets the length of each step.
+ * BENCH_SECONDS (default 10) sets the length of each step; BENCH_ONLY
+ * (ingestion,soap,sms,locker) picks scenarios.
  */
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -9,7 +10,11 @@ import { loadConfig } from '../src/config.js';
 import { sha256Hex } from '../src/http/auth.js';
 import { createDokubox } from '../src/main.js';
 import { startPrivateRedis } from '../src/cli/redis-server.js';
+import { createHash } from 'node:crypto';
 import { benchIngestion } from './ingestion.js';
+import { benchLocker } from './locker.js';
+import { benchSms } from './sms.js';
+import { benchSoap } from './soap.js';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -24,12 +29,20 @@ async function main(): Promise<void> {
     SECRET_KEY: randomBytes(32).toString('base64'),
     PII_KEY: randomBytes(32).toString('base64'),
     API_KEYS: JSON.stringify([{ id: 'bench', role: 'case-system', authority: 'magdeburg-abh', sha256: sha256Hex(apiKey) }]),
+    CASE_SYSTEM_CLIENTS: JSON.stringify([{ id: 'bench-soap', authority: 'magdeburg-abh', basic: { username: 'bench', passwordSha256: createHash('sha256').update('bench-password').digest('hex') } }]),
+    SMS_DEV_URL: 'http://127.0.0.1:9',
+    LOCKERS_ENABLED: 'false',
   });
   const dokubox = await createDokubox(config);
   const { url } = await dokubox.listen();
   const lines = [`dokubox benchmark  ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'})  node ${process.version}  ${seconds}s per step`];
   try {
-    lines.push(...(await benchIngestion({ url, apiKey, authority: 'magdeburg-abh', boxId: 'md-foyer' }, [100, 250, 500, 1000], seconds)));
+    const only = process.env.BENCH_ONLY?.split(',');
+    const want = (name: string) => only === undefined || only.includes(name);
+    if (want('ingestion')) lines.push(...(await benchIngestion({ url, apiKey, authority: 'magdeburg-abh', boxId: 'md-foyer' }, [100, 250, 500, 1000], seconds)));
+    if (want('soap')) lines.push(await benchSoap(url, { username: 'bench', password: 'bench-password' }, { seconds, authority: 'magdeburg-abh', boxId: 'md-foyer', rates: [100, 200, 400, 800] }));
+    if (want('sms')) lines.push(await benchSms(redisUrl));
+    if (want('locker')) lines.push(await benchLocker());
   } finally {
     await dokubox.close();
     await redis?.stop();
