@@ -27,17 +27,22 @@ const apiKeySchema = z.strictObject({
 });
 export type ApiKeyEntry = z.infer<typeof apiKeySchema>;
 
-const apiKeys = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'API_KEYS must be a JSON array of {id, role, authority, sha256}' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.array(apiKeySchema));
+/** A variable holding JSON, validated by `schema`; `shape` tells what was expected. */
+function jsonVariable<T extends z.ZodType>(schema: T, shape: string) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be JSON: ${shape}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+const apiKeys = jsonVariable(z.array(apiKeySchema), 'an array of {id, role, authority, sha256}');
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -60,18 +65,10 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   DOCS_ENABLED: bool.default(true),
   LOCKERS_ENABLED: bool.default(true),
-  LOCKER_ENDPOINTS: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'LOCKER_ENDPOINTS must be a JSON object like {"md-foyer/gw1":"127.0.0.1:5000"}' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string().regex(/^[^/]+\/[^/]+$/, 'keys are box/gateway'), z.string().regex(/^[^:]+:\d{1,5}$/, 'values are host:port')))
-    .default({}),
+  LOCKER_ENDPOINTS: jsonVariable(
+    z.record(z.string().regex(/^[^/]+\/[^/]+$/, 'keys are box/gateway'), z.string().regex(/^[^:]+:\d{1,5}$/, 'values are host:port')),
+    'an object like {"md-foyer/gw1":"127.0.0.1:5000"}',
+  ).default({}),
   LOCKER_DOOR_OPEN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   LOCKER_DOOR_LEFT_OPEN_MS: z.coerce.number().int().min(1000).default(120_000),
   LOCKER_LEASE_TTL_MS: z.coerce.number().int().min(500).default(10_000),

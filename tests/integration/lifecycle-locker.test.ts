@@ -9,12 +9,11 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KerongLocker } from '../../adapters/locker/kerong/index.js';
 import type { CompartmentLayout } from '../../adapters/locker/types.js';
-import { DokuboxError } from '../../src/core/errors.js';
 import { BoxLifecycle } from '../../src/lifecycle/box-lifecycle.js';
 import { RedisAlarms, type Alarm } from '../../src/store/alarms.js';
 import type { ClientIdentity } from '../../src/service/types.js';
 import { Cu16Emulator } from '../../simulator/locker/cu16-emulator.js';
-import { AUTHORITY, createWorld, notice, type TestWorld } from '../support/harness.js';
+import { AUTHORITY, createWorld, notice, rejection, type TestWorld } from '../support/harness.js';
 
 const BOX = 'small';
 const caseSystem: ClientIdentity = { id: 'case-1', role: 'case-system', authority: AUTHORITY };
@@ -114,15 +113,6 @@ async function notified() {
   return { ...r, code: world.dokubox.service.personalData(pickup!).code! };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DokuboxError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DokuboxError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('box lifecycle over the CU16 emulator', () => {
   it('loads: the scanned document opens its compartment, closing with the document inside makes it loaded', async () => {

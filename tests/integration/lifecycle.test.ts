@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DokuboxError } from '../../src/core/errors.js';
 import type { ClientIdentity } from '../../src/service/types.js';
-import { AUTHORITY, BOX, createWorld, notice, type TestWorld } from '../support/harness.js';
+import { AUTHORITY, BOX, createWorld, notice, rejection, type TestWorld } from '../support/harness.js';
 
 const caseSystem: ClientIdentity = { id: 'case-1', role: 'case-system', authority: AUTHORITY };
 const staff: ClientIdentity = { id: 'staff-1', role: 'staff', authority: AUTHORITY };
@@ -12,15 +11,6 @@ async function codeOf(world: TestWorld, pickupId: string): Promise<string> {
   return world.dokubox.service.personalData(pickup!).code!;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DokuboxError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DokuboxError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('pickup lifecycle against Redis', () => {
   let world: TestWorld;

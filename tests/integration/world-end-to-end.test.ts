@@ -51,12 +51,26 @@ afterAll(async () => {
   await Promise.all([callback.close(), phones.close(), emulator.stop()]);
 });
 
+/** Resolves once the pickup is in `state`, re-checked after every locker event has been handled. */
+function untilState(pickupId: string, state: string): Promise<void> {
+  const lifecycle = world.dokubox.lockers.lifecycles.get('small')!;
+  return new Promise<void>((resolve) => {
+    const listener = async () => {
+      await lifecycle.settled();
+      if ((await world.dokubox.store.get(pickupId))?.state === state) {
+        lifecycle.adapter.off('event', listener);
+        resolve();
+      }
+    };
+    lifecycle.adapter.on('event', listener);
+  });
+}
+
 describe('a pickup through every real protocol', () => {
   it('goes from SOAP notice to collected, with the code only in the SMS and every step reported', async () => {
     const notice = { ...sampleNotice(1, { authority: AUTHORITY, boxId: 'small' }), mobile: '+4915112345678' };
     const caseSystem = new CaseSystemSimulator(base, { basic: { username: 'vois', password: 'correct horse battery' } });
     const { pickupId } = await caseSystem.notify(notice);
-    const lifecycle = world.dokubox.lockers.lifecycles.get('small')!;
     const compartment = (await world.dokubox.store.get(pickupId))!.compartment!;
 
     // Staff scan the document: the door opens; they put it in and close the door.
@@ -67,16 +81,7 @@ describe('a pickup through every real protocol', () => {
     });
     expect(loading.status).toBe(200);
     emulator.insertItem(compartment);
-    const loaded = new Promise<void>((resolve) => {
-      const listener = async () => {
-        await lifecycle.settled();
-        if ((await world.dokubox.store.get(pickupId))?.state === 'loaded') {
-          lifecycle.adapter.off('event', listener);
-          resolve();
-        }
-      };
-      lifecycle.adapter.on('event', listener);
-    });
+    const loaded = untilState(pickupId, 'loaded');
     emulator.closeDoor(compartment);
     await loaded;
 
@@ -98,16 +103,7 @@ describe('a pickup through every real protocol', () => {
     });
     expect(pickup.status).toBe(200);
     emulator.takeItem(compartment);
-    const collected = new Promise<void>((resolve) => {
-      const listener = async () => {
-        await lifecycle.settled();
-        if ((await world.dokubox.store.get(pickupId))?.state === 'collected') {
-          lifecycle.adapter.off('event', listener);
-          resolve();
-        }
-      };
-      lifecycle.adapter.on('event', listener);
-    });
+    const collected = untilState(pickupId, 'collected');
     emulator.closeDoor(compartment);
     await collected;
 

@@ -11,6 +11,7 @@ import { sha256Hex } from '../../src/http/auth.js';
 import { createLogger } from '../../src/logger.js';
 import { createDokubox, type Dokubox } from '../../src/main.js';
 import type { NoticeInput } from '../../src/core/notice.js';
+import { DokuboxError } from '../../src/core/errors.js';
 
 export const AUTHORITY = 'magdeburg-abh';
 export const BOX = 'md-foyer';
@@ -120,4 +121,15 @@ export function notice(overrides: Partial<NoticeInput> = {}): NoticeInput {
     accessible: false,
     ...overrides,
   };
+}
+
+/** The DokuboxError a promise rejects with; fails the test when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<DokuboxError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DokuboxError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
 }
