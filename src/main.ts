@@ -19,7 +19,8 @@ import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Maintenance } from './jobs/maintenance.js';
 import { SoapCallbackClient } from '../adapters/case-system/callback-client.js';
-import { CaseSystemReportQueue, createCaseSystemApp, createCaseSystemAuthenticator, loadMappings, RedisNonceStore } from './case-system/index.js';
+import { CaseSystemReportQueue, createCaseSystemApp, createCaseSystemAuthenticator, loadMappings, RedisNonceStore, serveMutualTls } from './case-system/index.js';
+import { readFileSync } from 'node:fs';
 import { createLockerRuntime, type LockerRuntime } from './lifecycle/lockers.js';
 import type { SmsGateway } from '../adapters/sms/types.js';
 import { createSmsGateway, smsQueueSettings } from './sms/config.js';
@@ -68,7 +69,7 @@ export interface Dokubox {
   boxes: Map<string, BoxDefinition>;
   logger: Logger;
   /** Starts the background loops and the HTTP listener(s). */
-  listen(): Promise<{ url: string; metricsUrl?: string }>;
+  listen(): Promise<{ url: string; metricsUrl?: string; tlsUrl?: string }>;
   /** Graceful shutdown: stop accepting, finish jobs, close connections. */
   close(): Promise<void>;
 }
@@ -123,6 +124,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     doorOpenTimeoutMs: config.LOCKER_DOOR_OPEN_TIMEOUT_MS,
     doorLeftOpenMs: config.LOCKER_DOOR_LEFT_OPEN_MS,
     leaseTtlMs: config.LOCKER_LEASE_TTL_MS,
+    defectiveOf: (boxId) => store.defective(boxId),
   });
   const auth = new ApiKeyAuthenticator(config.API_KEYS);
 
@@ -245,7 +247,23 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       const address = main.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
       const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
-      const result: { url: string; metricsUrl?: string } = { url: `http://${host}:${port}` };
+      const result: { url: string; metricsUrl?: string; tlsUrl?: string } = { url: `http://${host}:${port}` };
+      if (config.CASE_SYSTEM_TLS_PORT !== undefined) {
+        // Case systems with client certificates: the same app behind HTTPS that demands and verifies one.
+        const files = { key: config.CASE_SYSTEM_TLS_KEY_FILE, cert: config.CASE_SYSTEM_TLS_CERT_FILE, ca: config.CASE_SYSTEM_TLS_CLIENT_CA_FILE };
+        const missing = Object.entries(files).filter(([, v]) => v === undefined).map(([k]) => k);
+        if (missing.length > 0) throw new Error(`CASE_SYSTEM_TLS_PORT is set but the ${missing.join(', ')} file variable(s) are not (CASE_SYSTEM_TLS_KEY_FILE, CASE_SYSTEM_TLS_CERT_FILE, CASE_SYSTEM_TLS_CLIENT_CA_FILE)`);
+        const tls = await serveMutualTls({
+          fetch: app.fetch,
+          port: config.CASE_SYSTEM_TLS_PORT,
+          hostname: config.HOST,
+          key: readFileSync(files.key as string),
+          cert: readFileSync(files.cert as string),
+          ca: readFileSync(files.ca as string),
+        });
+        servers.push(tls.server);
+        result.tlsUrl = `https://${host}:${tls.port}`;
+      }
       if (config.METRICS_PORT !== undefined) {
         const metricsApp = new Hono();
         metricsApp.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));

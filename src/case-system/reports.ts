@@ -22,7 +22,28 @@ import { isoAt, type Clock } from '../core/clock.js';
 import type { PickupEvent } from '../core/events.js';
 import type { EventSubscriber } from '../service/types.js';
 
-export type ReportStatus = 'waiting' | 'reserved' | 'loaded' | 'notified' | 'smsFailed' | 'collected' | 'expired' | 'returned' | 'cancelled' | 'fault';
+export type ReportStatus =
+  | 'waiting'
+  | 'reserved'
+  | 'loaded'
+  | 'notified'
+  | 'smsFailed'
+  | 'smsDelivered'
+  | 'smsUndeliverable'
+  | 'reminderSent'
+  | 'collected'
+  | 'expired'
+  | 'returned'
+  | 'cancelled'
+  | 'fault';
+
+/** SMS events (no state change) by reason; an accepted ready SMS is the transition to notified instead. */
+const SMS_STATUS: Partial<Record<string, ReportStatus>> = {
+  sms_failed: 'smsFailed',
+  sms_delivered: 'smsDelivered',
+  sms_undeliverable: 'smsUndeliverable',
+  reminder_sent: 'reminderSent',
+};
 
 /** The ReportPickupEvent message of callback.wsdl. No personal data. */
 export interface CaseSystemReport {
@@ -70,8 +91,7 @@ const VERIFICATION: Record<string, string> = {
 export function reportFor(event: PickupEvent): CaseSystemReport | undefined {
   let status: ReportStatus;
   if (event.type === 'pickup.created' || event.type === 'pickup.transitioned') status = event.to;
-  // An SMS event without a state change means the SMS could not be sent (an accepted SMS moves the pickup to notified).
-  else if (event.type === 'pickup.sms') status = 'smsFailed';
+  else if (event.type === 'pickup.sms' && SMS_STATUS[event.reason] !== undefined) status = SMS_STATUS[event.reason] as ReportStatus;
   else return undefined;
   const report: CaseSystemReport = {
     eventId: event.eventId,

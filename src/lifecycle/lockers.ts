@@ -38,6 +38,8 @@ export interface LockerRuntimeOptions {
   doorOpenTimeoutMs: number;
   doorLeftOpenMs: number;
   leaseTtlMs: number;
+  /** Compartments of a box marked defective (persisted in Redis). */
+  defectiveOf(boxId: string): Promise<string[]>;
 }
 
 export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
@@ -87,6 +89,10 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
     smart,
     async start() {
       for (const lifecycle of lifecycles.values()) lifecycle.start();
+      // Adapters keep "disabled" in memory only: restore it from the store's defective set.
+      for (const [boxId, lifecycle] of lifecycles) {
+        for (const compartment of await o.defectiveOf(boxId)) await lifecycle.adapter.setEnabled(compartment, false).catch(() => undefined);
+      }
       for (const part of parts) {
         await part.adapter.start();
         if (part.leases !== undefined) {

@@ -249,6 +249,10 @@ export class PickupStore {
     return undefined;
   }
 
+  async defective(boxId: string): Promise<string[]> {
+    return this.redis.smembers(this.key('box', boxId, 'defective'));
+  }
+
   async keepFarewell(pickupId: string, sealed: string, ttlSeconds: number): Promise<void> {
     await this.redis.set(this.key('farewell', pickupId), sealed, 'EX', ttlSeconds);
   }

@@ -4,6 +4,8 @@
  * the simulator's callback server, in order, without personal data.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackServer, type CallbackServer } from '../../simulator/case-system/callback-server.js';
 import { CaseSystemSimulator } from '../../simulator/case-system/client.js';
@@ -57,5 +59,58 @@ describe('case system end to end', () => {
     ]);
     expect(reports.every((r) => r.messageId === notice.messageId && r.pickupId === pickupId)).toBe(true);
     expect(JSON.stringify(reports)).not.toContain(notice.person.familyName);
+  });
+});
+
+describe('case systems with client certificates', () => {
+  const tls = (name: string) => `tests/fixtures/case-system/tls/${name}`;
+  const CLIENT_FINGERPRINT = '48:84:93:97:A3:CC:0C:4C:25:C6:2E:0C:5B:9F:BD:26:69:AF:0E:D6:77:1A:44:58:1A:66:C7:D9:A6:C0:B0:9B';
+
+  function post(port: number, cert: 'client' | 'rogue'): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          servername: 'localhost',
+          port,
+          path: '/soap/v1/pickup',
+          method: 'POST',
+          ca: readFileSync(tls('ca.crt')),
+          key: readFileSync(tls(`${cert}.key`)),
+          cert: readFileSync(tls(`${cert}.crt`)),
+          headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:dokubox:pickup:1/GetPickupStatus"' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end(readFileSync('tests/fixtures/case-system/status-canonical.request.xml'));
+    });
+  }
+
+  it('serves the SOAP endpoint over HTTPS on CASE_SYSTEM_TLS_PORT and knows the client by its certificate', async () => {
+    const tlsWorld = await createWorld({
+      env: {
+        PORT: '0',
+        CASE_SYSTEM_TLS_PORT: '0',
+        CASE_SYSTEM_TLS_KEY_FILE: tls('server.key'),
+        CASE_SYSTEM_TLS_CERT_FILE: tls('server.crt'),
+        CASE_SYSTEM_TLS_CLIENT_CA_FILE: tls('ca.crt'),
+        CASE_SYSTEM_CLIENTS: JSON.stringify([{ id: 'tls-1', authority: AUTHORITY, tlsClientCertFingerprint: CLIENT_FINGERPRINT }]),
+      },
+    });
+    try {
+      const { tlsUrl } = await tlsWorld.dokubox.listen();
+      const port = Number(new URL(tlsUrl!).port);
+      const known = await post(port, 'client');
+      expect(known.body).not.toContain('UNAUTHENTICATED');
+      expect(known.body).toContain('Envelope');
+      await expect(post(port, 'rogue')).rejects.toThrow();
+    } finally {
+      await tlsWorld.close();
+    }
   });
 });

@@ -87,11 +87,14 @@ async function setup(options: { attempts?: number; timeoutMs?: number; serverWss
 }
 
 describe('status reports to the case system', () => {
-  it('translates events: collected carries the verification method, compartment changes are not reported', () => {
+  it('translates events: collected carries the verification method, SMS events by their reason, compartment changes are not reported', () => {
     const events = lifecycle('p-x', 'm-x');
     expect(reportFor(events[4] as PickupEvent)).toMatchObject({ status: 'collected', verificationMethod: 'sms-code+date-of-birth', messageId: 'm-x', seq: 5 });
     expect(reportFor({ ...(events[1] as PickupEvent), type: 'compartment.changed' })).toBeUndefined();
-    expect(reportFor({ ...(events[3] as PickupEvent), type: 'pickup.sms' })?.status).toBe('smsFailed');
+    expect(reportFor({ ...(events[3] as PickupEvent), type: 'pickup.sms', reason: 'sms_failed' })?.status).toBe('smsFailed');
+    expect(reportFor({ ...(events[3] as PickupEvent), type: 'pickup.sms', reason: 'sms_delivered' })?.status).toBe('smsDelivered');
+    expect(reportFor({ ...(events[3] as PickupEvent), type: 'pickup.sms', reason: 'sms_undeliverable' })?.status).toBe('smsUndeliverable');
+    expect(reportFor({ ...(events[3] as PickupEvent), type: 'pickup.sms', reason: 'reminder_sent' })?.status).toBe('reminderSent');
   });
 
   it('delivers every report of a pickup in order over SOAP, repeats of an event id only once', async () => {

@@ -78,6 +78,16 @@ describe('locker endpoints', () => {
     expect(((await alarms.json()) as { alarms: unknown[] }).alarms).toBeInstanceOf(Array);
   });
 
+  it('keeps the lock board in step when staff mark a compartment defective and repaired', async () => {
+    const adapter = world.dokubox.lockers.lifecycles.get('small')!.adapter;
+    const enabled = () => adapter.snapshot().find((s) => s.compartmentId === 'A3')?.enabled;
+    expect((await world.request('POST', '/v1/boxes/small/compartments/A3/defective', { key: KEYS.staff })).status).toBe(204);
+    expect(enabled()).toBe(false);
+    expect((await world.request('POST', '/v1/boxes/small/compartments/A3/open', { key: KEYS.staff })).status).toBe(409);
+    expect((await world.request('POST', '/v1/boxes/small/compartments/A3/repaired', { key: KEYS.staff })).status).toBe(204);
+    expect(enabled()).toBe(true);
+  });
+
   it('rejects bad input on the kiosk pickup endpoint', async () => {
     const res = await world.request('POST', '/v1/boxes/small/pickups', { key: KEYS.kiosk, body: { code: '12' } });
     expect(res.status).toBe(400);

@@ -121,7 +121,10 @@ export function boxRoutes({ service, store, auth, alarms, lifecycles }: BoxRoute
 
   app.post('/boxes/:boxId/compartments/:compartment/:action{emptied|defective|repaired}', requireRole(auth, 'staff'), async (c) => {
     const action = c.req.param('action') as 'emptied' | 'defective' | 'repaired';
-    await service.compartmentAction(clientOf(c), c.req.param('boxId'), c.req.param('compartment'), action);
+    const client = clientOf(c);
+    await service.compartmentAction(client, c.req.param('boxId'), c.req.param('compartment'), action);
+    // Keep the locker's own view in step: a defective door refuses to open until repaired.
+    if (action !== 'emptied') await lifecycleOf(client, c.req.param('boxId'))?.adapter.setEnabled(c.req.param('compartment'), action === 'repaired');
     return c.body(null, 204);
   });
 
