@@ -298,9 +298,10 @@ describe('Kerong adapter against the CU16 emulator', () => {
   });
 
   it('drains a reply that comes after the timeout so it is not taken for the next answer', async () => {
-    const { locker, emulator } = await rig({ config: { replyTimeoutMs: 60, drainMs: 100, pollIntervalMs: 60_000, offlineAfterMissedPolls: 100 } });
+    // Wide margins: the late reply comes 100 ms after the timeout, inside a 400 ms drain window, even on a loaded machine.
+    const { locker, emulator } = await rig({ config: { replyTimeoutMs: 100, drainMs: 400, pollIntervalMs: 60_000, offlineAfterMissedPolls: 100 } });
     const bus = locker.bus('gw2');
-    emulator.setReplyDelay('gw2', 90);
+    emulator.setReplyDelay('gw2', 200);
     await expect(bus.query(3)).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
     // The late reply (door closed) arrives while the next query would be waiting for its own, slower answer.
     emulator.setReplyDelay('gw2', 50);
