@@ -298,13 +298,15 @@ describe('Kerong adapter against the CU16 emulator', () => {
   });
 
   it('drains a reply that comes after the timeout so it is not taken for the next answer', async () => {
-    // Wide margins: the late reply comes 100 ms after the timeout, inside a 400 ms drain window, even on a loaded machine.
-    const { locker, emulator } = await rig({ config: { replyTimeoutMs: 100, drainMs: 400, pollIntervalMs: 60_000, offlineAfterMissedPolls: 100 } });
+    // Wide margins for a loaded machine: the late reply comes 100 ms after the 400 ms timeout, well
+    // inside the 400 ms drain window and 200 ms before the next query's own (300 ms) answer would,
+    // so without draining it would be taken for that answer.
+    const { locker, emulator } = await rig({ config: { replyTimeoutMs: 400, drainMs: 400, pollIntervalMs: 60_000, offlineAfterMissedPolls: 100 } });
     const bus = locker.bus('gw2');
-    emulator.setReplyDelay('gw2', 200);
+    emulator.setReplyDelay('gw2', 500);
     await expect(bus.query(3)).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
     // The late reply (door closed) arrives while the next query would be waiting for its own, slower answer.
-    emulator.setReplyDelay('gw2', 50);
+    emulator.setReplyDelay('gw2', 300);
     emulator.forceOpen('B02');
     const state = await bus.query(3);
     expect(state.board).toBe(3);
