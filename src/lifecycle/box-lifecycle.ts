@@ -14,6 +14,7 @@ import { DokuboxError } from '../core/errors.js';
 import type { PickupService } from '../service/pickup-service.js';
 import type { ClientIdentity } from '../service/types.js';
 import type { AlarmSink } from '../store/alarms.js';
+import type { DoorCommand } from './door-relay.js';
 
 export interface BoxLifecycleOptions {
   box: BoxDefinition;
@@ -26,6 +27,11 @@ export interface BoxLifecycleOptions {
   doorOpenTimeoutMs?: number;
   /** A door open this long raises an alarm. */
   doorLeftOpenMs?: number;
+  /**
+   * With several instances: whether this instance drives a compartment's
+   * lock, and how to hand a door command to the one that does.
+   */
+  route?: { isLocal(compartment: string): boolean; relay(command: DoorCommand): Promise<void> };
 }
 
 type Purpose = 'loading' | 'pickup' | 'retrieval';
@@ -108,7 +114,21 @@ export class BoxLifecycle {
     return { pickupId, compartment };
   }
 
-  private openDoor(spec: Pick<Operation, 'purpose' | 'compartment' | 'pickupId' | 'actor'>): Promise<void> {
+  private openDoor(spec: DoorCommand): Promise<void> {
+    if (this.o.route !== undefined && !this.o.route.isLocal(spec.compartment)) return this.o.route.relay(spec);
+    return this.openLocally(spec);
+  }
+
+  /** Opens a door this instance drives and resolves once it is open (also for relayed commands). */
+  async openLocally(spec: DoorCommand): Promise<void> {
+    // The persisted mark is authoritative: it may have been set through another instance.
+    if (spec.purpose !== 'retrieval' && (await this.o.service.isDefective(this.o.box.id, spec.compartment))) {
+      throw new DokuboxError('COMPARTMENT_UNAVAILABLE', `Compartment ${spec.compartment} is marked defective; staff must repair it first.`, { context: { compartment: spec.compartment } });
+    }
+    return this.startOpening(spec);
+  }
+
+  private startOpening(spec: DoorCommand): Promise<void> {
     if (this.operations.has(spec.compartment)) {
       return Promise.reject(new DokuboxError('COMPARTMENT_UNAVAILABLE', `Compartment ${spec.compartment} is already being opened; wait until it is closed again.`));
     }

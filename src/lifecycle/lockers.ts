@@ -16,6 +16,7 @@ import type { Clock, Timers } from '../core/clock.js';
 import type { PickupService } from '../service/pickup-service.js';
 import type { AlarmSink } from '../store/alarms.js';
 import { BoxLifecycle } from './box-lifecycle.js';
+import { DoorRelay } from './door-relay.js';
 
 export interface LockerRuntime {
   lifecycles: Map<string, BoxLifecycle>;
@@ -47,12 +48,14 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
   const lifecycles = new Map<string, BoxLifecycle>();
   const smart = new Map<string, SmartLocker>();
   const parts: { adapter: LockerAdapter; leases?: GatewayLeases; unbind?: () => void }[] = [];
+  const relay = new DoorRelay(o.redis, o.keyPrefix, o.clock, o.logger, o.doorOpenTimeoutMs + 3000);
 
   for (const box of o.boxes.values()) {
     const raw = box.locker;
     if (raw === undefined) continue;
     const kind = (raw as { adapter?: string }).adapter ?? 'kerong';
     let adapter: LockerAdapter;
+    let route: ConstructorParameters<typeof BoxLifecycle>[0]['route'];
     if (kind === 'kerong') {
       const config = parseKerongConfig(raw);
       const gateways = config.gateways.map((g) => {
@@ -72,6 +75,17 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
         logger: o.logger,
       });
       parts.push({ adapter, leases });
+      const gatewayOf = new Map(box.compartments.flatMap((c) => (c.locker === undefined ? [] : [[c.id, c.locker.gateway] as const])));
+      route = {
+        isLocal: (compartment) => leases.held(gatewayOf.get(compartment) ?? ''),
+        relay: (command) => relay.request(box.id, gatewayOf.get(command.compartment) ?? '', command),
+      };
+      // While this instance holds a gateway's lease it answers relayed door commands for it.
+      leases.on('acquired', (gateway: string) => {
+        const lifecycle = lifecycles.get(box.id);
+        if (lifecycle !== undefined) void relay.serve(box.id, gateway, (command) => lifecycle.openLocally(command)).catch(() => undefined);
+      });
+      leases.on('lost', (gateway: string) => void relay.unserve(box.id, gateway).catch(() => undefined));
     } else {
       // Controllers with their own API need no lease: every instance may call them.
       adapter = createLockerAdapter(box, { logger: o.logger, clock: o.clock });
@@ -80,7 +94,17 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
     }
     lifecycles.set(
       box.id,
-      new BoxLifecycle({ box, adapter, service: o.service, alarms: o.alarms, clock: o.clock, logger: o.logger, doorOpenTimeoutMs: o.doorOpenTimeoutMs, doorLeftOpenMs: o.doorLeftOpenMs }),
+      new BoxLifecycle({
+        box,
+        adapter,
+        service: o.service,
+        alarms: o.alarms,
+        clock: o.clock,
+        logger: o.logger,
+        doorOpenTimeoutMs: o.doorOpenTimeoutMs,
+        doorLeftOpenMs: o.doorLeftOpenMs,
+        ...(route === undefined ? {} : { route }),
+      }),
     );
   }
 
@@ -109,6 +133,7 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
         await part.adapter.stop();
         await part.leases?.stop({ release: true });
       }
+      await relay.close();
     },
   };
 }

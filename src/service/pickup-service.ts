@@ -342,6 +342,10 @@ export class PickupService implements PickupPort {
     return { ...base, mobile: personal.mobile, deadline, ...(kind === 'expired' || personal.code === undefined ? {} : { code: personal.code }) };
   }
 
+  async isDefective(boxId: string, compartment: string): Promise<boolean> {
+    return (await this.o.store.defective(boxId)).includes(compartment);
+  }
+
   async deadlineOf(pickupId: string): Promise<number | undefined> {
     return (await this.o.store.get(pickupId))?.deadline;
   }

@@ -1,0 +1,68 @@
+/**
+ * Two service instances against one box: only the lease holder talks to the
+ * lock boards, and a kiosk or staff request that reaches the other instance
+ * is relayed to it over Redis, so it does not matter where a request lands.
+ */
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cu16Emulator } from '../../simulator/locker/cu16-emulator.js';
+import { createWorld, KEYS, notice, testConfig, type TestWorld } from '../support/harness.js';
+
+let holder: TestWorld;
+let other: TestWorld;
+let emulator: Cu16Emulator;
+
+beforeAll(async () => {
+  emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }], compartments: ['A1', 'A2', 'A3', 'A4'].map((id, lock) => ({ id, locker: { gateway: 'gw1', board: 0, lock } })) });
+  const [gateway] = await emulator.start();
+  const config = testConfig({
+    BOXES_DIR: 'tests/fixtures/boxes-locker',
+    LOCKERS_ENABLED: 'true',
+    LOCKER_ENDPOINTS: JSON.stringify({ 'small/gw1': `127.0.0.1:${gateway!.port}` }),
+    LOCKER_LEASE_TTL_MS: '5000',
+  });
+  holder = await createWorld({ config });
+  other = await createWorld({ config });
+  const connected = once(emulator, 'connection');
+  await holder.dokubox.lockers.start();
+  await connected;
+  await other.dokubox.lockers.start();
+});
+
+afterAll(async () => {
+  await other.dokubox.lockers.stop();
+  await holder.dokubox.lockers.stop();
+  await other.dokubox.close();
+  await holder.close();
+  await emulator.stop();
+});
+
+describe('several instances and one box', () => {
+  it('opens the door through the lease holder when the request reaches the other instance', async () => {
+    expect(emulator.connectionCount('gw1')).toBe(1);
+    const input = notice({ boxId: 'small' });
+    const created = (await (await other.request('POST', '/v1/notices', { key: KEYS.caseSystem, body: input })).json()) as { pickup: { id: string; compartment: string } };
+    const res = await other.request('POST', '/v1/boxes/small/loadings', { key: KEYS.staff, body: { serialNumber: input.documents[0]!.serialNumber } });
+    expect(await res.json()).toMatchObject({ pickupId: created.pickup.id, door: 'open' });
+    expect(emulator.door(created.pickup.compartment)).toBe('open');
+    expect(emulator.unlockCount(created.pickup.compartment)).toBe(1);
+    expect(emulator.connectionCount('gw1')).toBe(1);
+  });
+
+  it('passes the holder’s refusal back to the caller', async () => {
+    await holder.request('POST', '/v1/boxes/small/compartments/A4/defective', { key: KEYS.staff });
+    const res = await other.request('POST', '/v1/boxes/small/compartments/A4/open', { key: KEYS.staff });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('COMPARTMENT_UNAVAILABLE');
+  });
+
+  it('keeps a compartment marked defective through the other instance shut at the holder', async () => {
+    const input = notice({ boxId: 'small' });
+    const created = (await (await other.request('POST', '/v1/notices', { key: KEYS.caseSystem, body: input })).json()) as { pickup: { compartment: string } };
+    await other.request('POST', `/v1/boxes/small/compartments/${created.pickup.compartment}/defective`, { key: KEYS.staff });
+    const unlocks = emulator.unlockCount(created.pickup.compartment);
+    const res = await other.request('POST', '/v1/boxes/small/loadings', { key: KEYS.staff, body: { serialNumber: input.documents[0]!.serialNumber } });
+    expect(res.status).toBe(409);
+    expect(emulator.unlockCount(created.pickup.compartment)).toBe(unlocks);
+  });
+});
