@@ -51,6 +51,8 @@ export interface DokuboxOptions {
   mounts?: { path: string; app: Hono<AppEnv> }[];
   /** Code source for tests that need to force collisions. */
   randomCode?: () => string;
+  /** An SMS gateway instead of the configured one (tests, the simulated world). */
+  smsGateway?: SmsGateway;
 }
 
 export interface Dokubox {
@@ -163,7 +165,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   metrics.trackCaseReports(() => reports.counts());
 
   // SMS: queued on state changes, outcomes become state changes and alarms (docs/sms.md).
-  const smsGateway = createSmsGateway(config, { clock, logger, redis });
+  const smsGateway = options.smsGateway ?? createSmsGateway(config, { clock, logger, redis });
   const notifications = new SmsNotifications({ service, alarms, logger, reminderWorkingDays: config.SMS_REMINDER_WORKING_DAYS });
   const sms = new SmsQueue({
     ...smsQueueSettings(config),

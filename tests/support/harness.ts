@@ -11,6 +11,7 @@ import { sha256Hex } from '../../src/http/auth.js';
 import { createLogger } from '../../src/logger.js';
 import { createDokubox, type Dokubox } from '../../src/main.js';
 import type { NoticeInput } from '../../src/core/notice.js';
+import type { SmsGateway } from '../../adapters/sms/types.js';
 import { DokuboxError } from '../../src/core/errors.js';
 
 export const AUTHORITY = 'magdeburg-abh';
@@ -60,7 +61,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
-export async function createWorld(options: { env?: Record<string, string>; start?: string; randomCode?: () => string; config?: Config } = {}): Promise<TestWorld> {
+export async function createWorld(options: { env?: Record<string, string>; start?: string; randomCode?: () => string; config?: Config; smsGateway?: SmsGateway } = {}): Promise<TestWorld> {
   const clock = new ManualClock(options.start ?? '2026-03-02T09:00:00Z');
   const logs: string[] = [];
   const sink = new Writable({
@@ -75,6 +76,7 @@ export async function createWorld(options: { env?: Record<string, string>; start
     logger: createLogger({ level: 'info', destination: sink }),
     background: false,
     ...(options.randomCode === undefined ? {} : { randomCode: options.randomCode }),
+    ...(options.smsGateway === undefined ? {} : { smsGateway: options.smsGateway }),
   });
   await dokubox.events.init();
   return {

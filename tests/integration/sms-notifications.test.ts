@@ -1,0 +1,98 @@
+/**
+ * Pickups and the SMS queue through the composition root: which state
+ * change sends which message, and what becomes of the outcome.
+ */
+import type { Worker } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemorySmsGateway } from '../../adapters/sms/memory/index.js';
+import { SmsSendError } from '../../adapters/sms/types.js';
+import type { ClientIdentity } from '../../src/service/types.js';
+import { AUTHORITY, BOX, createWorld, notice, type TestWorld } from '../support/harness.js';
+
+const caseSystem: ClientIdentity = { id: 'case-1', role: 'case-system', authority: AUTHORITY };
+
+let world: TestWorld;
+let gateway: MemorySmsGateway;
+let worker: Worker;
+
+beforeEach(async () => {
+  gateway = new MemorySmsGateway();
+  // 10:00 in Magdeburg on a Monday: inside the sending window.
+  world = await createWorld({ start: '2026-03-02T09:00:00Z', smsGateway: gateway, env: { SMS_QUIET_HOURS: 'off' } });
+  worker = world.dokubox.sms.start();
+});
+afterEach(async () => world.close());
+
+/** Lets the event subscribers queue their jobs, then waits for the next SMS job to end (sent, skipped or failed). */
+async function processed(): Promise<void> {
+  const done = new Promise<void>((resolve) => {
+    const finish = () => {
+      worker.off('completed', finish);
+      worker.off('failed', finish);
+      resolve();
+    };
+    worker.on('completed', finish);
+    worker.on('failed', finish);
+  });
+  await world.dokubox.events.drain();
+  await done;
+}
+
+async function loadedPickup(mobile = '+4915123456789') {
+  const { pickup } = await world.dokubox.service.submitNotice(caseSystem, notice({ mobile, language: 'en' }));
+  await world.dokubox.service.markLoaded(pickup.id, 'staff:s1');
+  return pickup.id;
+}
+
+const reasons = async (pickupId: string) => (await world.dokubox.store.history(pickupId)).map((e) => e.reason);
+
+describe('SMS for pickups', () => {
+  it('sends the ready SMS with the code in the applicant’s language once loaded, and the pickup becomes notified', async () => {
+    const pickupId = await loadedPickup();
+    await processed();
+    const code = world.dokubox.service.personalData((await world.dokubox.store.get(pickupId))!).code!;
+    expect(gateway.sent).toHaveLength(1);
+    expect(gateway.sent[0]!.to).toBe('+4915123456789');
+    expect(gateway.sent[0]!.text).toContain(code);
+    expect(gateway.sent[0]!.text).toMatch(/[A-Za-z]/);
+    expect((await world.dokubox.store.get(pickupId))?.state).toBe('notified');
+  });
+
+  it('records a permanent failure as an event for the case system and an alarm for staff', async () => {
+    gateway.failNext(new SmsSendError('invalid_number', 'unknown subscriber'));
+    const pickupId = await loadedPickup();
+    await processed();
+    expect((await world.dokubox.store.get(pickupId))?.state).toBe('loaded');
+    expect(await reasons(pickupId)).toContain('sms_failed');
+    const alarms = await world.dokubox.alarms.list(BOX);
+    expect(alarms.some((a) => a.kind === 'sms_failed' && a.pickupId === pickupId)).toBe(true);
+    expect(JSON.stringify(alarms)).not.toContain('15123456789');
+  });
+
+  it('tells the applicant about a cancellation after notification, then forgets the number', async () => {
+    const pickupId = await loadedPickup('+4917611112222');
+    await processed();
+    await world.dokubox.service.cancelPickup(caseSystem, { pickupId }, 'cancelled_by_case_system');
+    await processed();
+    expect(gateway.sent.map((m) => m.to)).toEqual(['+4917611112222', '+4917611112222']);
+    expect(await world.dokubox.redis.exists(`${world.config.REDIS_KEY_PREFIX}:farewell:${pickupId}`)).toBe(0);
+  });
+
+  it('sends nothing when a pickup is cancelled before the applicant was notified', async () => {
+    const { pickup } = await world.dokubox.service.submitNotice(caseSystem, notice());
+    await world.dokubox.service.cancelPickup(caseSystem, { pickupId: pickup.id }, 'cancelled_by_case_system');
+    await world.dokubox.events.drain();
+    expect(await world.dokubox.redis.exists(`${world.config.REDIS_KEY_PREFIX}:farewell:${pickup.id}`)).toBe(0);
+    expect(gateway.sent).toEqual([]);
+  });
+
+  it('records delivery reports: delivered as an event, undeliverable also as a staff alarm', async () => {
+    const pickupId = await loadedPickup();
+    await processed();
+    const id = gateway.sent[0]!.providerMessageId;
+    await gateway.report(id, 'delivered');
+    await gateway.report(id, 'failed');
+    expect(await reasons(pickupId)).toEqual(expect.arrayContaining(['sms_delivered', 'sms_undeliverable']));
+    expect((await world.dokubox.alarms.list(BOX)).some((a) => a.kind === 'sms_undeliverable' && a.pickupId === pickupId)).toBe(true);
+  });
+});
