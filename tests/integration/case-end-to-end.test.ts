@@ -5,12 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackServer, type CallbackServer } from '../../simulator/case-system/callback-server.js';
 import { CaseSystemSimulator } from '../../simulator/case-system/client.js';
 import { sampleNotice } from '../../simulator/case-system/data.js';
 import { AUTHORITY, createWorld, type TestWorld } from '../support/harness.js';
+import { CLIENT_FINGERPRINT, postWithClientCert } from '../fixtures/case-system/helpers.js';
 
 let world: TestWorld;
 let callback: CallbackServer;
@@ -64,32 +64,8 @@ describe('case system end to end', () => {
 
 describe('case systems with client certificates', () => {
   const tls = (name: string) => `tests/fixtures/case-system/tls/${name}`;
-  const CLIENT_FINGERPRINT = '48:84:93:97:A3:CC:0C:4C:25:C6:2E:0C:5B:9F:BD:26:69:AF:0E:D6:77:1A:44:58:1A:66:C7:D9:A6:C0:B0:9B';
-
-  function post(port: number, cert: 'client' | 'rogue'): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: '127.0.0.1',
-          servername: 'localhost',
-          port,
-          path: '/soap/v1/pickup',
-          method: 'POST',
-          ca: readFileSync(tls('ca.crt')),
-          key: readFileSync(tls(`${cert}.key`)),
-          cert: readFileSync(tls(`${cert}.crt`)),
-          headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:dokubox:pickup:1/GetPickupStatus"' },
-        },
-        (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on('error', reject);
-      req.end(readFileSync('tests/fixtures/case-system/status-canonical.request.xml'));
-    });
-  }
+  const post = (port: number, cert: 'client' | 'rogue') =>
+    postWithClientCert(port, cert, readFileSync('tests/fixtures/case-system/status-canonical.request.xml', 'utf8'), { soapaction: '"urn:dokubox:pickup:1/GetPickupStatus"' });
 
   it('serves the SOAP endpoint over HTTPS on CASE_SYSTEM_TLS_PORT and knows the client by its certificate', async () => {
     const tlsWorld = await createWorld({

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import soap from 'soap';
@@ -9,7 +8,7 @@ import { CALLBACK_WSDL, PICKUP_WSDL, PICKUP_XSD } from '../../adapters/case-syst
 import { serveMutualTls } from '../../src/case-system/auth.js';
 import { CaseSystemSimulator } from '../../simulator/case-system/client.js';
 import { sampleNotice } from '../../simulator/case-system/data.js';
-import { canonicalNotice, makeApp, soapEnvelope } from '../fixtures/case-system/helpers.js';
+import { canonicalNotice, CLIENT_FINGERPRINT, makeApp, postWithClientCert, soapEnvelope, tlsFile } from '../fixtures/case-system/helpers.js';
 
 const servers: ServerType[] = [];
 afterEach(async () => {
@@ -95,31 +94,8 @@ describe('the simulator against the SOAP endpoint over HTTP', () => {
 });
 
 describe('mutual TLS', () => {
-  const tls = (name: string): Buffer => readFileSync(new URL(`../fixtures/case-system/tls/${name}`, import.meta.url));
-
-  function post(port: number, clientCert: 'client' | 'rogue' | 'none'): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: '127.0.0.1',
-          servername: 'localhost',
-          port,
-          path: '/soap/v1/pickup',
-          method: 'POST',
-          ca: tls('ca.crt'),
-          ...(clientCert === 'none' ? {} : { key: tls(`${clientCert}.key`), cert: tls(`${clientCert}.crt`) }),
-          headers: { 'content-type': 'text/xml' },
-        },
-        (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on('error', reject);
-      req.end(soapEnvelope(canonicalNotice()));
-    });
-  }
+  const tls = tlsFile;
+  const post = (port: number, clientCert: 'client' | 'rogue' | 'none') => postWithClientCert(port, clientCert, soapEnvelope(canonicalNotice()));
 
   async function start(fingerprint: string): Promise<{ port: number; stored: () => number }> {
     const { app, port: pickups } = await makeApp({ tlsFingerprint: fingerprint });
@@ -128,8 +104,6 @@ describe('mutual TLS', () => {
     expect((server.address() as AddressInfo).port).toBe(port);
     return { port, stored: () => pickups.stored.size };
   }
-
-  const CLIENT_FINGERPRINT = '48:84:93:97:A3:CC:0C:4C:25:C6:2E:0C:5B:9F:BD:26:69:AF:0E:D6:77:1A:44:58:1A:66:C7:D9:A6:C0:B0:9B';
 
   it('accepts the configured client certificate', async () => {
     const { port, stored } = await start(CLIENT_FINGERPRINT);
