@@ -1,7 +1,8 @@
 /**
  * Pickup codes: six digits from a CSPRNG, stored only as a keyed hash (HMAC
- * with a secret from configuration, bound to the box), unique among the live
- * codes of a box, verified in constant time together with the date of birth.
+ * with a secret from configuration, bound to the box), verified in constant
+ * time together with the date of birth. Uniqueness among a box's live codes
+ * is enforced atomically by the store (a drawn duplicate is drawn again).
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { parsePartialDate, partialDateMatches } from './dates.js';
@@ -45,17 +46,4 @@ export function verifyCodeAndBirthDate(
   const given = parsePartialDate(entered.dateOfBirth);
   const dobOk = stored !== undefined && given !== undefined && partialDateMatches(stored, given);
   return codeOk && dobOk;
-}
-
-/**
- * Draws codes until one is not live at the box. With 456 live codes in 10^6
- * the first draw almost always succeeds; the bound only guards a broken RNG.
- */
-export function generateUniqueCode(isLive: (hash: string) => boolean, hash: (code: string) => string, random?: (max: number) => number): { code: string; hash: string } | undefined {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const code = generateCode(random);
-    const digest = hash(code);
-    if (!isLive(digest)) return { code, hash: digest };
-  }
-  return undefined;
 }

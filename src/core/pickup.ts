@@ -10,7 +10,6 @@ export type PickupState = (typeof PICKUP_STATES)[number];
 
 /** States in which the pickup has ended; personal data is deleted on entering them. */
 export const TERMINAL_STATES: ReadonlySet<PickupState> = new Set(['collected', 'returned', 'cancelled']);
-export const OPEN_STATES: ReadonlySet<PickupState> = new Set(PICKUP_STATES.filter((s) => !TERMINAL_STATES.has(s)));
 
 export type TransitionReason =
   | 'compartment_assigned'
@@ -72,10 +71,6 @@ export function isTerminal(state: PickupState): boolean {
   return TERMINAL_STATES.has(state);
 }
 
-/** Does the pickup hold a compartment in this state (the door must stay assigned)? */
-export function holdsCompartment(state: PickupState): boolean {
-  return state === 'reserved' || state === 'loaded' || state === 'notified' || state === 'expired' || state === 'fault';
-}
 
 /** What a transition does besides changing the state; executed atomically by the store. */
 export interface TransitionEffects {

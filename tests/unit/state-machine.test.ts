@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DokuboxError } from '../../src/core/errors.js';
-import { effectsOf, isTerminal, PICKUP_STATES, transition, TRANSITIONS, type PickupState, type TransitionReason } from '../../src/core/pickup.js';
+import { allowedTransitions, effectsOf, isTerminal, PICKUP_STATES, transition, TRANSITIONS, type PickupState, type TransitionReason } from '../../src/core/pickup.js';
 
 const ALL_REASONS = [...new Set(TRANSITIONS.flatMap((t) => t.reasons))] as TransitionReason[];
 
@@ -46,6 +46,11 @@ describe('pickup state machine', () => {
       }
     }
     expect(rejected).toBe(PICKUP_STATES.length ** 2 * ALL_REASONS.length - LEGAL.length);
+  });
+
+  it('lists what staff may do next with a notified pickup', () => {
+    expect(allowedTransitions('notified').map((t) => t.to).sort()).toEqual(['cancelled', 'collected', 'expired', 'fault']);
+    expect(allowedTransitions('collected')).toEqual([]);
   });
 
   it('treats collected, returned and cancelled as the end of a pickup', () => {
