@@ -12,21 +12,13 @@ import soap from 'soap';
 import { CALLBACK_WSDL } from '../../adapters/case-system/wsdl.js';
 import { createCaseSystemAuthenticator, type CaseSystemAuthenticator } from '../../src/case-system/auth.js';
 import { children, parseXml } from '../../src/case-system/xml.js';
+import type { CaseSystemReport } from '../../src/case-system/reports.js';
 
 export type ScriptedAnswer = 'ok' | 'http500' | 'timeout' | 'clientFault';
 
-export interface RecordedReport {
-  eventId: string;
-  messageId: string;
-  pickupId: string;
-  authority: string;
-  boxId: string;
-  seq: number;
+/** A ReportPickupEvent as it arrived, with when and how. */
+export interface RecordedReport extends Omit<CaseSystemReport, 'status'> {
   status: string;
-  reason: string;
-  occurredAt: string;
-  compartment?: string;
-  verificationMethod?: string;
   receivedAt: string;
   /** true when a WS-Security header came with it. */
   secured: boolean;

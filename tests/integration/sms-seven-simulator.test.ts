@@ -8,19 +8,13 @@ import { MemoryNonceStore } from '../../adapters/sms/seven/webhook.js';
 import { SmsSendError, type DeliveryReport } from '../../adapters/sms/types.js';
 import { systemClock } from '../../src/core/clock.js';
 import { startSevenSimulator, type SevenSimulator } from '../../simulator/sms-gateway/index.js';
+import { rejectionOf } from '../support/errors.js';
 
 const logger = pino({ level: 'silent' });
 const TO = '+4915112345678';
 const SECRET = 'sim-secret';
 
-async function failure(promise: Promise<unknown>): Promise<SmsSendError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SmsSendError);
-  return error as SmsSendError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SmsSendError);
 
 describe('seven.io adapter against the simulator', () => {
   let sim: SevenSimulator;

@@ -13,6 +13,7 @@ import { createDokubox, type Dokubox } from '../../src/main.js';
 import type { NoticeInput } from '../../src/core/notice.js';
 import type { SmsGateway } from '../../adapters/sms/types.js';
 import { DokuboxError } from '../../src/core/errors.js';
+import { rejectionOf } from './errors.js';
 
 export const AUTHORITY = 'magdeburg-abh';
 export const BOX = 'md-foyer';
@@ -126,12 +127,4 @@ export function notice(overrides: Partial<NoticeInput> = {}): NoticeInput {
 }
 
 /** The DokuboxError a promise rejects with; fails the test when it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<DokuboxError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DokuboxError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+export const rejection = (promise: Promise<unknown>): Promise<DokuboxError> => rejectionOf(promise, DokuboxError);

@@ -5,6 +5,7 @@ import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import { SmsSendError } from '../types.js';
 import { SevenGateway } from './gateway.js';
+import { rejectionOf } from '../../../tests/support/errors.js';
 
 const BASE = 'http://seven.test';
 const logger = pino({ level: 'silent' });
@@ -18,14 +19,7 @@ function ok(id = '77001', extra: Record<string, unknown> = {}) {
   return { success: '100', total_price: 0.075, balance: 10, debug: 'false', sms_type: 'direct', messages: [{ id, recipient: '4915112345678', encoding: 'gsm', parts: 1, price: 0.075, success: true, error: null, error_text: null, ...extra }] };
 }
 
-async function failure(promise: Promise<unknown>): Promise<SmsSendError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SmsSendError);
-  return error as SmsSendError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SmsSendError);
 
 beforeAll(() => nock.disableNetConnect());
 afterAll(() => nock.enableNetConnect());
