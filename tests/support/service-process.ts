@@ -1,0 +1,133 @@
+/**
+ * Real service instances as child processes (the entry point the container
+ * runs), for tests of guarantees across instances and crashes: start, stop
+ * gracefully, kill -9, restart on the same port. Every instance of one test
+ * shares the environment from `instanceEnv` (one Redis, one key prefix, the
+ * same secrets and API keys as the in-process harness).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../src/cli/redis-server.js';
+import { sha256Hex } from '../../src/http/auth.js';
+import { PROJECT_ROOT } from '../../src/main.js';
+import { AUTHORITY, KEYS } from './harness.js';
+
+export interface ServiceProcess {
+  /** Base URL, e.g. `http://127.0.0.1:4711` (stays the same across restarts). */
+  readonly url: string;
+  readonly port: number;
+  /** The current child's pid (changes on restart). */
+  pid(): number;
+  /** Everything the current and earlier children wrote (stdout and stderr). */
+  output(): string;
+  /** Whether the current child is running. */
+  running(): boolean;
+  /** SIGKILL, no chance to clean up; resolves when the process is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM, graceful shutdown; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Starts a new child on the same port (after kill or stop). */
+  restart(): Promise<void>;
+}
+
+/** The command that runs the service entry point: compiled JavaScript when built, else the TypeScript sources through tsx. */
+export function serviceCommand(): string[] {
+  const compiled = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'start.js');
+  if (process.env.DOKUBOX_TEST_ENTRY !== 'tsx' && existsSync(compiled)) return [compiled];
+  return ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'start.ts')];
+}
+
+/** Environment shared by all instances of one test; `overrides` win. */
+export function instanceEnv(redisUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  const apiKeys = [
+    { id: 'case-1', role: 'case-system', authority: AUTHORITY, key: KEYS.caseSystem },
+    { id: 'staff-1', role: 'staff', authority: AUTHORITY, key: KEYS.staff },
+    { id: 'kiosk-1', role: 'kiosk', authority: AUTHORITY, key: KEYS.kiosk },
+    { id: 'admin-1', role: 'admin', authority: AUTHORITY, key: KEYS.admin },
+    { id: 'mon-1', role: 'monitoring', authority: AUTHORITY, key: KEYS.monitoring },
+  ].map(({ key, ...rest }) => ({ ...rest, sha256: sha256Hex(key) }));
+  return {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: `mp-${randomUUID().slice(0, 8)}`,
+    SECRET_KEY: randomBytes(32).toString('base64'),
+    PII_KEY: randomBytes(32).toString('base64'),
+    API_KEYS: JSON.stringify(apiKeys),
+    BOXES_DIR: 'tests/fixtures/boxes',
+    LOCKERS_ENABLED: 'false',
+    SMS_DEV_URL: 'http://127.0.0.1:9',
+    SMS_QUIET_HOURS: 'off',
+    LOG_LEVEL: 'warn',
+    ...overrides,
+  };
+}
+
+function childEnv(env: Record<string, string>, port: number): Record<string, string> {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS') clean[k] = v;
+  return { ...clean, ...env, PORT: String(port) };
+}
+
+/** Starts one instance and resolves once it listens (its start-up banner is printed after `listen`). */
+export async function startServiceProcess(env: Record<string, string>, options: { port?: number; readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const launch = async (): Promise<void> => {
+    const proc = spawn(process.execPath, serviceCommand(), { cwd: PROJECT_ROOT, env: childEnv(env, port), stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    let mine = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`instance on port ${port} not ready after ${options.readyTimeoutMs ?? 30_000} ms:\n${mine.slice(-2000)}`)), options.readyTimeoutMs ?? 30_000);
+      const onData = (chunk: Buffer): void => {
+        const text = chunk.toString();
+        mine += text;
+        output += text;
+        if (mine.includes('dokubox is running')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      proc.stdout?.on('data', onData);
+      proc.stderr?.on('data', onData);
+      proc.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`instance on port ${port} exited (${code ?? signal}) before it was ready:\n${mine.slice(-2000)}`));
+      });
+    });
+  };
+
+  await launch();
+  return {
+    url,
+    port,
+    pid: () => child?.pid ?? -1,
+    output: () => output,
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    async kill() {
+      const proc = child;
+      if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = once(proc, 'exit');
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      const proc = child;
+      if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return proc?.exitCode ?? null;
+      const exited = once(proc, 'exit') as Promise<[number | null]>;
+      proc.kill('SIGTERM');
+      const [code] = await exited;
+      return code;
+    },
+    async restart() {
+      if (child !== undefined && child.exitCode === null && child.signalCode === null) throw new Error('instance is still running; kill or stop it first');
+      await launch();
+    },
+  };
+}
