@@ -151,6 +151,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
     prefix: `${config.REDIS_KEY_PREFIX}:case-reports:`,
     queueName: 'case-system-reports',
+    bullPrefix: `${config.REDIS_KEY_PREFIX}:bull`,
+    ledger: store,
     targets: (authority) => config.CASE_SYSTEM_CALLBACKS[authority],
     deliverer: new SoapCallbackClient({ defaultTimeoutMs: config.CASE_SYSTEM_REPORT_TIMEOUT_MS }),
     clock,
@@ -238,7 +240,6 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
         await maintenance.start();
         await lockers.start();
         reports.start();
-        await reports.resume();
         sms.start();
         started = true;
       }

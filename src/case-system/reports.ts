@@ -1,24 +1,33 @@
 /**
  * Outbound status reports to case systems. Every PickupEvent that matters to
- * the case system becomes a report, queued per pickup in Redis and delivered
- * by BullMQ jobs, one report per job:
+ * the case system becomes a report, delivered by one BullMQ job per event
+ * (job id derived from pickup and seq, so a redelivered event queues nothing
+ * new). Order per pickup is a property of the data, not of job order:
  *
- * - order per pickup: reports wait in one Redis list per pickup; only the head
- *   is ever in flight, and the job that delivered it enqueues the job for the
- *   next (a "collected" never overtakes "loaded");
+ * - the pickup's history (written atomically with every state change, in seq
+ *   order) is the source of a report, and the pickup keeps a cursor: the seq
+ *   of the last report the case system acknowledged;
+ * - the job for seq n delivers only when every reportable event before n is
+ *   acknowledged (cursor = the previous reportable seq); otherwise it waits
+ *   (delayed, no attempt used) and is woken by its predecessor;
  * - retries: exponential backoff with jitter up to `attempts`;
  * - idempotency: a report carries the event id (and the message id of the
- *   original notice); an event id is queued once, receivers ignore repeats;
+ *   original notice); a repeat (a crash after the receiver answered) carries
+ *   the same id, and never after a later report;
  * - dead letters: after the retry budget (or a rejection by the receiver) the
- *   head is parked with its error, the pickup's later reports wait behind it
- *   until an operator replays it.
+ *   report is parked with its error, the pickup's later reports wait behind
+ *   it until an operator replays it.
+ *
+ * Any number of instances may run workers; a job of an instance that died is
+ * taken over by BullMQ's stalled-job check after at most about 1.5 x
+ * `lockDurationMs`.
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { isoAt, type Clock } from '../core/clock.js';
+import { isoAt, systemClock, type Clock } from '../core/clock.js';
 import type { PickupEvent } from '../core/events.js';
 import type { EventSubscriber } from '../service/types.js';
 
@@ -110,14 +119,30 @@ export function reportFor(event: PickupEvent): CaseSystemReport | undefined {
   return report;
 }
 
+/**
+ * Where reports come from and how far they got: the pickup's own history
+ * (in seq order) and its report cursor. Implemented by the PickupStore.
+ */
+export interface ReportLedger {
+  /** The pickup's events in seq order; empty once its retention ended. */
+  history(pickupId: string): Promise<PickupEvent[]>;
+  /** Seq of the last report the case system acknowledged; 0 before the first. */
+  reportedSeq(pickupId: string): Promise<number>;
+  /** Raises the cursor to `seq` (never lowers it). */
+  markReported(pickupId: string, seq: number): Promise<void>;
+}
+
 export interface ReportQueueOptions {
-  /** Commands (lists, dead letters, dedupe). */
+  /** Commands (dead letters). */
   redis: Redis;
   /** BullMQ connection for queue and worker (the worker needs maxRetriesPerRequest: null). */
   connection: ConnectionOptions;
-  /** Key prefix for the queue's own keys, e.g. `dokubox:reports:`. */
+  /** Key prefix for the queue's own keys, e.g. `dokubox:case-reports:`. */
   prefix: string;
   queueName: string;
+  /** BullMQ key prefix (default BullMQ's `bull`). */
+  bullPrefix?: string;
+  ledger: ReportLedger;
   targets: (authority: string) => CallbackTarget | undefined;
   deliverer: ReportDeliverer;
   clock: Clock;
@@ -126,20 +151,17 @@ export interface ReportQueueOptions {
   attempts?: number;
   /** First retry delay; doubles per attempt with jitter. Default 2000 ms. */
   backoffMs?: number;
-  /** How long an event id is remembered for deduplication. Default 30 days. */
-  dedupeTtlMs?: number;
   concurrency?: number;
+  /** BullMQ job lock: a job of a dead worker is taken over after about 1.5 x this. Default 5000 ms. */
+  lockDurationMs?: number;
+  /** Longest wait of a report for its predecessor before it looks again (it is woken earlier when the predecessor is delivered). Default 10 s. */
+  maxWaitMs?: number;
 }
 
-const ENQUEUE = `
-if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) == false then return -1 end
-return redis.call('RPUSH', KEYS[2], ARGV[1])`;
-
-// Removes the head only if it is still the report that was delivered; returns what is left.
-const POP_HEAD = `
-local head = redis.call('LINDEX', KEYS[1], 0)
-if head and cjson.decode(head).eventId == ARGV[1] then redis.call('LPOP', KEYS[1]) end
-return redis.call('LLEN', KEYS[1])`;
+interface ReportJobData {
+  pickupId: string;
+  seq: number;
+}
 
 export interface ReportQueueEvents {
   /** A report reached the case system (for metrics). */
@@ -148,9 +170,14 @@ export interface ReportQueueEvents {
   dead: [dead: Omit<DeadLetter, 'waiting'>];
 }
 
+/** BullMQ job id of the report of one event (BullMQ refuses `:` in custom ids). */
+export function reportJobId(pickupId: string, seq: number): string {
+  return `r${createHash('sha256').update(`${pickupId}\n${seq}`).digest('hex').slice(0, 32)}`;
+}
+
 export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
-  private readonly queue: Queue;
-  private worker: Worker | undefined;
+  private readonly queue: Queue<ReportJobData>;
+  private worker: Worker<ReportJobData> | undefined;
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly log: Logger;
@@ -160,15 +187,17 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
     this.attempts = options.attempts ?? 10;
     this.backoffMs = options.backoffMs ?? 2000;
     this.log = options.logger.child({ component: 'case-system-reports' });
-    this.queue = new Queue(options.queueName, { connection: options.connection });
-  }
-
-  private pendingKey(pickupId: string): string {
-    return `${this.options.prefix}pending:${pickupId}`;
+    this.queue = new Queue<ReportJobData>(options.queueName, { connection: options.connection, ...(options.bullPrefix === undefined ? {} : { prefix: options.bullPrefix }) });
+    this.queue.on('error', (error) => this.log.warn({ err: { message: error.message } }, 'report queue connection error'));
   }
 
   private get deadKey(): string {
     return `${this.options.prefix}dead`;
+  }
+
+  /** Whether an event becomes a report for a configured case system. */
+  private reportable(event: PickupEvent): boolean {
+    return reportFor(event) !== undefined && this.options.targets(event.authority) !== undefined;
   }
 
   /** Subscribes to pickup events (the durable subscription redelivers on a throw). */
@@ -176,52 +205,57 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
     events.subscribe(name, (event) => this.enqueue(event));
   }
 
-  /** Queues the report for an event; a repeated event id is ignored. */
+  /** Queues the report of an event; a repeated event queues nothing new. */
   async enqueue(event: PickupEvent): Promise<void> {
-    const report = reportFor(event);
-    if (report === undefined) return;
-    if (this.options.targets(report.authority) === undefined) {
-      this.log.debug({ authority: report.authority, eventId: report.eventId }, 'no callback configured for this authority');
+    if (reportFor(event) === undefined) return;
+    if (this.options.targets(event.authority) === undefined) {
+      this.log.debug({ authority: event.authority, eventId: event.eventId }, 'no callback configured for this authority');
       return;
     }
-    const length = (await this.options.redis.eval(
-      ENQUEUE,
-      2,
-      `${this.options.prefix}seen:${report.eventId}`,
-      this.pendingKey(report.pickupId),
-      JSON.stringify(report),
-      String(this.options.dedupeTtlMs ?? 30 * 24 * 3600_000),
-    )) as number;
-    // Only the report that made the list non-empty starts a job; later ones wait for the chain.
-    if (length === 1) await this.schedule(report.pickupId, report.eventId, 0);
+    await this.add(event.pickupId, event.seq);
   }
 
-  private async schedule(pickupId: string, eventId: string, generation: number): Promise<void> {
-    // Deterministic id: scheduling the same head twice (e.g. resume after a crash) runs it once.
-    const jobId = createHash('sha256').update(`${pickupId}\n${eventId}\n${generation}`).digest('hex').slice(0, 32);
+  private async add(pickupId: string, seq: number): Promise<void> {
     await this.queue.add(
       'report',
-      { pickupId },
-      { jobId, attempts: this.attempts, backoff: { type: 'exponential', delay: this.backoffMs, jitter: 0.5 }, removeOnComplete: true, removeOnFail: 1000 },
+      { pickupId, seq },
+      { jobId: reportJobId(pickupId, seq), attempts: this.attempts, backoff: { type: 'exponential', delay: this.backoffMs, jitter: 0.5 }, removeOnComplete: true, removeOnFail: 1000 },
     );
   }
 
   start(): void {
     if (this.worker) return;
-    this.worker = new Worker(this.options.queueName, (job: Job<{ pickupId: string }>) => this.process(job), {
+    const lockDuration = this.options.lockDurationMs ?? 5000;
+    this.worker = new Worker<ReportJobData>(this.options.queueName, (job, token) => this.process(job, token), {
       connection: this.options.connection,
+      ...(this.options.bullPrefix === undefined ? {} : { prefix: this.options.bullPrefix }),
       concurrency: this.options.concurrency ?? 4,
+      lockDuration,
+      stalledInterval: Math.max(500, Math.round(lockDuration / 2)),
     });
     this.worker.on('error', (error) => this.log.error({ err: { name: error.name, message: error.message } }, 'report worker error'));
   }
 
-  private async process(job: Job<{ pickupId: string }>): Promise<void> {
-    const { pickupId } = job.data;
-    const { redis } = this.options;
-    if ((await redis.hexists(this.deadKey, pickupId)) === 1) return;
-    const head = await redis.lindex(this.pendingKey(pickupId), 0);
-    if (head === null) return;
-    const report = JSON.parse(head) as CaseSystemReport;
+  private async process(job: Job<ReportJobData>, token: string | undefined): Promise<void> {
+    const { pickupId, seq } = job.data;
+    const { redis, ledger } = this.options;
+    if ((await redis.hexists(this.deadKey, pickupId)) === 1) return; // parked behind a dead letter; a replay queues it again
+    const [cursor, history] = await Promise.all([ledger.reportedSeq(pickupId), ledger.history(pickupId)]);
+    if (cursor >= seq) return; // delivered already (a repeat after a crash)
+    const event = history.find((e) => e.seq === seq);
+    if (event === undefined) {
+      this.log.warn({ pickupId, seq }, 'report source is gone (retention ended); nothing to deliver');
+      return;
+    }
+    if (history.some((e) => e.seq > cursor && e.seq < seq && this.reportable(e))) {
+      // An earlier report is still on its way: wait for it without using an attempt; it wakes us when delivered.
+      // BullMQ schedules in wall-clock time, whatever the domain clock says.
+      const now = systemClock.now();
+      const delay = Math.min(this.options.maxWaitMs ?? 10_000, Math.max(100, Math.round((now - job.timestamp) / 2)));
+      await job.moveToDelayed(now + delay, token);
+      throw new DelayedError();
+    }
+    const report = reportFor(event) as CaseSystemReport;
     const target = this.options.targets(report.authority);
     try {
       if (target === undefined) throw Object.assign(new Error('no callback configured for this authority'), { permanent: true });
@@ -240,13 +274,26 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
       this.emit('dead', dead);
       return;
     }
-    const left = (await redis.eval(POP_HEAD, 1, this.pendingKey(pickupId), report.eventId)) as number;
+    await ledger.markReported(pickupId, seq);
     this.log.info({ pickupId, eventId: report.eventId, status: report.status }, 'report delivered');
     this.emit('delivered', report);
-    if (left > 0) {
-      const next = await redis.lindex(this.pendingKey(pickupId), 0);
-      if (next !== null) await this.schedule(pickupId, (JSON.parse(next) as CaseSystemReport).eventId, 0);
-    }
+    await this.wakeSuccessor(pickupId, seq);
+  }
+
+  /** Promotes the job of the pickup's next report if it is waiting for this one. */
+  private async wakeSuccessor(pickupId: string, seq: number): Promise<void> {
+    const next = (await this.options.ledger.history(pickupId)).find((e) => e.seq > seq && this.reportable(e));
+    if (next === undefined) return;
+    const job = await this.queue.getJob(reportJobId(pickupId, next.seq));
+    if (job === undefined || !(await job.isDelayed())) return;
+    // It may have left the delayed set in the meantime; then it runs anyway.
+    await job.promote().catch(() => undefined);
+  }
+
+  /** Reports of a pickup not yet acknowledged, in order. */
+  private async unreported(pickupId: string): Promise<PickupEvent[]> {
+    const [cursor, history] = await Promise.all([this.options.ledger.reportedSeq(pickupId), this.options.ledger.history(pickupId)]);
+    return history.filter((e) => e.seq > cursor && this.reportable(e));
   }
 
   /** Dead letters, oldest first. */
@@ -255,18 +302,23 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
     const out: DeadLetter[] = [];
     for (const value of Object.values(all)) {
       const dead = JSON.parse(value) as Omit<DeadLetter, 'waiting'>;
-      out.push({ ...dead, waiting: await this.options.redis.llen(this.pendingKey(dead.pickupId)) });
+      out.push({ ...dead, waiting: Math.max(1, (await this.unreported(dead.pickupId)).length) });
     }
     return out.sort((a, b) => a.failedAt.localeCompare(b.failedAt));
   }
 
-  /** Puts a pickup's dead report back in delivery (with a fresh retry budget); false when there is none. */
+  /** Puts a pickup's dead report and every later one back in delivery (with a fresh retry budget); false when there is none. */
   async replayDeadLetter(pickupId: string): Promise<boolean> {
     const raw = await this.options.redis.hget(this.deadKey, pickupId);
     if (raw === null) return false;
     const dead = JSON.parse(raw) as Omit<DeadLetter, 'waiting'>;
     await this.options.redis.hdel(this.deadKey, pickupId);
-    await this.schedule(pickupId, dead.report.eventId, this.options.clock.now());
+    for (const event of await this.unreported(pickupId)) {
+      // A job kept as failed (attempts used up by an internal error) would swallow the new one.
+      const existing = await this.queue.getJob(reportJobId(pickupId, event.seq));
+      if (existing !== undefined && (await existing.isFailed())) await existing.remove();
+      await this.add(pickupId, event.seq);
+    }
     this.log.info({ pickupId, eventId: dead.report.eventId }, 'dead letter replayed');
     return true;
   }
@@ -275,25 +327,6 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
   async counts(): Promise<{ jobs: number; deadLetters: number }> {
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed');
     return { jobs: (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0), deadLetters: await this.options.redis.hlen(this.deadKey) };
-  }
-
-  /** Re-schedules every pickup with waiting reports and no dead letter (after a crash between deliveries). */
-  async resume(): Promise<number> {
-    let cursor = '0';
-    let resumed = 0;
-    do {
-      const [next, keys] = await this.options.redis.scan(cursor, 'MATCH', `${this.options.prefix}pending:*`, 'COUNT', 200);
-      cursor = next;
-      for (const key of keys) {
-        const pickupId = key.slice(`${this.options.prefix}pending:`.length);
-        if ((await this.options.redis.hexists(this.deadKey, pickupId)) === 1) continue;
-        const head = await this.options.redis.lindex(key, 0);
-        if (head === null) continue;
-        await this.schedule(pickupId, (JSON.parse(head) as CaseSystemReport).eventId, 0);
-        resumed += 1;
-      }
-    } while (cursor !== '0');
-    return resumed;
   }
 
   async close(): Promise<void> {

@@ -45,6 +45,10 @@ export class SmsNotifications {
 
   listen(queue: SmsQueue, gateway: SmsGateway): () => void {
     return queue.listenForDeliveryReports(gateway, async (pickupId, kind, report) => {
+      // A delivery report proves the gateway accepted the ready SMS; it can overtake the worker's own
+      // bookkeeping of that acceptance. Record the acceptance first, so that the pickup's events (and
+      // the case system's reports) keep the domain's order: notified, then delivered.
+      if (kind === 'ready') await this.markNotified(pickupId);
       if (report.status === 'delivered') await this.o.service.recordSms(pickupId, 'sms_delivered', { smsStatus: 'delivered' });
       if (report.status === 'failed' || report.status === 'expired' || report.status === 'rejected') {
         await this.o.service.recordSms(pickupId, 'sms_undeliverable', { smsStatus: report.status });
@@ -87,18 +91,22 @@ export class SmsNotifications {
     }
   }
 
+  /** The ready SMS was accepted: the pickup becomes notified, unless it is already (a repeat, or a delivery report came first) or ended. */
+  private async markNotified(pickupId: string): Promise<void> {
+    try {
+      await this.o.service.markNotified(pickupId, 'system:sms');
+    } catch (error) {
+      if (!(error instanceof DokuboxError && (error.code === 'ILLEGAL_TRANSITION' || error.code === 'NOT_FOUND'))) throw error;
+    }
+  }
+
   /** Idempotent: called at least once per final outcome. */
   readonly onOutcome = async (pickupId: string, kind: SmsKind, outcome: SmsOutcome): Promise<void> => {
     if (kind === 'cancelled') await this.o.service.forgetFarewell(pickupId);
     if (outcome.status === 'skipped') return;
     if (outcome.status === 'sent') {
       if (kind === 'ready') {
-        try {
-          await this.o.service.markNotified(pickupId, 'system:sms');
-        } catch (error) {
-          // Already notified (a repeated outcome) or ended meanwhile: nothing to do.
-          if (!(error instanceof DokuboxError && (error.code === 'ILLEGAL_TRANSITION' || error.code === 'NOT_FOUND'))) throw error;
-        }
+        await this.markNotified(pickupId);
       } else if (kind === 'reminder') {
         await this.o.service.recordSms(pickupId, 'reminder_sent');
       }

@@ -8,7 +8,7 @@ import { allocationScore, type BoxDefinition } from '../core/box.js';
 import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
-import { ANNOTATE, COMPARTMENT, INGEST, SYNC_BOX, TRANSITION } from './scripts.js';
+import { ANNOTATE, COMPARTMENT, INGEST, REPORTED, SYNC_BOX, TRANSITION } from './scripts.js';
 
 export interface StoredPickup {
   id: string;
@@ -79,7 +79,7 @@ export interface CompartmentStatus {
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 export class PickupStore {
-  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate', ScriptFn>;
+  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported', ScriptFn>;
 
   constructor(
     private readonly redis: Redis,
@@ -98,6 +98,7 @@ export class PickupStore {
       transition: define('transition', TRANSITION),
       compartment: define('compartment', COMPARTMENT),
       annotate: define('annotate', ANNOTATE),
+      reported: define('reported', REPORTED),
     };
   }
 
@@ -222,6 +223,16 @@ export class PickupStore {
   async history(pickupId: string): Promise<PickupEvent[]> {
     const entries = await this.redis.lrange(this.key('history', pickupId), 0, -1);
     return entries.map((e) => JSON.parse(e) as PickupEvent);
+  }
+
+  /** Seq of the last status report the case system acknowledged (0 before the first). */
+  async reportedSeq(pickupId: string): Promise<number> {
+    return Number((await this.redis.hget(this.key('pickup', pickupId), 'reportedSeq')) ?? 0);
+  }
+
+  /** Raises the report cursor; never lowers it. */
+  async markReported(pickupId: string, seq: number): Promise<void> {
+    await this.scripts.reported(this.ns, pickupId, seq);
   }
 
   async findBySerialHash(boxId: string, serialHash: string): Promise<string | undefined> {

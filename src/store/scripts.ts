@@ -243,3 +243,16 @@ redis.call('XADD', k('events'), '*', 'e', ev)
 redis.call('RPUSH', k('history', p), ev)
 return {'ok'}
 `;
+
+/**
+ * Raises a pickup's report cursor (the seq of the last status report the case
+ * system acknowledged); never lowers it and never recreates an expired
+ * pickup. ARGV: ns, pickupId, seq. Returns 1, or 0 when the pickup is gone.
+ */
+export const REPORTED = `
+local pk = ARGV[1] .. ':pickup:' .. ARGV[2]
+local seq = tonumber(ARGV[3])
+if redis.call('EXISTS', pk) == 0 then return 0 end
+if tonumber(redis.call('HGET', pk, 'reportedSeq') or '0') < seq then redis.call('HSET', pk, 'reportedSeq', seq) end
+return 1
+`;

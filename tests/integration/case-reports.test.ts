@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { PickupEvent } from '../../src/core/events.js';
 import type { PickupState, TransitionReason } from '../../src/core/pickup.js';
 import type { EventHandler, EventSubscriber } from '../../src/service/types.js';
+import { PickupStore } from '../../src/store/pickup-store.js';
 import { startCallbackServer, type CallbackServer } from '../../simulator/case-system/callback-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -43,13 +44,32 @@ function lifecycle(pickupId: string, messageId: string): PickupEvent[] {
   }));
 }
 
+/**
+ * Plays the store's part: an event is appended to the pickup's history (as
+ * the store's scripts do, atomically with the state change) and then handed
+ * to the subscribers, like the event stream does.
+ */
 class ManualEvents implements EventSubscriber {
   handlers: EventHandler[] = [];
+  constructor(
+    private readonly redis: Redis,
+    private readonly ns: string,
+  ) {}
   subscribe(_name: string, handler: EventHandler): void {
     this.handlers.push(handler);
   }
-  async emit(event: PickupEvent): Promise<void> {
+  /** Writes the event into the pickup's history (what the store does when the state changes). */
+  async record(event: PickupEvent): Promise<void> {
+    await this.redis.hset(`${this.ns}:pickup:${event.pickupId}`, 'state', event.to, 'seq', event.seq);
+    await this.redis.rpush(`${this.ns}:history:${event.pickupId}`, JSON.stringify(event));
+  }
+  /** Hands a recorded event to the subscribers (what the event stream does, at least once, in any order across instances). */
+  async deliver(event: PickupEvent): Promise<void> {
     for (const handler of this.handlers) await handler(event);
+  }
+  async emit(event: PickupEvent): Promise<void> {
+    await this.record(event);
+    await this.deliver(event);
   }
 }
 
@@ -59,7 +79,9 @@ async function setup(options: { attempts?: number; timeoutMs?: number; serverWss
   const callback = await startCallbackServer(options.serverWsse ? { wsse: options.serverWsse } : {});
   const id = randomUUID().slice(0, 8);
   const prefix = `test:${id}:`;
+  const ns = `test-${id}`;
   const queue = new CaseSystemReportQueue({
+    ledger: new PickupStore(redis, ns),
     redis,
     connection: { url, maxRetriesPerRequest: null },
     prefix,
@@ -71,14 +93,14 @@ async function setup(options: { attempts?: number; timeoutMs?: number; serverWss
     attempts: options.attempts ?? 5,
     backoffMs: 20,
   });
-  const events = new ManualEvents();
+  const events = new ManualEvents(redis, ns);
   queue.attach(events);
   queue.start();
   const obliterate = async (): Promise<void> => {
     const bull = new Queue(`case-reports-${id}`, { connection: { url } });
     await bull.obliterate({ force: true });
     await bull.close();
-    const keys = await redis.keys(`${prefix}*`);
+    const keys = [...(await redis.keys(`${prefix}*`)), ...(await redis.keys(`${ns}:*`))];
     if (keys.length > 0) await redis.del(...keys);
   };
   // Run in reverse: close the worker, then remove the queue and keys, then the connections.
@@ -101,7 +123,7 @@ describe('status reports to the case system', () => {
     const { callback, events } = await setup();
     const all = lifecycle('p-1', 'ADVIS-1');
     for (const event of all) await events.emit(event);
-    await events.emit(all[2] as PickupEvent);
+    await events.deliver(all[2] as PickupEvent);
     const reports = await callback.waitForReports(5);
     expect(reports.map((r) => r.status)).toEqual(['waiting', 'reserved', 'loaded', 'notified', 'collected']);
     expect(reports.every((r) => r.messageId === 'ADVIS-1')).toBe(true);
@@ -178,12 +200,34 @@ describe('status reports to the case system', () => {
     expect(reports.filter((r) => r.pickupId === 'p-8').map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('resume() restarts a pickup whose reports were left waiting without a job (crash between deliveries)', async () => {
-    const { queue, callback, redis, prefix } = await setup();
-    const stranded = lifecycle('p-9', 'ADVIS-9').slice(0, 2);
-    for (const event of stranded) await redis.rpush(`${prefix}pending:p-9`, JSON.stringify(reportFor(event)));
-    expect(await queue.resume()).toBe(1);
+  it('keeps the order of a pickup when its events reach the queue in any order (several instances, a claimed event)', async () => {
+    const { callback, events } = await setup();
+    const all = lifecycle('p-9', 'ADVIS-9');
+    for (const event of all) await events.record(event);
+    for (const event of [...all].reverse()) await events.deliver(event);
+    const reports = await callback.waitForReports(5);
+    expect(reports.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(callback.attempts.map((a) => a.eventId)).toEqual(all.map((e) => e.eventId));
+  });
+
+  it('repeats a report whose answer was lost with the same event id, before any later report', async () => {
+    const { callback, events } = await setup({ timeoutMs: 300 });
+    // The case system takes the report but the answer never comes back: from our side it is a timeout.
+    callback.script('timeout');
+    const all = lifecycle('p-10', 'ADVIS-10');
+    for (const event of all.slice(0, 3)) await events.emit(event);
+    await callback.waitForAttempts(4);
+    expect(callback.attempts.map((a) => a.eventId)).toEqual(['p-10-1', 'p-10-1', 'p-10-2', 'p-10-3']);
+  });
+
+  it('a report waiting for its predecessor uses none of its attempts', async () => {
+    const { queue, callback, events } = await setup({ attempts: 4 });
+    callback.script('http500', 'http500', 'http500');
+    const all = lifecycle('p-11', 'ADVIS-11');
+    for (const event of all.slice(0, 2)) await events.emit(event);
     const reports = await callback.waitForReports(2);
-    expect(reports.map((r) => r.status)).toEqual(['waiting', 'reserved']);
+    expect(reports.map((r) => r.seq)).toEqual([1, 2]);
+    expect(callback.attempts.filter((a) => a.eventId === 'p-11-2')).toHaveLength(1);
+    expect(await queue.listDeadLetters()).toHaveLength(0);
   });
 });

@@ -69,4 +69,61 @@ describe('event stream', () => {
     await world.dokubox.service.submitNotice(caseSystem, notice());
     expect((await received).to).toBe('reserved');
   });
+
+  it('hands the pending events of a killed instance to a live one at its next housekeeping, without an idle timeout', async () => {
+    const ns = world.config.REDIS_KEY_PREFIX;
+    const key = `${ns}:events`;
+    const { redis, logger } = world.dokubox;
+    const killed = new EventStream({ redis, ns, logger, consumer: 'instance-a' });
+    const live = new EventStream({ redis, ns, logger, consumer: 'instance-b' });
+    const seenByLive: string[] = [];
+    killed.subscribe('reports', async () => {
+      throw new Error('killed before acknowledging');
+    });
+    live.subscribe('reports', async (e) => {
+      seenByLive.push(e.eventId);
+    });
+    await killed.init();
+    await killed.housekeep();
+    const { pickup } = await world.dokubox.service.submitNotice(caseSystem, notice());
+    expect(await killed.drain()).toBe(0);
+    // The entry has sat in instance-a's pending list for a heartbeat (as it would a second later).
+    const [entry] = (await redis.xpending(key, 'reports', '-', '+', 10)) as [string][];
+    await redis.xclaim(key, 'reports', 'instance-a', 0, entry?.[0] ?? '', 'IDLE', 1000);
+    // While instance-a beats, its entry stays its own.
+    expect((await live.housekeep()).claimed).toBe(0);
+    expect(await live.drain()).toBe(0);
+    // kill -9: nothing renews instance-a's heartbeat key, which expires.
+    await redis.del(`${ns}:consumers:instance-a`);
+    expect((await live.housekeep()).claimed).toBe(1);
+    expect(await live.drain()).toBe(1);
+    expect(seenByLive).toEqual([`${pickup.id}:1`]);
+    expect(await redis.xpending(key, 'reports')).toEqual([0, null, null, null]);
+  });
+
+  it('trims what every subscriber has acknowledged and keeps what one of them still needs', async () => {
+    const ns = world.config.REDIS_KEY_PREFIX;
+    let failing = true;
+    stream.subscribe('fast', async () => undefined);
+    stream.subscribe('slow', async (e) => {
+      if (failing && e.seq === 2) throw new Error('not yet');
+    });
+    await stream.init();
+    const { service } = world.dokubox;
+    const { pickup } = await service.submitNotice(caseSystem, notice());
+    await service.markLoaded(pickup.id, 'staff:s1');
+    await service.markNotified(pickup.id);
+    await world.dokubox.events.drain(); // the product's own subscribers (reports, SMS) are groups too
+    await stream.drain();
+    expect(await world.dokubox.redis.xlen(`${ns}:events`)).toBe(3);
+    expect(await stream.trim()).toBe(1);
+    const left = (await world.dokubox.redis.xrange(`${ns}:events`, '-', '+')).map(([, fields]) => (JSON.parse(fields[1] as string) as PickupEvent).seq);
+    expect(left).toEqual([2, 3]);
+    failing = false;
+    await stream.drain();
+    expect(await stream.trim()).toBe(2);
+    expect(await world.dokubox.redis.xlen(`${ns}:events`)).toBe(0);
+    // The pickup's own history, the audit trail, is untouched.
+    expect((await service.view(pickup.id)).history).toHaveLength(3);
+  });
 });

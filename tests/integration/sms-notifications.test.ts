@@ -95,4 +95,14 @@ describe('SMS for pickups', () => {
     expect(await reasons(pickupId)).toEqual(expect.arrayContaining(['sms_delivered', 'sms_undeliverable']));
     expect((await world.dokubox.alarms.list(BOX)).some((a) => a.kind === 'sms_undeliverable' && a.pickupId === pickupId)).toBe(true);
   });
+
+  it('a delivery report that overtakes the acceptance of the ready SMS still comes after notified', async () => {
+    const pickupId = await loadedPickup();
+    // The gateway answered the send and fired the delivery report at once; the report is handled
+    // before the worker got to record the acceptance (another instance, or just faster).
+    await world.dokubox.redis.set(`${world.config.REDIS_KEY_PREFIX}:bull:sms:sms:msg:gw-1`, JSON.stringify({ pickupId, kind: 'ready' }));
+    await gateway.report('gw-1', 'delivered');
+    expect(await reasons(pickupId)).toEqual(['notice_received', 'staff_loaded', 'sms_accepted', 'sms_delivered']);
+    expect((await world.dokubox.store.get(pickupId))?.state).toBe('notified');
+  });
 });
