@@ -63,6 +63,7 @@ export const envSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(5000),
   DOCS_ENABLED: bool.default(true),
   LOCKERS_ENABLED: bool.default(true),
   LOCKER_ENDPOINTS: jsonVariable(

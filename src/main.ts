@@ -160,6 +160,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     attempts: config.CASE_SYSTEM_REPORT_ATTEMPTS,
     backoffMs: config.CASE_SYSTEM_REPORT_BACKOFF_MS,
     concurrency: config.CASE_SYSTEM_REPORT_CONCURRENCY,
+    lockDurationMs: config.WORKER_LOCK_MS,
   });
   reports.attach(events);
   reports.on('delivered', () => metrics.caseReports.inc({ outcome: 'delivered' }));
@@ -179,6 +180,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     logger,
     clock,
     prefix: `${config.REDIS_KEY_PREFIX}:bull`,
+    lockDurationMs: config.WORKER_LOCK_MS,
   });
   notifications.bind(sms);
   notifications.attach(events);

@@ -5,11 +5,16 @@
  * pickup that ended in the meantime sends nothing.
  *
  * No duplicate by design: the job id is derived from pickup and kind, so a
- * second `notify` is ignored while the job is kept (completed and failed jobs
- * are kept for `keepDays`); after the gateway accepted a message a "sent"
- * marker is written before anything else, so a retried, stalled or re-added
- * job finds it and does not send again. The one remaining duplicate path is a
- * crash between the gateway's acceptance and that marker (see docs/sms.md).
+ * second `notify` is ignored while the job exists. Completed jobs are not
+ * kept; instead each pickup and kind has one small state record for
+ * `keepDays`: `sending` just before the request goes to the gateway, then
+ * the final outcome (`sent` with the gateway's message id, `failed`,
+ * `skipped`, `uncertain`) and whether it was reported. A retried, stalled or
+ * re-added job reads it first: after `sent` it only finishes the
+ * bookkeeping; after `sending` without an outcome (the worker died while the
+ * gateway had the request) the message may or may not have gone out, which
+ * is treated like a timeout after sending: not sent again unless
+ * `retryAmbiguous` (see docs/sms.md).
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -50,8 +55,8 @@ export type SmsOutcome =
   | { status: 'sent'; gateway: string; providerMessageId: string; parts: number; encoding: 'gsm' | 'ucs2'; language: string }
   | { status: 'skipped'; reason: 'pickup_ended' }
   | { status: 'failed'; reason: SmsFailureReason | 'template' | 'internal'; providerCode?: string; attempts: number }
-  /** The gateway may or may not have taken the message (timeout after sending); not retried unless `retryAmbiguous`. */
-  | { status: 'uncertain'; reason: 'timeout'; attempts: number };
+  /** The gateway may or may not have taken the message (a timeout after sending, or the worker died while sending); not retried unless `retryAmbiguous`. */
+  | { status: 'uncertain'; reason: 'timeout' | 'interrupted'; attempts: number };
 
 /**
  * Called at least once per final outcome of a job (again after a crash
@@ -89,7 +94,7 @@ export interface SmsQueueOptions {
   concurrency?: number;
   /** How long jobs and sent markers are kept, in days; longer than any pickup lives. Default 60. */
   keepDays?: number;
-  /** Worker lock settings; tests shorten them to see stalled jobs quickly. */
+  /** Worker lock (default 5000 ms) and stalled-job check (default half the lock): a dead worker's job is taken over within about 1.5 x the lock. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   random?: () => number;
@@ -107,6 +112,12 @@ interface SentRecord {
   encoding: 'gsm' | 'ucs2';
   language: string;
 }
+
+/** What is known of the message of one pickup and kind (the state record). */
+type SmsState =
+  | { s: 'sending' }
+  | ({ s: 'sent'; reported?: 1 } & SentRecord)
+  | { s: 'final'; outcome: Exclude<SmsOutcome, { status: 'sent' }>; reported?: 1 };
 
 /** BullMQ refuses `:` in custom job ids, so the pickup id is URI-encoded and joined with a dot. */
 export function smsJobId(pickupId: string, kind: SmsKind): string {
@@ -156,8 +167,9 @@ export class SmsQueue {
       defaultJobOptions: {
         attempts: this.attempts,
         backoff: { type: BACKOFF_TYPE },
-        removeOnComplete: { age: this.keepSeconds },
-        removeOnFail: { age: this.keepSeconds },
+        // The state record remembers the outcome; a failed job stays a while for operators.
+        removeOnComplete: true,
+        removeOnFail: { age: 7 * 86_400, count: 1000 },
       },
     });
     this.queue.on('error', (error) => options.logger.error({ err: error }, 'sms queue connection error'));
@@ -177,16 +189,13 @@ export class SmsQueue {
   async notify(pickupId: string, kind: SmsKind, options: { notBefore?: number } = {}): Promise<'queued' | 'duplicate'> {
     if (!SMS_KINDS.includes(kind)) throw new Error(`unknown SMS kind '${String(kind)}'`);
     const jobId = smsJobId(pickupId, kind);
+    // A message of this kind that ran already (its job is gone) is not queued again.
+    if ((await this.redis.exists(this.stateKey(pickupId, kind))) === 1) return 'duplicate';
+    const before = await this.queue.getJobState(jobId);
     const delay = options.notBefore === undefined ? 0 : Math.max(0, options.notBefore - this.clock.now());
-    // BullMQ ignores an add for a job id it knows; the marker only tells the caller which call was first.
+    // BullMQ ignores an add for a job id it knows.
     await this.queue.add(kind, { pickupId, kind }, { jobId, delay });
-    return (await this.addedNow(jobId)) ? 'queued' : 'duplicate';
-  }
-
-  /** First add of a job id wins; the marker tells later callers they were second. */
-  private async addedNow(jobId: string): Promise<boolean> {
-    const result = await this.redis.set(`${this.keyPrefix}:added:${jobId}`, '1', 'EX', this.keepSeconds, 'NX');
-    return result === 'OK';
+    return before === 'unknown' ? 'queued' : 'duplicate';
   }
 
   /**
@@ -218,7 +227,6 @@ export class SmsQueue {
       // It became active between the two calls (removing a locked job fails).
       return 'already_processed';
     }
-    await this.redis.del(`${this.keyPrefix}:added:${jobId}`);
     return 'removed';
   }
 
@@ -268,8 +276,9 @@ export class SmsQueue {
       concurrency: options.concurrency ?? 4,
       limiter: { max: options.rateLimit?.max ?? 10, duration: options.rateLimit?.durationMs ?? 1_000 },
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, policy, this.random) },
-      ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
-      ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+      // A job of a worker that died is taken over after at most about 1.5 x the lock.
+      lockDuration: options.lockDurationMs ?? 5_000,
+      stalledInterval: options.stalledIntervalMs ?? Math.max(500, Math.round((options.lockDurationMs ?? 5_000) / 2)),
       // A worker that keeps dying on one job (e.g. out of memory) gets a few chances before the job fails.
       maxStalledCount: 3,
     });
@@ -298,38 +307,75 @@ export class SmsQueue {
     for (const connection of [...this.owned.splice(0), this.redis]) await connection.quit().catch(() => connection.disconnect());
   }
 
-  private sentKey(job: Job<SmsJobData>): string {
-    return `${this.keyPrefix}:sent:${smsJobId(job.data.pickupId, job.data.kind)}`;
+  private stateKey(pickupId: string, kind: SmsKind): string {
+    return `${this.keyPrefix}:state:${smsJobId(pickupId, kind)}`;
+  }
+
+  private async readState(job: Job<SmsJobData>): Promise<SmsState | undefined> {
+    const raw = await this.redis.get(this.stateKey(job.data.pickupId, job.data.kind));
+    return raw === null ? undefined : (JSON.parse(raw) as SmsState);
+  }
+
+  private async writeState(job: Job<SmsJobData>, state: SmsState): Promise<void> {
+    await this.redis.set(this.stateKey(job.data.pickupId, job.data.kind), JSON.stringify(state), 'EX', this.keepSeconds);
+  }
+
+  /** Records a final outcome, reports it, and notes that it was reported (a re-run reports only what was not). */
+  private async finish(job: Job<SmsJobData>, outcome: Exclude<SmsOutcome, { status: 'sent' }>): Promise<void> {
+    await this.writeState(job, { s: 'final', outcome });
+    await this.report(job, outcome);
+    await this.writeState(job, { s: 'final', outcome, reported: 1 });
   }
 
   private async reportStalled(job: Job<SmsJobData>): Promise<void> {
-    const previous = await this.redis.get(this.sentKey(job));
-    if (previous !== null) await this.report(job, { status: 'sent', ...(JSON.parse(previous) as SentRecord) });
-    else await this.report(job, { status: 'failed', reason: 'internal', attempts: job.attemptsMade + 1 });
+    const state = await this.readState(job);
+    if (state?.s === 'sent') return this.reportSent(job, state);
+    if (state?.s === 'final') {
+      if (state.reported !== 1) await this.finish(job, state.outcome);
+      return;
+    }
+    if (state?.s === 'sending') return this.finish(job, { status: 'uncertain', reason: 'interrupted', attempts: job.attemptsMade + 1 });
+    return this.finish(job, { status: 'failed', reason: 'internal', attempts: job.attemptsMade + 1 });
+  }
+
+  private async reportSent(job: Job<SmsJobData>, state: Extract<SmsState, { s: 'sent' }>): Promise<void> {
+    const { s: _s, reported, ...record } = state;
+    if (reported === 1) return;
+    await this.report(job, { status: 'sent', ...record });
+    await this.writeState(job, { ...state, reported: 1 });
   }
 
   private async report(job: Job<SmsJobData>, outcome: SmsOutcome): Promise<void> {
     await this.options.onOutcome(job.data.pickupId, job.data.kind, outcome);
   }
 
-  private async process(job: Job<SmsJobData>, token: string | undefined): Promise<Omit<SentRecord, 'language'> | { skipped: true }> {
+  private async process(job: Job<SmsJobData>, token: string | undefined): Promise<{ outcome: SmsOutcome['status'] }> {
     const { pickupId, kind } = job.data;
     const log = this.options.logger.child({ jobId: job.id, kind });
 
-    const previous = await this.redis.get(this.sentKey(job));
-    if (previous !== null) {
-      // Accepted by the gateway in an earlier run: only the bookkeeping is left.
-      const record = JSON.parse(previous) as SentRecord;
-      log.info({ providerMessageId: record.providerMessageId }, 'sms already sent, not sending again');
-      await this.report(job, { status: 'sent', ...record });
-      return { gateway: record.gateway, providerMessageId: record.providerMessageId, parts: record.parts, encoding: record.encoding };
+    const state = await this.readState(job);
+    if (state?.s === 'sent') {
+      // Accepted by the gateway in an earlier run: only the bookkeeping may be left.
+      log.info({ providerMessageId: state.providerMessageId }, 'sms already sent, not sending again');
+      await this.reportSent(job, state);
+      return { outcome: 'sent' };
+    }
+    if (state?.s === 'final') {
+      if (state.reported !== 1) await this.finish(job, state.outcome);
+      return { outcome: state.outcome.status };
+    }
+    if (state?.s === 'sending' && !this.options.retryAmbiguous) {
+      // An earlier run died while the gateway had the request: it may have sent the message.
+      log.warn('sms worker stopped while sending; the message may have gone out, not sent again to avoid a duplicate');
+      await this.finish(job, { status: 'uncertain', reason: 'interrupted', attempts: job.attemptsMade + 1 });
+      throw new UnrecoverableError('the worker stopped while the gateway had the request');
     }
 
     const recipient = await this.options.reader.loadForSms(pickupId, kind);
     if (!recipient) {
       log.info('pickup has ended, sms skipped');
-      await this.report(job, { status: 'skipped', reason: 'pickup_ended' });
-      return { skipped: true };
+      await this.finish(job, { status: 'skipped', reason: 'pickup_ended' });
+      return { outcome: 'skipped' };
     }
 
     const until = quietUntil(this.clock.now(), recipient.timeZone, this.quietHours);
@@ -349,10 +395,12 @@ export class SmsQueue {
     } catch (error) {
       if (!(error instanceof SmsTemplateError)) throw error;
       log.error({ err: { message: error.message } }, 'sms could not be rendered');
-      await this.report(job, { status: 'failed', reason: 'template', attempts: job.attemptsMade + 1 });
+      await this.finish(job, { status: 'failed', reason: 'template', attempts: job.attemptsMade + 1 });
       throw new UnrecoverableError(error.message);
     }
 
+    // From here until the gateway answers, a crash leaves the outcome unknown.
+    await this.writeState(job, { s: 'sending' });
     let result: SmsSendResult;
     try {
       result = await this.options.gateway.send({ to: recipient.mobile, text, sender: this.options.sender, foreignId: smsForeignId(pickupId, kind) });
@@ -361,44 +409,48 @@ export class SmsQueue {
     }
 
     // Bookkeeping first, in one round trip: from here on no run sends again.
-    const record: SentRecord = { gateway: this.options.gateway.name, ...result, language };
+    const sent: Extract<SmsState, { s: 'sent' }> = { s: 'sent', gateway: this.options.gateway.name, ...result, language };
     await this.redis
       .multi()
-      .set(this.sentKey(job), JSON.stringify(record), 'EX', this.keepSeconds)
+      .set(this.stateKey(pickupId, kind), JSON.stringify(sent), 'EX', this.keepSeconds)
       .set(`${this.keyPrefix}:msg:${result.providerMessageId}`, JSON.stringify({ pickupId, kind }), 'EX', this.keepSeconds)
       .exec();
-    log.info({ providerMessageId: result.providerMessageId, parts: result.parts, encoding: result.encoding, gateway: record.gateway }, 'sms accepted by gateway');
-    await this.report(job, { status: 'sent', ...record });
-    return { gateway: record.gateway, providerMessageId: result.providerMessageId, parts: result.parts, encoding: result.encoding };
+    log.info({ providerMessageId: result.providerMessageId, parts: result.parts, encoding: result.encoding, gateway: sent.gateway }, 'sms accepted by gateway');
+    await this.reportSent(job, sent);
+    return { outcome: 'sent' };
   }
 
   private async handleSendError(job: Job<SmsJobData>, error: unknown, log: Logger): Promise<never> {
     const attempts = job.attemptsMade + 1;
     const last = attempts >= (job.opts.attempts ?? this.attempts);
+    const clear = (): Promise<number> => this.redis.del(this.stateKey(job.data.pickupId, job.data.kind));
     if (!isSmsSendError(error)) {
-      if (last) await this.report(job, { status: 'failed', reason: 'internal', attempts });
+      await clear();
+      if (last) await this.finish(job, { status: 'failed', reason: 'internal', attempts });
       throw error;
     }
     const logged = { reason: error.reason, providerCode: error.providerCode, retryable: error.retryable, attempts };
+    if (error.ambiguous && !this.options.retryAmbiguous) {
+      log.warn(logged, 'sms gateway outcome unknown, not retried to avoid a duplicate');
+      await this.finish(job, { status: 'uncertain', reason: 'timeout', attempts });
+      throw new UnrecoverableError(error.message);
+    }
+    // The gateway answered (or the request provably did not go out): nothing was sent.
+    await clear();
     if (error.reason === 'throttled' && this.worker) {
       // Pause the whole queue, not just this job: the gateway speaks for all of them.
       log.warn(logged, 'sms gateway throttles, pausing sends');
       await this.worker.rateLimit(error.retryAfterMs ?? 1_000);
       throw Worker.RateLimitError();
     }
-    if (error.ambiguous && !this.options.retryAmbiguous) {
-      log.warn(logged, 'sms gateway outcome unknown, not retried to avoid a duplicate');
-      await this.report(job, { status: 'uncertain', reason: 'timeout', attempts });
-      throw new UnrecoverableError(error.message);
-    }
     if (!error.retryable) {
       log.warn(logged, 'sms refused permanently');
-      await this.report(job, { status: 'failed', reason: error.reason, attempts, ...(error.providerCode === undefined ? {} : { providerCode: error.providerCode }) });
+      await this.finish(job, { status: 'failed', reason: error.reason, attempts, ...(error.providerCode === undefined ? {} : { providerCode: error.providerCode }) });
       throw new UnrecoverableError(error.message);
     }
     if (last) {
       log.warn(logged, 'sms failed, attempts used up');
-      await this.report(job, { status: 'failed', reason: error.reason, attempts, ...(error.providerCode === undefined ? {} : { providerCode: error.providerCode }) });
+      await this.finish(job, { status: 'failed', reason: error.reason, attempts, ...(error.providerCode === undefined ? {} : { providerCode: error.providerCode }) });
     } else {
       log.info(logged, 'sms failed, will retry');
     }

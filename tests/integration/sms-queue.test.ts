@@ -35,8 +35,17 @@ class FakeGateway implements SmsGateway {
     return { providerMessageId: `m-${this.counter}`, parts: 1, encoding: 'gsm' };
   };
 
+  private callWaiters: { count: number; resolve: () => void }[] = [];
+
+  /** Resolves once `count` requests reached the gateway. */
+  waitForCalls(count: number): Promise<void> {
+    if (this.calls.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.callWaiters.push({ count, resolve }));
+  }
+
   async send(message: SmsMessage): Promise<SmsSendResult> {
     this.calls.push({ message, at: performance.now() });
+    this.callWaiters = this.callWaiters.filter((w) => (this.calls.length >= w.count ? (w.resolve(), false) : true));
     const next = this.script.shift() ?? this.accept;
     return next(message);
   }
@@ -176,7 +185,7 @@ describe('SMS queue', () => {
     }
   });
 
-  it('sends once when the worker dies before the gateway answered and another takes over', async () => {
+  it('does not send again when the worker died while the gateway had the request: outcome uncertain, like a timeout', async () => {
     freshName();
     const gateway = new FakeGateway().then(hang);
     const seen = outcomes();
@@ -184,13 +193,46 @@ describe('SMS queue', () => {
     await first.notify('p-3', 'ready');
     const started = new Promise<void>((resolve) => first.start().on('active', () => resolve()));
     await started;
+    await gateway.waitForCalls(1);
     await first.stopWorker(true); // the process "dies"; its lock runs out
     const second = make({ gateway, onOutcome: seen.handler, lockDurationMs: 1_000, stalledIntervalMs: 300 });
+    second.start();
+    await seen.next(1);
+    expect(gateway.calls).toHaveLength(1);
+    expect(seen.list.map((o) => o.outcome)).toEqual([{ status: 'uncertain', reason: 'interrupted', attempts: 1 }]);
+    // A later notify of the same kind (a redelivered event) sends nothing either.
+    expect(await second.notify('p-3', 'ready')).toBe('duplicate');
+  });
+
+  it('sends once more when the worker died while sending and ambiguous retries are allowed', async () => {
+    freshName();
+    const gateway = new FakeGateway().then(hang);
+    const seen = outcomes();
+    const first = make({ gateway, onOutcome: seen.handler, lockDurationMs: 1_000, stalledIntervalMs: 300, retryAmbiguous: true });
+    await first.notify('p-3b', 'ready');
+    first.start();
+    await gateway.waitForCalls(1);
+    await first.stopWorker(true);
+    const second = make({ gateway, onOutcome: seen.handler, lockDurationMs: 1_000, stalledIntervalMs: 300, retryAmbiguous: true });
     second.start();
     await seen.next(1);
     expect(gateway.calls).toHaveLength(2);
     expect(gateway.accepted).toHaveLength(1);
     expect(seen.list.map((o) => o.outcome.status)).toEqual(['sent']);
+  });
+
+  it('keeps no job record after sending, only the small state record that stops a second message', async () => {
+    freshName();
+    const gateway = new FakeGateway();
+    const seen = outcomes();
+    const queue = make({ gateway, onOutcome: seen.handler });
+    await queue.notify('p-3c', 'ready');
+    const completed = new Promise<void>((resolve) => queue.start().once('completed', () => resolve()));
+    await completed;
+    expect(seen.list).toHaveLength(1);
+    expect(await queue.queue.getJobState('p-3c.ready')).toBe('unknown');
+    expect(await queue.notify('p-3c', 'ready')).toBe('duplicate');
+    expect(gateway.accepted).toHaveLength(1);
   });
 
   it('does not send again when the worker dies after the gateway accepted', async () => {
