@@ -36,6 +36,8 @@ export interface CallbackServer {
   waitForReports(count: number): Promise<RecordedReport[]>;
   /** Resolves when `count` requests (of any outcome) arrived. */
   waitForAttempts(count: number): Promise<void>;
+  /** Resolves as soon as `done` holds for the reports received so far (checked on every arrival). */
+  waitUntil(done: (reports: readonly RecordedReport[]) => boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -180,6 +182,7 @@ export async function startCallbackServer(options: { port?: number; host?: strin
       return reports;
     },
     waitForAttempts: (count) => waitUntil(() => attempts.length >= count),
+    waitUntil: (done) => waitUntil(() => done(reports)),
     close: async () => {
       held.splice(0).forEach((res) => res.destroy());
       server.closeAllConnections();
