@@ -2,7 +2,7 @@
  * `npm run bench`: measures the running system with real Redis and prints
  * the numbers with the machine's core count. Not a test: nothing is asserted.
  * BENCH_SECONDS (default 10) sets the length of each step; BENCH_ONLY
- * (ingestion,soap,sms,locker) picks scenarios.
+ * (ingestion,soap,sms,locker,memory,takeover) picks scenarios.
  */
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -13,6 +13,7 @@ import { startPrivateRedis } from '../src/cli/redis-server.js';
 import { createHash } from 'node:crypto';
 import { benchIngestion } from './ingestion.js';
 import { benchLocker } from './locker.js';
+import { benchMemory } from './memory.js';
 import { benchSms } from './sms.js';
 import { benchSoap } from './soap.js';
 
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     if (want('soap')) lines.push(await benchSoap(url, { username: 'bench', password: 'bench-password' }, { seconds, authority: 'magdeburg-abh', boxId: 'md-foyer', rates: [100, 200, 400, 800] }));
     if (want('sms')) lines.push(await benchSms(redisUrl));
     if (want('locker')) lines.push(await benchLocker());
+    if (want('memory')) lines.push(...(await benchMemory()));
   } finally {
     await dokubox.close();
     await redis?.stop();

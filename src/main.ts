@@ -66,6 +66,8 @@ export interface Dokubox {
   reports: CaseSystemReportQueue;
   sms: SmsQueue;
   smsGateway: SmsGateway;
+  /** The periodic sweep (expiry, reminders); tests run `maintenance.sweep()` directly. */
+  maintenance: Maintenance;
   metrics: Metrics;
   redis: Redis;
   boxes: Map<string, BoxDefinition>;
@@ -215,6 +217,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     logger,
     metrics,
     sweepIntervalMs: config.EXPIRY_SWEEP_INTERVAL_MS,
+    sendDueReminders: () => notifications.sendDueReminders(),
   });
 
   const servers: ServerType[] = [];
@@ -231,6 +234,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     reports,
     sms,
     smsGateway,
+    maintenance,
     metrics,
     redis,
     boxes,

@@ -187,7 +187,12 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
     this.attempts = options.attempts ?? 10;
     this.backoffMs = options.backoffMs ?? 2000;
     this.log = options.logger.child({ component: 'case-system-reports' });
-    this.queue = new Queue<ReportJobData>(options.queueName, { connection: options.connection, ...(options.bullPrefix === undefined ? {} : { prefix: options.bullPrefix }) });
+    this.queue = new Queue<ReportJobData>(options.queueName, {
+      connection: options.connection,
+      ...(options.bullPrefix === undefined ? {} : { prefix: options.bullPrefix }),
+      // BullMQ's own event log (diagnostics only): a bounded ring, not a record per report.
+      streams: { events: { maxLen: 1000 } },
+    });
     this.queue.on('error', (error) => this.log.warn({ err: { message: error.message } }, 'report queue connection error'));
   }
 

@@ -1,7 +1,8 @@
 /**
- * Periodic housekeeping through BullMQ: the expiry sweep turns notified
- * pickups whose deadline has passed into expired ones. A job scheduler makes
- * exactly one sweep run per interval across all instances.
+ * Periodic housekeeping through BullMQ: the sweep turns notified pickups
+ * whose deadline has passed into expired ones and queues the reminder SMS
+ * that are due. A job scheduler makes exactly one sweep run per interval
+ * across all instances.
  */
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
@@ -20,6 +21,8 @@ export interface MaintenanceOptions {
   logger: Logger;
   metrics: Metrics;
   sweepIntervalMs: number;
+  /** Queues due reminder SMS; returns how many. */
+  sendDueReminders?: () => Promise<number>;
 }
 
 export class Maintenance {
@@ -27,7 +30,7 @@ export class Maintenance {
   worker: Worker | undefined;
 
   constructor(private readonly o: MaintenanceOptions) {
-    this.queue = new Queue(MAINTENANCE_QUEUE, { connection: o.queueConnection, prefix: o.prefix });
+    this.queue = new Queue(MAINTENANCE_QUEUE, { connection: o.queueConnection, prefix: o.prefix, streams: { events: { maxLen: 100 } } });
     this.queue.on('error', (err) => o.logger.error({ queue: MAINTENANCE_QUEUE, err: err.message }, 'queue error'));
   }
 
@@ -36,7 +39,7 @@ export class Maintenance {
     this.worker = new Worker(
       MAINTENANCE_QUEUE,
       async (job) => {
-        if (job.name === 'expiry-sweep') return { expired: await this.o.service.expireDue() };
+        if (job.name === 'expiry-sweep') return this.sweep();
         return undefined;
       },
       { connection: this.o.workerConnection, prefix: this.o.prefix, concurrency: 1 },
@@ -50,6 +53,13 @@ export class Maintenance {
       this.o.metrics.jobs.inc({ queue: MAINTENANCE_QUEUE, outcome: 'failed' });
       this.o.logger.warn({ queue: MAINTENANCE_QUEUE, job: job?.name, jobId: job?.id, err: err.message }, 'job failed');
     });
+  }
+
+  /** One sweep: expire what is overdue, queue the reminders that are due. */
+  async sweep(): Promise<{ expired: number; reminders: number }> {
+    const expired = await this.o.service.expireDue();
+    const reminders = (await this.o.sendDueReminders?.()) ?? 0;
+    return { expired, reminders };
   }
 
   /** Lets running jobs finish, then closes worker and queue. */

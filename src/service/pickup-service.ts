@@ -119,7 +119,8 @@ export class PickupService implements PickupPort {
         language: notice.language,
         documentTypes: JSON.stringify(notice.documents.map((d) => d.type)),
         pii: this.o.cipher.seal(pickupId, personal),
-        serialIndex: JSON.stringify(notice.documents.map((d) => this.serialHash(d.serialNumber))),
+        // Comma-separated: one document's index fits Redis's compact hash encoding (values up to 64 bytes).
+        serialIndex: notice.documents.map((d) => this.serialHash(d.serialNumber)).join(','),
         createdAt: now,
         updatedAt: now,
       },
@@ -344,6 +345,29 @@ export class PickupService implements PickupPort {
 
   async isDefective(boxId: string, compartment: string): Promise<boolean> {
     return (await this.o.store.defective(boxId)).includes(compartment);
+  }
+
+  /**
+   * Schedules the reminder SMS `workingDaysBefore` working days before the
+   * notified pickup's deadline (same time of day). Returns the time, or
+   * undefined when that moment has passed or the pickup is not notified.
+   */
+  async scheduleReminder(pickupId: string, workingDaysBefore: number): Promise<number | undefined> {
+    const pickup = await this.o.store.get(pickupId);
+    const calendar = pickup === undefined ? undefined : this.o.calendars.get(pickup.boxId);
+    if (pickup?.deadline === undefined || calendar === undefined) return undefined;
+    const at = calendar.workingDaysBefore(pickup.deadline, workingDaysBefore);
+    if (at <= this.o.clock.now()) return undefined;
+    return (await this.o.store.scheduleReminder(pickupId, at)) ? at : undefined;
+  }
+
+  /** Pickups whose reminder is due now. */
+  async dueReminders(limit = 200): Promise<string[]> {
+    return this.o.store.dueReminders(this.o.clock.now(), limit);
+  }
+
+  async reminderQueued(pickupId: string): Promise<void> {
+    await this.o.store.dropReminder(pickupId);
   }
 
   async deadlineOf(pickupId: string): Promise<number | undefined> {

@@ -65,14 +65,9 @@ export class SmsNotifications {
       case 'loaded':
         await queue.notify(event.pickupId, 'ready');
         return;
-      case 'notified': {
-        const pickup = await this.o.service.deadlineOf(event.pickupId);
-        const calendar = this.o.service.calendarOf(event.boxId);
-        if (pickup !== undefined && calendar !== undefined && this.o.reminderWorkingDays > 0) {
-          await queue.scheduleReminder(event.pickupId, pickup, calendar, this.o.reminderWorkingDays);
-        }
+      case 'notified':
+        if (this.o.reminderWorkingDays > 0) await this.o.service.scheduleReminder(event.pickupId, this.o.reminderWorkingDays);
         return;
-      }
       case 'expired':
         await queue.cancel(event.pickupId, 'reminder');
         await queue.notify(event.pickupId, 'expired');
@@ -89,6 +84,22 @@ export class SmsNotifications {
       default:
         return;
     }
+  }
+
+  /**
+   * Queues the reminder SMS of every pickup whose reminder is due (run by the
+   * maintenance sweep); returns how many. Queuing is idempotent, so a crash
+   * between queuing and forgetting the due entry sends nothing twice.
+   */
+  async sendDueReminders(): Promise<number> {
+    const queue = this.queue;
+    if (queue === undefined) return 0;
+    const due = await this.o.service.dueReminders();
+    for (const pickupId of due) {
+      await queue.notify(pickupId, 'reminder');
+      await this.o.service.reminderQueued(pickupId);
+    }
+    return due.length;
   }
 
   /** The ready SMS was accepted: the pickup becomes notified, unless it is already (a repeat, or a delivery report came first) or ended. */

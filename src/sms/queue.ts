@@ -20,7 +20,7 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isSmsSendError, type DeliveryReport, type SmsFailureReason, type SmsGateway, type SmsSendResult } from '../../adapters/sms/types.js';
-import type { BoxCalendar, OpeningHours } from '../core/calendar.js';
+import type { OpeningHours } from '../core/calendar.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_QUIET_HOURS, quietUntil, validateQuietHours, type QuietHours } from './quiet-hours.js';
@@ -163,6 +163,8 @@ export class SmsQueue {
     this.redis.on('error', (error) => options.logger.warn({ err: { message: error.message } }, 'sms redis connection error'));
     this.queue = new Queue<SmsJobData>(this.queueName, {
       connection: this.connection(),
+      // BullMQ's own event log (diagnostics only): a bounded ring, not a record per message.
+      streams: { events: { maxLen: 1000 } },
       prefix: this.prefix,
       defaultJobOptions: {
         attempts: this.attempts,
@@ -199,20 +201,8 @@ export class SmsQueue {
   }
 
   /**
-   * Schedules the reminder `workingDaysBefore` working days before the
-   * deadline (same time of day, quiet hours still apply). Returns undefined
-   * when that moment has passed already. The worker asks the reader again
-   * when it is due, so a collected document gets no reminder.
-   */
-  async scheduleReminder(pickupId: string, deadline: number, calendar: BoxCalendar, workingDaysBefore = 2): Promise<{ at: number; result: 'queued' | 'duplicate' } | undefined> {
-    const at = calendar.workingDaysBefore(deadline, workingDaysBefore);
-    if (at <= this.clock.now()) return undefined;
-    return { at, result: await this.notify(pickupId, 'reminder', { notBefore: at }) };
-  }
-
-  /**
    * Withdraws a message that has not started yet (typically a reminder when
-   * the deadline moved), so that `notify`/`scheduleReminder` can queue it
+   * the pickup ended before it was sent), so that `notify` can queue it
    * anew. A message that is running or done stays as it is.
    */
   async cancel(pickupId: string, kind: SmsKind): Promise<'removed' | 'not_found' | 'already_processed'> {

@@ -8,7 +8,7 @@ import { allocationScore, type BoxDefinition } from '../core/box.js';
 import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
-import { ANNOTATE, COMPARTMENT, INGEST, REPORTED, SYNC_BOX, TRANSITION } from './scripts.js';
+import { ANNOTATE, COMPARTMENT, INGEST, REMIND, REPORTED, SYNC_BOX, TRANSITION } from './scripts.js';
 
 export interface StoredPickup {
   id: string;
@@ -79,7 +79,7 @@ export interface CompartmentStatus {
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 export class PickupStore {
-  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported', ScriptFn>;
+  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind', ScriptFn>;
 
   constructor(
     private readonly redis: Redis,
@@ -99,6 +99,7 @@ export class PickupStore {
       compartment: define('compartment', COMPARTMENT),
       annotate: define('annotate', ANNOTATE),
       reported: define('reported', REPORTED),
+      remind: define('remind', REMIND),
     };
   }
 
@@ -196,7 +197,8 @@ export class PickupStore {
   }
 
   async get(pickupId: string): Promise<StoredPickup | undefined> {
-    const h = await this.redis.hgetall(this.key('pickup', pickupId));
+    const [[, hash], [, pii]] = (await this.redis.pipeline().hgetall(this.key('pickup', pickupId)).get(this.key('pii', pickupId)).exec()) as [[null, Record<string, string>], [null, string | null]];
+    const h = hash;
     if (h.state === undefined) return undefined;
     return {
       id: pickupId,
@@ -209,7 +211,7 @@ export class PickupStore {
       accessible: h.accessible === '1',
       language: h.language ?? 'de',
       documentTypes: JSON.parse(h.documentTypes ?? '[]') as string[],
-      pii: h.pii,
+      pii: pii ?? undefined,
       codeHash: h.codeHash,
       createdAt: h.createdAt ?? '',
       updatedAt: h.updatedAt ?? '',
@@ -220,9 +222,19 @@ export class PickupStore {
     };
   }
 
+  /** The pickup's events in seq order (the audit trail); empty once its retention ended. */
   async history(pickupId: string): Promise<PickupEvent[]> {
-    const entries = await this.redis.lrange(this.key('history', pickupId), 0, -1);
-    return entries.map((e) => JSON.parse(e) as PickupEvent);
+    const [[, entries], [, ids]] = (await this.redis
+      .pipeline()
+      .lrange(this.key('history', pickupId), 0, -1)
+      .hmget(this.key('pickup', pickupId), 'authority', 'boxId', 'messageId')
+      .exec()) as [[null, string[]], [null, (string | null)[]]];
+    const [authority, boxId, messageId] = ids;
+    // Entries hold what is particular to the event; the pickup's ids come from its hash.
+    return entries.map((e) => {
+      const entry = JSON.parse(e) as Omit<PickupEvent, 'eventId' | 'pickupId' | 'authority' | 'boxId' | 'messageId'> & Partial<PickupEvent>;
+      return { eventId: `${pickupId}:${entry.seq}`, pickupId, authority: authority ?? '', boxId: boxId ?? '', messageId: messageId ?? '', ...entry };
+    });
   }
 
   /** Seq of the last status report the case system acknowledged (0 before the first). */
@@ -274,6 +286,19 @@ export class PickupStore {
 
   async dropFarewell(pickupId: string): Promise<void> {
     await this.redis.del(this.key('farewell', pickupId));
+  }
+
+  /** Schedules (or moves) the reminder of a notified pickup; false when it is not notified. */
+  async scheduleReminder(pickupId: string, at: number): Promise<boolean> {
+    return Number(await this.scripts.remind(this.ns, pickupId, at)) === 1;
+  }
+
+  async dueReminders(nowMs: number, limit = 200): Promise<string[]> {
+    return this.redis.zrangebyscore(this.key('reminders'), '-inf', nowMs, 'LIMIT', 0, limit);
+  }
+
+  async dropReminder(pickupId: string): Promise<void> {
+    await this.redis.zrem(this.key('reminders'), pickupId);
   }
 
   async dueDeadlines(nowMs: number, limit = 200): Promise<string[]> {

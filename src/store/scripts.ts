@@ -17,18 +17,34 @@ local function stat(box, state, delta)
   end
 end
 
-local function emit(p, etype, from, to, reason, actor, now, comp)
+-- The stream (outbox) gets the whole event; the history (audit trail) only what the
+-- pickup hash does not hold already: the store adds pickup, authority, box and message id on read.
+local function record(p, etype, from, to, reason, actor, now, comp)
   local pk = k('pickup', p)
   local seq = redis.call('HINCRBY', pk, 'seq', 1)
   local h = redis.call('HMGET', pk, 'authority', 'boxId', 'messageId')
-  local ev = cjson.encode({
+  local compartment = (comp and comp ~= '') and comp or cjson.null
+  redis.call('XADD', k('events'), '*', 'e', cjson.encode({
     eventId = p .. ':' .. seq, type = etype, pickupId = p, authority = h[1], boxId = h[2], messageId = h[3],
-    from = from or cjson.null, to = to, reason = reason,
-    compartment = (comp and comp ~= '') and comp or cjson.null, actor = actor, at = now, seq = seq })
-  redis.call('XADD', k('events'), '*', 'e', ev)
-  redis.call('RPUSH', k('history', p), ev)
+    from = from or cjson.null, to = to, reason = reason, compartment = compartment, actor = actor, at = now, seq = seq }))
+  redis.call('RPUSH', k('history', p), cjson.encode({
+    seq = seq, type = etype, from = from or cjson.null, to = to, reason = reason, compartment = compartment, actor = actor, at = now }))
+  return h
+end
+
+local function emit(p, etype, from, to, reason, actor, now, comp)
+  local h = record(p, etype, from, to, reason, actor, now, comp)
   if from then stat(h[2], from, -1) end
   stat(h[2], to, 1)
+end
+
+-- Sets fields of the pickup hash from ARGV[first..]; the sealed personal data goes to a key of its own
+-- (it is the only long value, and without it the hash stays in Redis's compact encoding).
+local function set_fields(p, first)
+  local pk = k('pickup', p)
+  for i = first, #ARGV, 2 do
+    if ARGV[i] == 'pii' then redis.call('SET', k('pii', p), ARGV[i + 1]) else redis.call('HSET', pk, ARGV[i], ARGV[i + 1]) end
+  end
 end
 
 local function allocate(box, accessible)
@@ -109,10 +125,8 @@ if existing then
 end
 if redis.call('EXISTS', k('box', box, 'layout')) == 0 then return {'unknown_box'} end
 local pk = k('pickup', p)
-local fields = {}
 local actor = ARGV[10]
-for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', pk, unpack(fields))
+set_fields(p, 11)
 for _, h in ipairs(serials) do redis.call('HSET', k('box', box, 'serials'), h, p) end
 redis.call('SET', k('msg', msgKey), fingerprint .. '|' .. p, 'EX', ttl)
 local waiting = k('box', box, 'waiting')
@@ -172,9 +186,10 @@ if dropCode == '1' then
 end
 if dropPersonal == '1' then
   if h[5] and h[5] ~= '' then
-    for _, s in ipairs(cjson.decode(h[5])) do redis.call('HDEL', k('box', box, 'serials'), s) end
+    for s in string.gmatch(h[5], '[0-9a-f]+') do redis.call('HDEL', k('box', box, 'serials'), s) end
   end
-  redis.call('HDEL', pk, 'pii', 'serialIndex')
+  redis.call('DEL', k('pii', p))
+  redis.call('HDEL', pk, 'serialIndex')
 end
 if deadline == '-' then
   redis.call('ZREM', k('deadlines'), p)
@@ -184,7 +199,8 @@ elseif deadline ~= '' then
   redis.call('HSET', pk, 'deadline', deadline)
 end
 redis.call('HSET', pk, 'state', to, 'updatedAt', now, 'lastReason', reason)
-for i = 15, #ARGV, 2 do redis.call('HSET', pk, ARGV[i], ARGV[i + 1]) end
+if to ~= 'notified' then redis.call('ZREM', k('reminders'), p) end
+set_fields(p, 15)
 emit(p, 'pickup.transitioned', expected, to, reason, actor, now, redis.call('HGET', pk, 'compartment'))
 if to == 'waiting' then redis.call('LPUSH', k('box', box, 'waiting'), p) end
 if dropPersonal == '1' and retention > 0 then
@@ -232,15 +248,8 @@ local now, p, etype, reason, actor = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local pk = k('pickup', p)
 local state = redis.call('HGET', pk, 'state')
 if not state then return {'not_found'} end
-for i = 7, #ARGV, 2 do redis.call('HSET', pk, ARGV[i], ARGV[i + 1]) end
-local seq = redis.call('HINCRBY', pk, 'seq', 1)
-local h = redis.call('HMGET', pk, 'authority', 'boxId', 'messageId', 'compartment')
-local ev = cjson.encode({
-  eventId = p .. ':' .. seq, type = etype, pickupId = p, authority = h[1], boxId = h[2], messageId = h[3],
-  from = state, to = state, reason = reason,
-  compartment = (h[4] and h[4] ~= '') and h[4] or cjson.null, actor = actor, at = now, seq = seq })
-redis.call('XADD', k('events'), '*', 'e', ev)
-redis.call('RPUSH', k('history', p), ev)
+set_fields(p, 7)
+record(p, etype, state, state, reason, actor, now, redis.call('HGET', pk, 'compartment'))
 return {'ok'}
 `;
 
@@ -254,5 +263,17 @@ local pk = ARGV[1] .. ':pickup:' .. ARGV[2]
 local seq = tonumber(ARGV[3])
 if redis.call('EXISTS', pk) == 0 then return 0 end
 if tonumber(redis.call('HGET', pk, 'reportedSeq') or '0') < seq then redis.call('HSET', pk, 'reportedSeq', seq) end
+return 1
+`;
+
+/**
+ * Schedules a notified pickup's reminder SMS (a sorted set swept by the
+ * maintenance job, not a delayed job per pickup). ARGV: ns, pickupId, at
+ * (ms). Returns 1, or 0 when the pickup is not notified (any more).
+ */
+export const REMIND = `
+local p = ARGV[2]
+if redis.call('HGET', ARGV[1] .. ':pickup:' .. p, 'state') ~= 'notified' then return 0 end
+redis.call('ZADD', ARGV[1] .. ':reminders', ARGV[3], p)
 return 1
 `;

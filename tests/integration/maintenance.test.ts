@@ -37,7 +37,7 @@ describe('maintenance queue', () => {
     await maintenance.start();
     const [job, result] = (await once(maintenance.worker!, 'completed')) as [{ name: string }, { expired: number }];
     expect(job.name).toBe('expiry-sweep');
-    expect(result).toEqual({ expired: 1 });
+    expect(result).toEqual({ expired: 1, reminders: 0 });
     expect((await world.dokubox.store.get(pickup.id))?.state).toBe('expired');
     expect(world.logs.filter((l) => l.includes('"job completed"'))).toHaveLength(1);
   });

@@ -105,4 +105,33 @@ describe('SMS for pickups', () => {
     expect(await reasons(pickupId)).toEqual(['notice_received', 'staff_loaded', 'sms_accepted', 'sms_delivered']);
     expect((await world.dokubox.store.get(pickupId))?.state).toBe('notified');
   });
+
+  it('reminds two working days before the deadline, once, through the sweep, and not after the pickup ended', async () => {
+    const pickupId = await loadedPickup();
+    await processed(); // ready SMS accepted -> notified, deadline Wednesday 11 March 19:30 (7 working days)
+    await world.dokubox.events.drain(); // the notified event schedules the reminder
+    const pickup = await world.dokubox.store.get(pickupId);
+    expect(new Date(pickup?.deadline ?? 0).toISOString()).toBe('2026-03-11T18:30:00.000Z');
+    expect(await world.dokubox.store.dueReminders(Date.parse('2026-03-09T18:29:59Z'))).toEqual([]);
+    expect(await world.dokubox.store.dueReminders(Date.parse('2026-03-09T18:30:00Z'))).toEqual([pickupId]);
+
+    world.clock.set('2026-03-09T18:31:00Z');
+    const sent = new Promise<void>((resolve) => worker.once('completed', () => resolve()));
+    expect(await world.dokubox.maintenance.sweep()).toEqual({ expired: 0, reminders: 1 });
+    await sent;
+    expect(gateway.sent.map((m) => m.foreignId)).toEqual([`${pickupId}.ready`, `${pickupId}.reminder`]);
+    expect(await reasons(pickupId)).toContain('reminder_sent');
+    // Due once: the next sweep finds nothing.
+    expect(await world.dokubox.maintenance.sweep()).toEqual({ expired: 0, reminders: 0 });
+  });
+
+  it('forgets the reminder when the pickup is collected before it is due', async () => {
+    const pickupId = await loadedPickup();
+    await processed();
+    await world.dokubox.events.drain();
+    await world.dokubox.service.markCollected(pickupId, 'kiosk:k1', 'code_and_date_of_birth');
+    world.clock.set('2026-03-10T09:00:00Z');
+    expect(await world.dokubox.store.dueReminders(world.clock.now())).toEqual([]);
+    expect(await world.dokubox.maintenance.sweep()).toEqual({ expired: 0, reminders: 0 });
+  });
 });

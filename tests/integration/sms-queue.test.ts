@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SmsSendError, type DeliveryReportListener, type SmsGateway, type SmsMessage, type SmsSendResult } from '../../adapters/sms/types.js';
-import { BoxCalendar, DEFAULT_OPENING_HOURS } from '../../src/core/calendar.js';
+import { DEFAULT_OPENING_HOURS } from '../../src/core/calendar.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { SmsQueue, type SmsOutcome, type SmsQueueOptions, type SmsRecipient } from '../../src/sms/queue.js';
 import { loadSmsTemplates } from '../../src/sms/template-loader.js';
@@ -426,26 +426,19 @@ describe('SMS queue', () => {
     expect(gateway.calls).toHaveLength(2);
   });
 
-  it('schedules the reminder two working days before the deadline', async () => {
+  it('queues a message for later and withdraws it while it waits', async () => {
     freshName();
     const gateway = new FakeGateway();
     const seen = outcomes();
     const clock = new ManualClock(MORNING);
-    const scheduler = new ManualClock('2030-01-01T00:00:00Z');
-    const queue = make({ gateway, onOutcome: seen.handler, clock, schedulerClock: scheduler });
-    const calendar = new BoxCalendar({ timeZone: 'Europe/Berlin', state: 'ST', openingHours: DEFAULT_OPENING_HOURS, closedOnHolidays: true });
-    // Deadline Wednesday 11 March 19:30 -> reminder Monday 9 March 19:30.
-    const deadline = Date.parse('2026-03-11T18:30:00Z');
-    const scheduled = await queue.scheduleReminder('p-13', deadline, calendar);
-    expect(scheduled).toEqual({ at: Date.parse('2026-03-09T18:30:00Z'), result: 'queued' });
+    const queue = make({ gateway, onOutcome: seen.handler, clock });
+    const at = Date.parse('2026-03-09T18:30:00Z');
+    expect(await queue.notify('p-13', 'reminder', { notBefore: at })).toBe('queued');
     const job = await queue.queue.getJob('p-13.reminder');
-    expect(job?.delay).toBe(Date.parse('2026-03-09T18:30:00Z') - clock.now());
-    expect(await queue.scheduleReminder('p-13', deadline, calendar)).toMatchObject({ result: 'duplicate' });
-    // The deadline moves: withdraw the reminder and schedule it again.
+    expect(job?.delay).toBe(at - clock.now());
+    expect(await queue.notify('p-13', 'reminder', { notBefore: at })).toBe('duplicate');
     expect(await queue.cancel('p-13', 'reminder')).toBe('removed');
-    expect(await queue.scheduleReminder('p-13', deadline + 86_400_000, calendar)).toEqual({ at: Date.parse('2026-03-10T18:30:00Z'), result: 'queued' });
+    expect(await queue.notify('p-13', 'reminder', { notBefore: at + 86_400_000 })).toBe('queued');
     expect(await queue.cancel('p-99', 'reminder')).toBe('not_found');
-    clock.set('2026-03-10T09:00:00Z');
-    expect(await queue.scheduleReminder('p-14', deadline, calendar)).toBeUndefined();
   });
 });
