@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { benchIngestion } from './ingestion.js';
 import { benchLocker } from './locker.js';
 import { benchMemory } from './memory.js';
+import { benchTakeover } from './takeover.js';
 import { benchSms } from './sms.js';
 import { benchSoap } from './soap.js';
 
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     if (want('sms')) lines.push(await benchSms(redisUrl));
     if (want('locker')) lines.push(await benchLocker());
     if (want('memory')) lines.push(...(await benchMemory()));
+    if (want('takeover')) lines.push(await benchTakeover());
   } finally {
     await dokubox.close();
     await redis?.stop();
