@@ -37,23 +37,29 @@ export interface TestWorld {
   close(): Promise<void>;
 }
 
+/** The API_KEYS entries of the test keys (as JSON for the environment). */
+export function testApiKeys(): string {
+  return JSON.stringify(
+    [
+      { id: 'case-1', role: 'case-system', authority: AUTHORITY, key: KEYS.caseSystem },
+      { id: 'staff-1', role: 'staff', authority: AUTHORITY, key: KEYS.staff },
+      { id: 'kiosk-1', role: 'kiosk', authority: AUTHORITY, key: KEYS.kiosk },
+      { id: 'locker-1', role: 'locker', authority: AUTHORITY, key: KEYS.locker },
+      { id: 'admin-1', role: 'admin', authority: AUTHORITY, key: KEYS.admin },
+      { id: 'mon-1', role: 'monitoring', authority: AUTHORITY, key: KEYS.monitoring },
+      { id: 'case-other', role: 'case-system', authority: 'dresden-abh', key: KEYS.otherAuthority },
+    ].map(({ key, ...rest }) => ({ ...rest, sha256: sha256Hex(key) })),
+  );
+}
+
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  const apiKeys = [
-    { id: 'case-1', role: 'case-system', authority: AUTHORITY, key: KEYS.caseSystem },
-    { id: 'staff-1', role: 'staff', authority: AUTHORITY, key: KEYS.staff },
-    { id: 'kiosk-1', role: 'kiosk', authority: AUTHORITY, key: KEYS.kiosk },
-    { id: 'locker-1', role: 'locker', authority: AUTHORITY, key: KEYS.locker },
-    { id: 'admin-1', role: 'admin', authority: AUTHORITY, key: KEYS.admin },
-    { id: 'mon-1', role: 'monitoring', authority: AUTHORITY, key: KEYS.monitoring },
-    { id: 'case-other', role: 'case-system', authority: 'dresden-abh', key: KEYS.otherAuthority },
-  ].map(({ key, ...rest }) => ({ ...rest, sha256: sha256Hex(key) }));
   return loadConfig({
     NODE_ENV: 'test',
     REDIS_URL: inject('redisUrl'),
     REDIS_KEY_PREFIX: `t-${randomUUID().slice(0, 8)}`,
     SECRET_KEY: randomBytes(32).toString('base64'),
     PII_KEY: randomBytes(32).toString('base64'),
-    API_KEYS: JSON.stringify(apiKeys),
+    API_KEYS: testApiKeys(),
     BOXES_DIR: 'tests/fixtures/boxes',
     LOCKERS_ENABLED: 'false',
     SMS_DEV_URL: 'http://127.0.0.1:9',

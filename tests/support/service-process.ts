@@ -11,9 +11,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/cli/redis-server.js';
-import { sha256Hex } from '../../src/http/auth.js';
 import { PROJECT_ROOT } from '../../src/main.js';
-import { AUTHORITY, KEYS } from './harness.js';
+import { testApiKeys } from './harness.js';
 
 export interface ServiceProcess {
   /** Base URL, e.g. `http://127.0.0.1:4711` (stays the same across restarts). */
@@ -42,13 +41,6 @@ export function serviceCommand(): string[] {
 
 /** Environment shared by all instances of one test; `overrides` win. */
 export function instanceEnv(redisUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
-  const apiKeys = [
-    { id: 'case-1', role: 'case-system', authority: AUTHORITY, key: KEYS.caseSystem },
-    { id: 'staff-1', role: 'staff', authority: AUTHORITY, key: KEYS.staff },
-    { id: 'kiosk-1', role: 'kiosk', authority: AUTHORITY, key: KEYS.kiosk },
-    { id: 'admin-1', role: 'admin', authority: AUTHORITY, key: KEYS.admin },
-    { id: 'mon-1', role: 'monitoring', authority: AUTHORITY, key: KEYS.monitoring },
-  ].map(({ key, ...rest }) => ({ ...rest, sha256: sha256Hex(key) }));
   return {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -56,7 +48,7 @@ export function instanceEnv(redisUrl: string, overrides: Record<string, string> 
     REDIS_KEY_PREFIX: `mp-${randomUUID().slice(0, 8)}`,
     SECRET_KEY: randomBytes(32).toString('base64'),
     PII_KEY: randomBytes(32).toString('base64'),
-    API_KEYS: JSON.stringify(apiKeys),
+    API_KEYS: testApiKeys(),
     BOXES_DIR: 'tests/fixtures/boxes',
     LOCKERS_ENABLED: 'false',
     SMS_DEV_URL: 'http://127.0.0.1:9',
