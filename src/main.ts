@@ -210,6 +210,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
 
   const servers: ServerType[] = [];
   let started = false;
+  const stopResume = new AbortController();
+  let resuming: Promise<void> = Promise.resolve();
 
   return {
     config,
@@ -233,7 +235,13 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
         await maintenance.start();
         await lockers.start();
         reports.start();
-        await reports.resume();
+        // Proportional to what Redis holds: runs beside the service, not on the way to readiness.
+        resuming = reports.resume(stopResume.signal).then(
+          (resumed) => {
+            if (resumed > 0) logger.info({ resumed }, 'status reports resumed after a restart');
+          },
+          (error: unknown) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'resuming status reports failed'),
+        );
         sms.start();
         started = true;
       }
@@ -277,6 +285,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await events.stop();
       if (started) await lockers.stop();
+      stopResume.abort();
+      await resuming;
       await reports.close();
       stopDeliveryReports();
       await sms.close();

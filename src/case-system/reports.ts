@@ -277,11 +277,17 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
     return { jobs: (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0), deadLetters: await this.options.redis.hlen(this.deadKey) };
   }
 
-  /** Re-schedules every pickup with waiting reports and no dead letter (after a crash between deliveries). */
-  async resume(): Promise<number> {
+  /**
+   * Re-schedules every pickup with waiting reports and no dead letter (after a
+   * crash between deliveries). Scans the keyspace, so it takes as long as Redis
+   * is large: the service runs it beside its work, not before it (scheduling
+   * is idempotent). An aborted signal ends it after the current batch.
+   */
+  async resume(signal?: AbortSignal): Promise<number> {
     let cursor = '0';
     let resumed = 0;
     do {
+      if (signal?.aborted === true) break;
       const [next, keys] = await this.options.redis.scan(cursor, 'MATCH', `${this.options.prefix}pending:*`, 'COUNT', 200);
       cursor = next;
       for (const key of keys) {

@@ -182,6 +182,8 @@ describe('status reports to the case system', () => {
     const { queue, callback, redis, prefix } = await setup();
     const stranded = lifecycle('p-9', 'ADVIS-9').slice(0, 2);
     for (const event of stranded) await redis.rpush(`${prefix}pending:p-9`, JSON.stringify(reportFor(event)));
+    // Shutdown stops a resume that is still scanning.
+    expect(await queue.resume(AbortSignal.abort())).toBe(0);
     expect(await queue.resume()).toBe(1);
     const reports = await callback.waitForReports(2);
     expect(reports.map((r) => r.status)).toEqual(['waiting', 'reserved']);

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/cli/redis-server.js';
 import { sha256Hex } from '../../src/http/auth.js';
@@ -33,10 +33,32 @@ export interface ServiceProcess {
   restart(): Promise<void>;
 }
 
-/** The command that runs the service entry point: compiled JavaScript when built, else the TypeScript sources through tsx. */
+export const COMPILED_ENTRY = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'start.js');
+
+/**
+ * Whether dist/ holds the current sources: the same rule as `tsc -b` (every
+ * build, even one that emits nothing, renews dist/build.tsbuildinfo).
+ */
+export function compiledIsCurrent(): boolean {
+  const info = join(PROJECT_ROOT, 'dist', 'build.tsbuildinfo');
+  if (!existsSync(COMPILED_ENTRY) || !existsSync(info)) return false;
+  const built = statSync(info).mtimeMs;
+  const newer = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return newer(path);
+      return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && statSync(path).mtimeMs > built;
+    });
+  return ![join(PROJECT_ROOT, 'src'), join(PROJECT_ROOT, 'adapters')].some(newer) && statSync(join(PROJECT_ROOT, 'tsconfig.build.json')).mtimeMs <= built;
+}
+
+/**
+ * The command that runs the service entry point: the compiled JavaScript when
+ * dist/ is current (`npm test` builds it first), else the TypeScript sources
+ * through tsx, so a test never runs stale code. DOKUBOX_TEST_ENTRY=tsx forces tsx.
+ */
 export function serviceCommand(): string[] {
-  const compiled = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'start.js');
-  if (process.env.DOKUBOX_TEST_ENTRY !== 'tsx' && existsSync(compiled)) return [compiled];
+  if (process.env.DOKUBOX_TEST_ENTRY !== 'tsx' && compiledIsCurrent()) return [COMPILED_ENTRY];
   return ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'start.ts')];
 }
 
