@@ -10,7 +10,8 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { reportFor } from '../../src/case-system/reports.js';
 import { startCallbackServer } from '../../simulator/case-system/callback-server.js';
 import { AUTHORITY, BOX } from '../support/harness.js';
-import { compiledIsCurrent, instanceEnv, serviceCommand, startServiceProcess, COMPILED_ENTRY, type ServiceProcess } from '../support/service-process.js';
+import { COMPILED_ENTRY, compiledIsCurrent } from '../../src/cli/compiled.js';
+import { instanceEnv, serviceCommand, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -19,7 +20,7 @@ afterEach(async () => {
 
 describe('the compiled service (dist/)', () => {
   it('is current and is what the process tests start', () => {
-    expect(compiledIsCurrent(), 'dist/ is missing or older than the sources: run `npm run build` (npm test does)').toBe(true);
+    expect(compiledIsCurrent(), 'dist/ is missing or older than the sources: npm test compiles it (npm run typecheck or npm run build)').toBe(true);
     expect(serviceCommand()).toEqual([COMPILED_ENTRY]);
   });
 

@@ -8,8 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { COMPILED_ENTRY, compiledIsCurrent } from '../../src/cli/compiled.js';
 import { freePort } from '../../src/cli/redis-server.js';
 import { sha256Hex } from '../../src/http/auth.js';
 import { PROJECT_ROOT } from '../../src/main.js';
@@ -31,25 +31,6 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
   /** Starts a new child on the same port (after kill or stop). */
   restart(): Promise<void>;
-}
-
-export const COMPILED_ENTRY = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'start.js');
-
-/**
- * Whether dist/ holds the current sources: the same rule as `tsc -b` (every
- * build, even one that emits nothing, renews dist/build.tsbuildinfo).
- */
-export function compiledIsCurrent(): boolean {
-  const info = join(PROJECT_ROOT, 'dist', 'build.tsbuildinfo');
-  if (!existsSync(COMPILED_ENTRY) || !existsSync(info)) return false;
-  const built = statSync(info).mtimeMs;
-  const newer = (dir: string): boolean =>
-    readdirSync(dir, { withFileTypes: true }).some((entry) => {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) return newer(path);
-      return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && statSync(path).mtimeMs > built;
-    });
-  return ![join(PROJECT_ROOT, 'src'), join(PROJECT_ROOT, 'adapters')].some(newer) && statSync(join(PROJECT_ROOT, 'tsconfig.build.json')).mtimeMs <= built;
 }
 
 /**
