@@ -3,15 +3,14 @@
  * gateway, lock boards) on one machine, nothing to configure. The simulator
  * parts are real servers; the middleware talks to them over the wire.
  */
-import { join } from 'node:path';
 import { startOrExit } from '../src/cli/start.js';
-import { PROJECT_ROOT } from '../src/main.js';
 import { loadBoxes } from '../src/mappings/loaders.js';
+import { projectPath } from '../src/project-root.js';
 import { startSimulator } from './index.js';
 
 startOrExit({
   companion: async (middlewareUrl) => {
-    const boxes = [...loadBoxes(join(PROJECT_ROOT, process.env.BOXES_DIR ?? 'mappings/boxes')).values()];
+    const boxes = [...loadBoxes(projectPath(process.env.BOXES_DIR ?? 'mappings/boxes')).values()];
     const simulator = await startSimulator({ middlewareUrl, boxes });
     return {
       env: simulator.env,

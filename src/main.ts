@@ -6,8 +6,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Redis, type RedisOptions } from 'ioredis';
-import { dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { BoxDefinition } from './core/box.js';
@@ -35,12 +33,9 @@ import { PickupService } from './service/pickup-service.js';
 import { RedisAlarms } from './store/alarms.js';
 import { EventStream } from './store/event-stream.js';
 import { PickupStore } from './store/pickup-store.js';
+import { projectPath } from './project-root.js';
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function resolvePath(path: string): string {
-  return isAbsolute(path) ? path : join(PROJECT_ROOT, path);
-}
+export { PROJECT_ROOT } from './project-root.js';
 
 export interface DokuboxOptions {
   clock?: Clock & Timers;
@@ -85,8 +80,8 @@ export function redisOptions(extra: RedisOptions = {}): RedisOptions {
 export async function createDokubox(config: Config, options: DokuboxOptions = {}): Promise<Dokubox> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
-  const boxes = loadBoxes(resolvePath(config.BOXES_DIR));
-  const catalog = new DocumentTypeCatalog(loadDocumentTypes(resolvePath(config.DOCUMENT_TYPES_FILE)));
+  const boxes = loadBoxes(projectPath(config.BOXES_DIR));
+  const catalog = new DocumentTypeCatalog(loadDocumentTypes(projectPath(config.DOCUMENT_TYPES_FILE)));
   const calendars = new Map(
     [...boxes.values()].map((b) => [
       b.id,
@@ -135,7 +130,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   // Case system: SOAP / XML notices in, status reports out (docs/case-system.md).
   const caseApp = await createCaseSystemApp({
     port: service,
-    mappings: await loadMappings(resolvePath(config.CASE_SYSTEM_MAPPINGS_DIR)),
+    mappings: await loadMappings(projectPath(config.CASE_SYSTEM_MAPPINGS_DIR)),
     authenticate: createCaseSystemAuthenticator({
       clients: config.CASE_SYSTEM_CLIENTS,
       clock,
@@ -178,7 +173,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     gateway: smsGateway,
     reader: notifications.reader,
     onOutcome: notifications.onOutcome,
-    templates: loadSmsTemplates(config.SMS_TEMPLATE_DIR === undefined ? undefined : resolvePath(config.SMS_TEMPLATE_DIR)),
+    templates: loadSmsTemplates(config.SMS_TEMPLATE_DIR === undefined ? undefined : projectPath(config.SMS_TEMPLATE_DIR)),
     logger,
     clock,
     prefix: `${config.REDIS_KEY_PREFIX}:bull`,
@@ -202,7 +197,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     smartLockers: lockers.smart,
     smsGateway,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    openapiPath: join(PROJECT_ROOT, 'openapi.yaml'),
+    openapiPath: projectPath('openapi.yaml'),
     docsEnabled: config.DOCS_ENABLED,
     metricsOnMainPort: config.METRICS_PORT === undefined,
     mounts: [{ path: '/', app: caseApp as unknown as Hono<AppEnv> }, ...(options.mounts ?? [])],

@@ -2,9 +2,10 @@
  * Delivers status reports to a case system's PickupStatusCallback service
  * with a node-soap client (SOAP 1.1 port of callback.wsdl, endpoint from the
  * target). A SOAP fault or HTTP error rejects; the report queue decides
- * whether to retry.
+ * whether to retry. node-soap is loaded with the first report, not at
+ * start-up.
  */
-import soap from 'soap';
+import type { Client } from 'soap';
 import type { CallbackTarget, CaseSystemReport, ReportDeliverer } from '../../src/case-system/reports.js';
 import { CALLBACK_WSDL } from './wsdl.js';
 
@@ -15,20 +16,24 @@ export class CallbackRejectedError extends Error {
   readonly permanent = true;
 }
 
+async function createSoapClient(wsdlPath: string, target: CallbackTarget): Promise<Client> {
+  const { default: soap } = await import('soap');
+  const client = await soap.createClientAsync(wsdlPath, { endpoint: target.url });
+  if (target.wsse) client.setSecurity(new soap.WSSecurity(target.wsse.username, target.wsse.password, { passwordType: 'PasswordDigest', hasTimeStamp: true, hasNonce: true }));
+  else if (target.basic) client.setSecurity(new soap.BasicAuthSecurity(target.basic.username, target.basic.password));
+  return client;
+}
+
 export class SoapCallbackClient implements ReportDeliverer {
-  private readonly clients = new Map<string, Promise<soap.Client>>();
+  private readonly clients = new Map<string, Promise<Client>>();
 
   constructor(private readonly options: { wsdlPath?: string; defaultTimeoutMs?: number } = {}) {}
 
-  private client(target: CallbackTarget): Promise<soap.Client> {
+  private client(target: CallbackTarget): Promise<Client> {
     const key = `${target.url}|${target.wsse?.username ?? ''}|${target.basic?.username ?? ''}`;
     let client = this.clients.get(key);
     if (client === undefined) {
-      client = soap.createClientAsync(this.options.wsdlPath ?? CALLBACK_WSDL, { endpoint: target.url }).then((c) => {
-        if (target.wsse) c.setSecurity(new soap.WSSecurity(target.wsse.username, target.wsse.password, { passwordType: 'PasswordDigest', hasTimeStamp: true, hasNonce: true }));
-        else if (target.basic) c.setSecurity(new soap.BasicAuthSecurity(target.basic.username, target.basic.password));
-        return c;
-      });
+      client = createSoapClient(this.options.wsdlPath ?? CALLBACK_WSDL, target);
       client.catch(() => this.clients.delete(key));
       this.clients.set(key, client);
     }

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parse } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import type { CompartmentLayout } from '../../adapters/locker/types.js';
 import { Cu16Emulator } from './cu16-emulator.js';
 
@@ -22,7 +22,7 @@ interface Mapping {
 
 async function main(): Promise<void> {
   const file = process.argv[2] ?? 'mappings/boxes/md-foyer.yaml';
-  const mapping = parse(readFileSync(file, 'utf8')) as Mapping;
+  const mapping = parseYaml(readFileSync(file, 'utf8')) as Mapping;
   const offset = Number(process.env.PORT_OFFSET ?? 0);
   const gateways = (mapping.locker?.gateways ?? []).map((g) => ({ id: g.id, port: g.port + offset, host: '127.0.0.1' }));
   const compartments = (mapping.compartments ?? []).flatMap((c) => (c.locker ? [{ id: c.id, locker: c.locker }] : []));

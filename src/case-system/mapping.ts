@@ -7,7 +7,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import { z } from 'zod';
 import { DokuboxError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import { formatPartialDate, parsePartialDate } from '../core/dates.js';

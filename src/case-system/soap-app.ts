@@ -9,14 +9,16 @@
  * The envelope is handled here rather than by node-soap's server: one request
  * may carry the canonical or a vendor format, faults must come in the SOAP
  * version of the request with a namespaced code, and hardening and
- * authentication must run before anything parses. node-soap still loads and
- * checks the WSDL at start-up (the app is not returned before it loaded).
+ * authentication must run before anything parses. The WSDL and XSD are read
+ * at start-up (a missing file stops it) and served as they are; that node-soap
+ * loads both WSDLs is checked by tests/integration/case-soap-wire.test.ts, not
+ * on every start (loading node-soap and the WSDL cost a noticeable part of the
+ * start-up time).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
-import soap from 'soap';
 import { CASE_SYSTEM_WSDL_DIR } from '../../adapters/case-system/wsdl.js';
 import type { Clock } from '../core/clock.js';
 import { DokuboxError } from '../core/errors.js';
@@ -94,8 +96,6 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
   const limits = deps.xmlLimits ?? DEFAULT_XML_LIMITS;
   const wsdlPath = join(wsdlDir, 'pickup.wsdl');
   const [wsdlText, xsdText] = await Promise.all([readFile(wsdlPath, 'utf8'), readFile(join(wsdlDir, 'pickup.xsd'), 'utf8')]);
-  // Let node-soap load the WSDL (with its schema import) before any traffic: a broken WSDL stops start-up.
-  await soap.createClientAsync(wsdlPath);
   if (!deps.mappings.has('canonical')) throw new DokuboxError('CONFIG_INVALID', 'The canonical case-system mapping is missing.', { field: 'mappings' });
   const mappings = [...deps.mappings.values()];
   const log = deps.logger.child({ component: 'case-system' });

@@ -6,10 +6,12 @@
  * printed. Any variable that is set wins over these defaults.
  * `npm start` goes through simulator/start.ts, which adds the simulated world.
  */
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config.js';
-import { createDokubox, PROJECT_ROOT } from '../main.js';
+import { createDokubox } from '../main.js';
+import { PROJECT_ROOT, projectPath } from '../project-root.js';
 import { loadBoxes, MappingError } from '../mappings/loaders.js';
 import { apiKeysEnv, loadOrCreateDevSecrets } from './dev-secrets.js';
 import { RedisBinaryMissingError, startPrivateRedis, type PrivateRedis } from './redis-server.js';
@@ -45,7 +47,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
 
   let devKeys: { role: string; authority: string; key: string }[] = [];
   if (!production && (!env.SECRET_KEY || !env.PII_KEY || !env.API_KEYS)) {
-    const authorities = [...new Set([...loadBoxes(join(PROJECT_ROOT, env.BOXES_DIR ?? 'mappings/boxes')).values()].map((b) => b.authority))];
+    const authorities = [...new Set([...loadBoxes(projectPath(env.BOXES_DIR ?? 'mappings/boxes')).values()].map((b) => b.authority))];
     const secrets = loadOrCreateDevSecrets(join(varDir, 'dev-secrets.json'), authorities);
     env.SECRET_KEY ||= secrets.secretKey;
     env.PII_KEY ||= secrets.piiKey;
@@ -117,4 +119,15 @@ export function startOrExit(options: StartOptions = {}): void {
   });
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) startOrExit();
+/** Whether this module is the program (`node dist/src/cli/start.js`, `tsx src/cli/start.ts`), also through symlinks. */
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) startOrExit();

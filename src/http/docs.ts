@@ -3,10 +3,10 @@
  * /docs works offline and without any CDN.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
-import { getAbsoluteFSPath } from 'swagger-ui-dist';
-import { parse as parseYaml } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import type { AppEnv } from './context.js';
 
 const ASSETS: Record<string, string> = {
@@ -36,13 +36,15 @@ const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swag
 
 export function docsRoutes(openapiPath: string): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const assetDir = getAbsoluteFSPath();
+  // Only the package's files are served: its main module would load the whole browser bundle into this process.
+  const assetDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const yamlText = readFileSync(openapiPath, 'utf8');
-  const json = JSON.stringify(parseYaml(yamlText));
+  // Converted on first use, not at start-up (tests/integration/openapi.test.ts checks the document).
+  let json: string | undefined;
   const cache = new Map<string, Buffer>();
 
   app.get('/openapi.yaml', (c) => c.body(yamlText, 200, { 'content-type': 'application/yaml; charset=utf-8' }));
-  app.get('/openapi.json', (c) => c.body(json, 200, { 'content-type': 'application/json; charset=utf-8' }));
+  app.get('/openapi.json', (c) => c.body((json ??= JSON.stringify(parseYaml(yamlText))), 200, { 'content-type': 'application/json; charset=utf-8' }));
   app.get('/docs', (c) => c.html(PAGE));
   app.get('/docs/init.js', (c) => c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   app.get('/docs/assets/:file', (c) => {

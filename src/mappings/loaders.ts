@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import { z } from 'zod';
 import { validateOpeningHours, WEEKDAYS, type Weekday } from '../core/calendar.js';
 import type { BoxDefinition } from '../core/box.js';

@@ -4,13 +4,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import { z } from 'zod';
 import { SUPPORTED_LANGUAGES } from '../core/notice.js';
+import { projectPath } from '../project-root.js';
 import { DEFAULT_SMS_LANGUAGE, PLACEHOLDERS, SMS_KINDS, type LanguageTemplates, type SmsTemplateSet } from './templates.js';
 
-export const DEFAULT_SMS_TEMPLATE_DIR = fileURLToPath(new URL('../../mappings/sms-templates/', import.meta.url));
+export const DEFAULT_SMS_TEMPLATE_DIR = projectPath('mappings/sms-templates');
 
 const templateText = z.string().min(1).max(1000);
 
@@ -32,7 +32,7 @@ const REQUIRED: Record<(typeof SMS_KINDS)[number], readonly string[]> = {
 };
 
 export function parseTemplateFile(name: string, text: string): LanguageTemplates {
-  const result = fileSchema.safeParse(parse(text));
+  const result = fileSchema.safeParse(parseYaml(text));
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new Error(`SMS template file ${name}: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'is invalid'}`);

@@ -86,6 +86,19 @@ async function stateOf(pickupId: string): Promise<string> {
   return String((await call('GET', `/v1/pickups/${pickupId}`, KEYS.caseSystem)).json.state);
 }
 
+/** Whether `promise` settled within `ms` (a deadline for a condition, not a sleep). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const reportsOf = (reports: readonly RecordedReport[], pickupId: string): RecordedReport[] => reports.filter((r) => r.pickupId === pickupId);
 
 /** Kills one instance at a time (SIGKILL) and starts it again on the same port. */
@@ -130,12 +143,14 @@ describe('several instances, kill -9 during the run', () => {
         if (loading.status !== 200) expect(['loaded', 'notified'], JSON.stringify(loading.json)).toContain(await stateOf(pickupId));
 
         // The ready SMS goes out (or, if an instance died while sending it, is reported as failed).
-        await callback.waitUntil((all) => reportsOf(all, pickupId).some((r) => r.status === 'notified' || r.status === 'smsFailed'));
+        const told = callback.waitUntil((all) => reportsOf(all, pickupId).some((r) => r.status === 'notified' || r.status === 'smsFailed'));
+        if (!(await within(told, 60_000))) throw new Error(`pickup ${pickupId} (${await stateOf(pickupId)}) was never reported notified or smsFailed`);
         if (reportsOf(callback.reports, pickupId).some((r) => r.status === 'smsFailed')) {
           const cancelled = await call('POST', `/v1/pickups/${pickupId}/cancel`, KEYS.caseSystem, {});
           expect(cancelled.status, JSON.stringify(cancelled.json)).toBe(200);
         } else {
-          await callback.waitUntil((all) => reportsOf(all, pickupId).some((r) => r.status === 'smsDelivered'));
+          // A delivery report can be lost for good (the gateway gives up when the webhook fails); collect anyway then.
+          await within(callback.waitUntil((all) => reportsOf(all, pickupId).some((r) => r.status === 'smsDelivered')), 15_000);
           const collected = await call('POST', `/v1/pickups/${pickupId}/collected`, KEYS.kiosk, {});
           if (collected.status !== 200) expect(await stateOf(pickupId), JSON.stringify(collected.json)).toBe('collected');
         }
@@ -157,7 +172,11 @@ describe('several instances, kill -9 during the run', () => {
         view.history.filter((h) => h.from !== h.to || REPORTED_SMS.has(h.reason)).map((h) => h.seq),
       );
     }
-    await callback.waitUntil((all) => pickups.every((p) => (expected.get(p) ?? []).every((seq) => all.some((r) => r.pickupId === p && r.seq === seq))));
+    const complete = (all: readonly RecordedReport[], p: string): boolean => (expected.get(p) ?? []).every((seq) => all.some((r) => r.pickupId === p && r.seq === seq));
+    if (!(await within(callback.waitUntil((all) => pickups.every((p) => complete(all, p))), 60_000))) {
+      const missing = pickups.filter((p) => !complete(callback.reports, p));
+      throw new Error(`reports missing for ${missing.length} pickups, e.g. ${missing[0]}: expected seqs ${JSON.stringify(expected.get(missing[0] ?? ''))}, got ${JSON.stringify(reportsOf(callback.reports, missing[0] ?? '').map((r) => r.seq))}`);
+    }
 
     for (const pickupId of pickups) {
       const received = reportsOf(callback.reports, pickupId);

@@ -8,8 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { COMPILED_ENTRY, compiledIsCurrent } from '../../src/cli/compiled.js';
 import { freePort } from '../../src/cli/redis-server.js';
 import { PROJECT_ROOT } from '../../src/main.js';
 import { testApiKeys } from './harness.js';
@@ -32,10 +32,13 @@ export interface ServiceProcess {
   restart(): Promise<void>;
 }
 
-/** The command that runs the service entry point: compiled JavaScript when built, else the TypeScript sources through tsx. */
+/**
+ * The command that runs the service entry point: the compiled JavaScript when
+ * dist/ is current (`npm test` builds it first), else the TypeScript sources
+ * through tsx, so a test never runs stale code. DOKUBOX_TEST_ENTRY=tsx forces tsx.
+ */
 export function serviceCommand(): string[] {
-  const compiled = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'start.js');
-  if (process.env.DOKUBOX_TEST_ENTRY !== 'tsx' && existsSync(compiled)) return [compiled];
+  if (process.env.DOKUBOX_TEST_ENTRY !== 'tsx' && compiledIsCurrent()) return [COMPILED_ENTRY];
   return ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'start.ts')];
 }
 

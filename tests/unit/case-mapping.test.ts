@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import { DokuboxError } from '../../src/core/errors.js';
 import { parseNotice } from '../../src/core/notice.js';
 import { compileMapping, convertDate, loadMappingFile, loadMappings } from '../../src/case-system/mapping.js';
@@ -11,7 +11,7 @@ import { catalog } from '../fixtures/case-system/fake-port.js';
 import { fixture } from '../fixtures/case-system/helpers.js';
 
 const mappingsDir = new URL('../../mappings/case-systems', import.meta.url).pathname;
-const canonicalYaml = (): Record<string, unknown> => parse(readFileSync(join(mappingsDir, 'canonical.yaml'), 'utf8')) as Record<string, unknown>;
+const canonicalYaml = (): Record<string, unknown> => parseYaml(readFileSync(join(mappingsDir, 'canonical.yaml'), 'utf8')) as Record<string, unknown>;
 
 function thrown(fn: () => unknown): DokuboxError {
   try {
