@@ -5,7 +5,7 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -35,6 +35,8 @@ import { PickupService } from './service/pickup-service.js';
 import { RedisAlarms } from './store/alarms.js';
 import { EventStream } from './store/event-stream.js';
 import { PickupStore } from './store/pickup-store.js';
+import { closeRedis, connectRedis, redisOptions, redisSettings, untilReady } from './store/redis-connections.js';
+import { ReplicaWait } from './store/replica-wait.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -76,10 +78,6 @@ export interface Dokubox {
   close(): Promise<void>;
 }
 
-export function redisOptions(extra: RedisOptions = {}): RedisOptions {
-  return { lazyConnect: false, enableReadyCheck: true, connectTimeout: 5000, ...extra };
-}
-
 export async function createDokubox(config: Config, options: DokuboxOptions = {}): Promise<Dokubox> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
@@ -92,11 +90,26 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     ]),
   );
 
-  const redis = new Redis(config.REDIS_URL, redisOptions({ maxRetriesPerRequest: 3 }));
-  redis.on('error', (err: Error) => logger.error({ err: err.message }, 'redis connection error'));
-  await redis.ping();
+  // Every connection comes from one place (src/store/redis-connections.ts): REDIS_URL or Sentinel, options by role.
+  const redisConfig = redisSettings(config);
+  const redis = connectRedis(redisConfig, 'command', logger);
+  const replicaWait =
+    redisConfig.waitReplicas > 0
+      ? new ReplicaWait(
+          Array.from({ length: redisConfig.waitConnections }, () => connectRedis(redisConfig, 'durable', logger)),
+          redisConfig.waitReplicas,
+          redisConfig.waitTimeoutMs,
+        )
+      : undefined;
+  try {
+    await untilReady(redis, redisConfig, 10_000);
+  } catch (error) {
+    redis.disconnect();
+    await replicaWait?.close();
+    throw error;
+  }
 
-  const store = new PickupStore(redis, config.REDIS_KEY_PREFIX);
+  const store = new PickupStore(redis, config.REDIS_KEY_PREFIX, { replicaWait });
   for (const box of boxes.values()) await store.syncBox(box);
 
   const service = new PickupService({
@@ -111,7 +124,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     auditRetentionDays: config.AUDIT_RETENTION_DAYS,
     ...(options.randomCode === undefined ? {} : { randomCode: options.randomCode }),
   });
-  const events = new EventStream({ redis, ns: config.REDIS_KEY_PREFIX, logger });
+  const events = new EventStream({ redis, ns: config.REDIS_KEY_PREFIX, logger, blockingConnection: () => connectRedis(redisConfig, 'blocking', logger) });
   const metrics = createMetrics({ store, boxes });
   const alarms = new RedisAlarms(redis, config.REDIS_KEY_PREFIX, clock, logger, (alarm) => metrics.alarms.inc({ box: alarm.boxId, kind: alarm.kind }));
   const lockers = createLockerRuntime({
@@ -127,6 +140,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     doorLeftOpenMs: config.LOCKER_DOOR_LEFT_OPEN_MS,
     leaseTtlMs: config.LOCKER_LEASE_TTL_MS,
     defectiveOf: (boxId) => store.defective(boxId),
+    subscriberConnection: () => connectRedis(redisConfig, 'subscriber', logger),
   });
   const auth = new ApiKeyAuthenticator(config.API_KEYS);
 
@@ -148,7 +162,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   });
   const reports = new CaseSystemReportQueue({
     redis,
-    connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+    connection: redisOptions(redisConfig, 'worker'),
     prefix: `${config.REDIS_KEY_PREFIX}:case-reports:`,
     queueName: 'case-system-reports',
     targets: (authority) => config.CASE_SYSTEM_CALLBACKS[authority],
@@ -169,7 +183,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   const notifications = new SmsNotifications({ service, alarms, logger, reminderWorkingDays: config.SMS_REMINDER_WORKING_DAYS });
   const sms = new SmsQueue({
     ...smsQueueSettings(config),
-    redisUrl: config.REDIS_URL,
+    connection: redisOptions(redisConfig, 'worker'),
     gateway: smsGateway,
     reader: notifications.reader,
     onOutcome: notifications.onOutcome,
@@ -204,8 +218,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
 
   const bullPrefix = `${config.REDIS_KEY_PREFIX}:bull`;
   const maintenance = new Maintenance({
-    queueConnection: { url: config.REDIS_URL, enableOfflineQueue: false },
-    workerConnection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+    queueConnection: redisOptions(redisConfig, 'queue'),
+    workerConnection: redisOptions(redisConfig, 'worker'),
     prefix: bullPrefix,
     service,
     logger,
@@ -288,7 +302,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       await smsGateway.close();
       if (started) await maintenance.close();
       else await maintenance.queue.close();
-      await redis.quit().catch(() => undefined);
+      await replicaWait?.close();
+      await closeRedis(redis);
     },
   };
 }

@@ -161,6 +161,7 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
     this.backoffMs = options.backoffMs ?? 2000;
     this.log = options.logger.child({ component: 'case-system-reports' });
     this.queue = new Queue(options.queueName, { connection: options.connection });
+    this.queue.on('error', (error) => this.log.warn({ err: { name: error.name, message: error.message } }, 'report queue connection error'));
   }
 
   private pendingKey(pickupId: string): string {

@@ -12,7 +12,7 @@
  * crash between the gateway's acceptance and that marker (see docs/sms.md).
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { isSmsSendError, type DeliveryReport, type SmsFailureReason, type SmsGateway, type SmsSendResult } from '../../adapters/sms/types.js';
 import type { BoxCalendar, OpeningHours } from '../core/calendar.js';
@@ -61,7 +61,8 @@ export type SmsOutcome =
 export type SmsOutcomeHandler = (pickupId: string, kind: SmsKind, outcome: SmsOutcome) => Promise<void> | void;
 
 export interface SmsQueueOptions {
-  redisUrl: string;
+  /** ioredis options of the queue's connections (the product's come from redisOptions(settings, 'worker')), or a redis:// URL. */
+  connection: RedisOptions | string;
   gateway: SmsGateway;
   reader: SmsReader;
   onOutcome: SmsOutcomeHandler;
@@ -148,7 +149,7 @@ export class SmsQueue {
     this.quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
     if (this.quietHours) validateQuietHours(this.quietHours);
     this.random = options.random ?? Math.random;
-    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.redis = typeof options.connection === 'string' ? new Redis(options.connection, { maxRetriesPerRequest: null }) : new Redis({ ...options.connection, maxRetriesPerRequest: null });
     this.redis.on('error', (error) => options.logger.warn({ err: { message: error.message } }, 'sms redis connection error'));
     this.queue = new Queue<SmsJobData>(this.queueName, {
       connection: this.connection(),

@@ -22,6 +22,8 @@ interface Subscription {
 
 export interface EventStreamOptions {
   redis: Redis;
+  /** A new connection for one subscriber's blocking reads (no command timeout); default: a duplicate of `redis`. */
+  blockingConnection?: () => Redis;
   ns: string;
   logger: Logger;
   blockMs?: number;
@@ -62,7 +64,7 @@ export class EventStream implements EventSubscriber {
     if (this.running) return;
     this.running = true;
     for (const sub of this.subscriptions.values()) {
-      sub.connection = this.o.redis.duplicate();
+      sub.connection = this.o.blockingConnection?.() ?? this.o.redis.duplicate();
       sub.loop = this.run(sub);
     }
   }

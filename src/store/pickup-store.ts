@@ -8,6 +8,7 @@ import { allocationScore, type BoxDefinition } from '../core/box.js';
 import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
+import type { ReplicaWait } from './replica-wait.js';
 import { ANNOTATE, COMPARTMENT, INGEST, SYNC_BOX, TRANSITION } from './scripts.js';
 
 export interface StoredPickup {
@@ -81,10 +82,16 @@ type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 export class PickupStore {
   private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate', ScriptFn>;
 
+  private readonly replicaWait: ReplicaWait | undefined;
+
   constructor(
     private readonly redis: Redis,
     readonly ns: string,
+    /** With replicas to wait for, ingest runs on this pool and answers only once they confirmed. */
+    options: { replicaWait?: ReplicaWait | undefined } = {},
   ) {
+    this.replicaWait = options.replicaWait;
+    this.replicaWait?.register(INGEST);
     const define = (name: string, lua: string): ScriptFn => {
       const command = `dokubox_${name}`;
       if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: 0, lua });
@@ -125,7 +132,20 @@ export class PickupStore {
       p.actor,
     ];
     for (const [field, value] of Object.entries(p.fields)) args.push(field, value);
-    const result = (await this.scripts.ingest(...args)) as string[];
+    let result: string[];
+    if (this.replicaWait === undefined) {
+      result = (await this.scripts.ingest(...args)) as string[];
+    } else {
+      const replicated = await this.replicaWait.evalAndWait(INGEST, args);
+      result = replicated.reply as string[];
+      if (result[0] !== 'unknown_box' && replicated.acknowledged < this.replicaWait.replicas) {
+        throw new DokuboxError(
+          'DEPENDENCY_UNAVAILABLE',
+          `The notice is not yet safely stored: ${replicated.acknowledged} of ${this.replicaWait.replicas} Redis replica(s) confirmed it within ${this.replicaWait.timeoutMs} ms. Send it again with the same message id (see Retry-After); the answer will then say created or duplicate.`,
+          { context: { replicasAcknowledged: replicated.acknowledged, replicasRequired: this.replicaWait.replicas } },
+        );
+      }
+    }
     switch (result[0]) {
       case 'created':
         return { outcome: 'created', state: result[1] as PickupState, compartment: result[2] === '' || result[2] === undefined ? null : result[2] };
