@@ -31,9 +31,7 @@ const CLIENT_MESSAGES = [
  */
 const TRANSIENT_REPLIES = new Set(['LOADING', 'READONLY', 'MASTERDOWN', 'NOREPLICAS', 'TRYAGAIN', 'BUSY', 'MISCONF', 'OOM']);
 
-function oneIsUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error instanceof DokuboxError) return false;
+function oneIsUnavailable(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   if (error.name === 'MaxRetriesPerRequestError') return true;
@@ -45,7 +43,8 @@ function oneIsUnavailable(error: unknown): boolean {
 
 /** Whether `error` (or an error it wraps) means Redis cannot be reached or cannot serve now. */
 export function isRedisUnavailable(error: unknown, depth = 0): boolean {
-  if (depth > 4 || !(error instanceof Error)) return false;
+  // A DokuboxError is an answer decided already (whatever caused it).
+  if (depth > 4 || !(error instanceof Error) || error instanceof DokuboxError) return false;
   if (oneIsUnavailable(error)) return true;
   const nested = error instanceof AggregateError ? error.errors : [];
   return nested.some((e) => isRedisUnavailable(e, depth + 1)) || isRedisUnavailable(error.cause, depth + 1);
