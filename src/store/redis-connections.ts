@@ -103,8 +103,16 @@ export function redisOptions(settings: RedisSettings, role: RedisRole, extra: Om
     ...(sentinel ? { reconnectOnError: (error: Error) => (/^READONLY\b/.test(error.message) ? (failFast ? 1 : 2) : false) } : {}),
   };
   const byRole: Record<RedisRole, Omit<RedisOptions, 'retryStrategy'>> = {
-    command: { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: settings.commandTimeoutMs },
-    durable: { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: settings.commandTimeoutMs + settings.waitTimeoutMs },
+    // socketTimeout: a connection that gets no byte back for that long while commands wait is dead (a cut-off
+    // or frozen server): drop it and reconnect, so that the following requests fail at once and, with Sentinel,
+    // the primary is looked up again.
+    command: { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: settings.commandTimeoutMs, socketTimeout: settings.commandTimeoutMs },
+    durable: {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: settings.commandTimeoutMs + settings.waitTimeoutMs,
+      socketTimeout: settings.commandTimeoutMs + settings.waitTimeoutMs,
+    },
     subscriber: { enableOfflineQueue: true, maxRetriesPerRequest: 0, commandTimeout: settings.commandTimeoutMs },
     blocking: { enableOfflineQueue: true, maxRetriesPerRequest: null },
     worker: { enableOfflineQueue: true, maxRetriesPerRequest: null },

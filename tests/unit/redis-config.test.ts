@@ -69,8 +69,8 @@ describe('ioredis options by role', () => {
   });
 
   it('lets the request path fail fast and gives WAIT room on its own pool', () => {
-    expect(redisOptions(single, 'command')).toMatchObject({ enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1500 });
-    expect(redisOptions(single, 'durable')).toMatchObject({ enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2300 });
+    expect(redisOptions(single, 'command')).toMatchObject({ enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1500, socketTimeout: 1500 });
+    expect(redisOptions(single, 'durable')).toMatchObject({ enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2300, socketTimeout: 2300 });
   });
 
   it('never cuts blocking reads or BullMQ workers short', () => {
@@ -78,6 +78,7 @@ describe('ioredis options by role', () => {
       const options = redisOptions(single, role);
       expect(options.maxRetriesPerRequest).toBeNull();
       expect(options.commandTimeout).toBeUndefined();
+      expect(options.socketTimeout).toBeUndefined();
       expect(options.enableOfflineQueue).toBe(true);
     }
   });
