@@ -110,7 +110,8 @@ async function startSentinel(primaryPort: number, options: { name: string; quoru
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn('redis-sentinel', [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // redis-server in sentinel mode: the same binary, no separate redis-sentinel package needed.
+  const child: ChildProcess = spawn('redis-server', [file, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer): void => {
@@ -121,7 +122,7 @@ async function startSentinel(primaryPort: number, options: { name: string; quoru
       }
     };
     child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`redis-sentinel exited with ${code ?? 'a signal'} before monitoring: ${output.slice(-500)}`)));
+    child.once('exit', (code) => reject(new Error(`redis-server --sentinel exited with ${code ?? 'a signal'} before monitoring: ${output.slice(-500)}`)));
     child.once('error', reject);
   });
   child.stdout?.resume();

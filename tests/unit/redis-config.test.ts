@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { needsPrivateRedis } from '../../src/cli/start.js';
 import { redisOptions, redisSettings } from '../../src/store/redis-connections.js';
 
 const secrets = { SECRET_KEY: randomBytes(32).toString('base64'), PII_KEY: randomBytes(32).toString('base64') };
@@ -109,5 +110,14 @@ describe('ioredis options by role', () => {
     const reconnectOnError = options.reconnectOnError as (error: Error) => unknown;
     expect(reconnectOnError(new Error("READONLY You can't write against a read only replica."))).toBe(1);
     expect(reconnectOnError(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false);
+  });
+});
+
+describe('the zero-config start', () => {
+  it('brings its own redis-server only when neither REDIS_URL nor sentinels are configured', () => {
+    expect(needsPrivateRedis({})).toBe(true);
+    expect(needsPrivateRedis({ REDIS_URL: '' })).toBe(true);
+    expect(needsPrivateRedis({ REDIS_URL: 'redis://127.0.0.1:6379' })).toBe(false);
+    expect(needsPrivateRedis({ REDIS_SENTINELS: '10.0.0.1:26379', REDIS_SENTINEL_NAME: 'dokubox' })).toBe(false);
   });
 });
