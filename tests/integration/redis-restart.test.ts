@@ -87,7 +87,7 @@ describe('Redis killed and restarted during ingest', () => {
     expect(contractViolations(cases)).toEqual([]);
     for (const c of cases) expect(accepted(c.answers.at(-1) as never), c.input.messageId).toBe(true);
     // Accepted before the crash: the resend finds it (AOF with fsync always kept it).
-    for (const c of cases.filter((c) => accepted(c.answers[0] as never))) expect(c.answers[1]?.outcome, c.input.messageId).toBe('duplicate');
+    for (const c of cases.filter((c) => accepted(c.answers[0] as never))) expect(c.answers.slice(1).find(accepted)?.outcome, c.input.messageId).toBe('duplicate');
 
     const admin = new Redis(redis.url);
     try {

@@ -20,7 +20,7 @@ const msgKey = (messageId: string): string => `${world.config.REDIS_KEY_PREFIX}:
 beforeAll(async () => {
   primary = await startPrimary();
   replica = await startReplica(primary.port);
-  world = await createWorld({ env: { REDIS_URL: primary.url, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '300', REDIS_WAIT_CONNECTIONS: '2' } });
+  world = await createWorld({ env: { REDIS_URL: primary.url, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '1000', REDIS_WAIT_CONNECTIONS: '2' } });
   onReplica = new Redis(replica.url);
   onReplica.on('error', () => undefined); // the replica is stopped on purpose below
 });
