@@ -71,8 +71,11 @@ describe('Redis killed and restarted during ingest', () => {
     await killed;
     const refusedDuringOutage = cases.filter((c) => !accepted(c.answers[0] as never)).length;
     expect(refusedDuringOutage).toBeGreaterThan(0);
+    const asked = performance.now();
     const readyz = await fetch(`${service.url}/readyz`);
     expect(readyz.status).toBe(503);
+    expect(await readyz.json()).toEqual({ status: 'unavailable', redis: 'unreachable' });
+    expect(performance.now() - asked).toBeLessThan(1000); // target 100 ms; generous for a loaded machine
 
     // Phase 2: Redis restarts from its AOF on the same port; the service finds it by itself.
     redis = await startPrivateRedis({ port: redis.port, dataDir, appendfsync: 'always' });
