@@ -78,6 +78,8 @@ function target(settings: RedisSettings): Omit<RedisOptions, 'retryStrategy'> {
     if (settings.sentinelPassword !== undefined) options.sentinelPassword = settings.sentinelPassword;
     // Subscribe to +switch-master: reconnect at once on a failover, also when the old primary is only cut off.
     options.failoverDetector = true;
+    // A sentinel that accepts the connection but does not answer must not hold the reconnect up.
+    options.sentinelCommandTimeout = settings.commandTimeoutMs;
     if (tls) options.enableTLSForSentinelMode = true;
   }
   return options;

@@ -4,7 +4,8 @@
  * trip). WAIT blocks its connection until the replicas confirmed (or the
  * timeout), so these writes run on a small pool of their own connections and
  * never hold up the shared request connection; each write takes the pool
- * connection with the fewest writes in flight.
+ * connection that is up and has the fewest writes in flight (after an
+ * outage the pool's connections come back one by one).
  *
  * WAIT only covers the writes of its own connection, so a script run here
  * must write something on every path whose answer claims earlier writes are
@@ -57,8 +58,7 @@ export class ReplicaWait {
   /** Runs `lua` (no keys, `args` as ARGV) and WAIT on one pool connection. */
   async evalAndWait(lua: string, args: (string | number)[]): Promise<ReplicatedReply> {
     const sha = this.register(lua);
-    let index = 0;
-    for (let i = 1; i < this.inFlight.length; i += 1) if ((this.inFlight[i] ?? 0) < (this.inFlight[index] ?? 0)) index = i;
+    const index = this.pick();
     const connection = this.connections[index] as Redis;
     this.inFlight[index] = (this.inFlight[index] ?? 0) + 1;
     try {
@@ -78,6 +78,16 @@ export class ReplicaWait {
     } finally {
       this.inFlight[index] = (this.inFlight[index] ?? 1) - 1;
     }
+  }
+
+  /** The least busy connection that is up; any connection (it fails at once) when none is up. */
+  private pick(): number {
+    let best = -1;
+    for (let i = 0; i < this.connections.length; i += 1) {
+      if (this.connections[i]?.status !== 'ready') continue;
+      if (best < 0 || (this.inFlight[i] ?? 0) < (this.inFlight[best] ?? 0)) best = i;
+    }
+    return best < 0 ? 0 : best;
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,8 @@
  * without holding up other requests. A private primary and replica.
  */
 import { Redis } from 'ioredis';
+import { freePort } from '../../src/cli/redis-server.js';
+import { ReplicaWait } from '../../src/store/replica-wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrivateRedis } from '../../src/cli/redis-server.js';
 import { AUTHORITY, createWorld, KEYS, notice, type TestWorld } from '../support/harness.js';
@@ -87,5 +89,24 @@ describe('when no replica confirms in time', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { outcome: string }).outcome).toBe('duplicate');
     expect(await onReplica.get(msgKey(input.messageId))).not.toBeNull();
+  });
+});
+
+describe('the pool of WAIT connections', () => {
+  it('sends a write to a connection that is up, not to one that is reconnecting', async () => {
+    const live = new Redis(primary.url);
+    const down = new Redis({ port: await freePort(), enableOfflineQueue: false, retryStrategy: () => 1000 });
+    down.on('error', () => undefined);
+    await live.ping();
+    const pool = new ReplicaWait([down, live], 0, 100);
+    try {
+      for (let i = 0; i < 5; i += 1) {
+        const { reply, acknowledged } = await pool.evalAndWait("return redis.call('PING')", []);
+        expect(reply).toBe('PONG');
+        expect(acknowledged).toBeGreaterThanOrEqual(0);
+      }
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -62,12 +62,16 @@ function soapBody(input: NoticeInput, version: '1.1' | '1.2'): string {
   );
 }
 
+/** The service answers at once even during an outage; a request this slow is a hang, and fails the test. */
+const REQUEST_TIMEOUT_MS = 15_000;
+
 /** Sends a notice once and records the answer. */
 export async function send(baseUrl: string, c: NoticeCase): Promise<Answer> {
   let res: Response;
   if (c.protocol === 'rest') {
     res = await fetch(`${baseUrl}/v1/notices`, {
       method: 'POST',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       headers: { authorization: `Bearer ${KEYS.caseSystem}`, 'content-type': 'application/json' },
       body: JSON.stringify(c.input),
     });
@@ -75,6 +79,7 @@ export async function send(baseUrl: string, c: NoticeCase): Promise<Answer> {
     const version = c.protocol === 'soap11' ? '1.1' : '1.2';
     res = await fetch(`${baseUrl}/soap/v1/pickup`, {
       method: 'POST',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       headers: {
         authorization: `Basic ${Buffer.from(`${SOAP_USER}:${SOAP_PASSWORD}`).toString('base64')}`,
         'content-type': version === '1.1' ? 'text/xml; charset=utf-8' : 'application/soap+xml; charset=utf-8',
@@ -117,16 +122,28 @@ export async function inParallel<T>(items: T[], concurrency: number, work: (item
 
 /**
  * Resends a notice (same message id, same content) until it is accepted; a
- * retryable answer is retried after `pauseMs`, anything else is returned as it is.
+ * retryable answer is retried after `pauseMs`, anything else is returned as
+ * it is, and so is the last answer at `deadline` (a `performance.now()` time
+ * shared by all notices of a test, so that a service that never recovers
+ * fails the test in time instead of making every notice wait its own turn).
  */
-export async function resendUntilAccepted(baseUrl: string, c: NoticeCase, options: { deadlineMs: number; pauseMs: number }): Promise<Answer> {
-  const deadline = performance.now() + options.deadlineMs;
+export async function resendUntilAccepted(baseUrl: string, c: NoticeCase, options: { deadline: number; pauseMs: number }): Promise<Answer> {
   for (;;) {
     const answer = await send(baseUrl, c);
     if (accepted(answer) || answer.status !== 503) return answer;
-    if (performance.now() > deadline) return answer;
+    if (performance.now() > options.deadline) return answer;
     await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
   }
+}
+
+/** Answers by status and code, e.g. `{"201": 120, "503 DEPENDENCY_UNAVAILABLE": 40}`: for failure messages. */
+export function answerSummary(cases: NoticeCase[]): Record<string, number> {
+  const summary: Record<string, number> = {};
+  for (const a of cases.flatMap((c) => c.answers)) {
+    const key = a.code === undefined ? String(a.status) : `${a.status} ${a.code}`;
+    summary[key] = (summary[key] ?? 0) + 1;
+  }
+  return summary;
 }
 
 /** Every answer that is neither an acceptance nor a retryable 503 with Retry-After and DEPENDENCY_UNAVAILABLE. */

@@ -105,6 +105,7 @@ describe('ioredis options by role', () => {
       tls: {},
       enableTLSForSentinelMode: true,
       failoverDetector: true,
+      sentinelCommandTimeout: 2000,
     });
     expect(options.host).toBeUndefined();
     const reconnectOnError = options.reconnectOnError as (error: Error) => unknown;
