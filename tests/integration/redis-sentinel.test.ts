@@ -28,7 +28,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   primary = await startPrimary();
   replicas = [await startReplica(primary.port), await startReplica(primary.port)];
-  sentinels = await startSentinels(primary.port, { name: MASTER, count: 3, quorum: 2, replicas: 2, downAfterMs: 500, failoverTimeoutMs: 2000 });
+  sentinels = await startSentinels(primary.port, { name: MASTER, count: 3, quorum: 2, replicas: 2, downAfterMs: 1000, failoverTimeoutMs: 2000 });
   env = instanceEnv('', {
     REDIS_SENTINELS: sentinels.map((s) => `127.0.0.1:${s.port}`).join(','),
     REDIS_SENTINEL_NAME: MASTER,
