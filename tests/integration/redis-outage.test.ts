@@ -61,9 +61,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await world?.close();
-  await redis?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  try {
+    await world?.close();
+  } finally {
+    await redis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 describe('while Redis is unreachable', () => {

@@ -35,9 +35,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await service?.stop();
-  await redis?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  try {
+    await service?.stop();
+  } finally {
+    await redis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 /** Every pickup hash of the test's key prefix, by message id. */

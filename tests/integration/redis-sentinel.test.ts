@@ -54,10 +54,13 @@ async function topology(): Promise<Record<string, unknown>> {
 }
 
 afterAll(async () => {
-  await service?.stop();
-  for (const s of sentinels ?? []) await s.stop();
-  for (const r of replicas ?? []) await r.stop();
-  await primary?.stop();
+  try {
+    await service?.stop();
+  } finally {
+    for (const s of sentinels ?? []) await s.stop();
+    for (const r of replicas ?? []) await r.stop();
+    await primary?.stop();
+  }
 });
 
 describe('Sentinel failover during ingest', () => {

@@ -29,9 +29,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   onReplica?.disconnect();
-  await world?.close();
-  await replica?.stop();
-  await primary?.stop();
+  try {
+    await world?.close();
+  } finally {
+    await replica?.stop();
+    await primary?.stop();
+  }
 });
 
 describe('an acknowledged notice is on a replica', () => {
