@@ -20,14 +20,14 @@ const KILL_AFTER = 100;
 const MASTER = 'dokubox-test';
 
 let primary: PrivateRedis;
-let replicas: PrivateRedis[];
-let sentinels: Sentinel[];
+const replicas: PrivateRedis[] = [];
+let sentinels: Sentinel[] = [];
 let service: ServiceProcess;
 let env: Record<string, string>;
 
 beforeAll(async () => {
   primary = await startPrimary();
-  replicas = [await startReplica(primary.port), await startReplica(primary.port)];
+  for (let i = 0; i < 2; i += 1) replicas.push(await startReplica(primary.port));
   sentinels = await startSentinels(primary.port, { name: MASTER, count: 3, quorum: 2, replicas: 2, downAfterMs: 1000, failoverTimeoutMs: 2000 });
   env = instanceEnv('', {
     REDIS_SENTINELS: sentinels.map((s) => `127.0.0.1:${s.port}`).join(','),
@@ -57,8 +57,8 @@ afterAll(async () => {
   try {
     await service?.stop();
   } finally {
-    for (const s of sentinels ?? []) await s.stop();
-    for (const r of replicas ?? []) await r.stop();
+    for (const s of sentinels) await s.stop();
+    for (const r of replicas) await r.stop();
     await primary?.stop();
   }
 });

@@ -76,14 +76,19 @@ export async function startSentinels(
   options: { name: string; count: number; quorum: number; replicas: number } & SentinelTiming,
 ): Promise<Sentinel[]> {
   const sentinels: Sentinel[] = [];
-  for (let i = 0; i < options.count; i += 1) sentinels.push(await startSentinel(primaryPort, options));
-  for (const s of sentinels) {
-    await until(`sentinel ${s.port} to see ${options.replicas} replica(s) and ${options.count - 1} other sentinel(s)`, async () => {
-      const master = pairs((await redisCall(s.port, 'SENTINEL', 'MASTER', options.name)) as string[]);
-      return Number(master['num-slaves']) === options.replicas && Number(master['num-other-sentinels']) === options.count - 1;
-    });
+  try {
+    for (let i = 0; i < options.count; i += 1) sentinels.push(await startSentinel(primaryPort, options));
+    for (const s of sentinels) {
+      await until(`sentinel ${s.port} to see ${options.replicas} replica(s) and ${options.count - 1} other sentinel(s)`, async () => {
+        const master = pairs((await redisCall(s.port, 'SENTINEL', 'MASTER', options.name)) as string[]);
+        return Number(master['num-slaves']) === options.replicas && Number(master['num-other-sentinels']) === options.count - 1;
+      });
+    }
+    return sentinels;
+  } catch (error) {
+    for (const s of sentinels) await s.stop();
+    throw error;
   }
-  return sentinels;
 }
 
 function pairs(list: string[]): Record<string, string> {
