@@ -54,7 +54,12 @@ export function startPrimary(options: PrivateRedisOptions = {}): Promise<Private
 export async function startReplica(primaryPort: number, options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   // A replica may become the primary (failover): it too starts synchronisations at once.
   const replica = await startPrivateRedis({ ...options, args: ['--replicaof', '127.0.0.1', String(primaryPort), '--repl-diskless-sync-delay', '0', ...(options.args ?? [])] });
-  await until(`replica ${replica.port} to sync with ${primaryPort}`, async () => (await replicationInfo(replica.port)).master_link_status === 'up');
+  try {
+    await until(`replica ${replica.port} to sync with ${primaryPort}`, async () => (await replicationInfo(replica.port)).master_link_status === 'up');
+  } catch (error) {
+    await replica.stop();
+    throw error;
+  }
   return replica;
 }
 
