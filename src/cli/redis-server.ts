@@ -4,7 +4,9 @@
  * Redis instead (see docs/operations.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 export interface PrivateRedis {
@@ -62,14 +64,20 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   if (!redisBinaryAvailable(binary)) throw new RedisBinaryMissingError(binary);
   const port = options.port ?? (await freePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxmemory-policy', 'noeviction'];
+  let scratch: string | undefined;
   if (options.dataDir !== undefined) {
     mkdirSync(options.dataDir, { recursive: true });
     args.push('--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec');
   } else {
-    args.push('--appendonly', 'no');
+    // Nothing to keep, but a replica still writes the RDB of its full sync to its directory: a scratch one, not the cwd.
+    scratch = mkdtempSync(join(tmpdir(), 'dokubox-redis-'));
+    args.push('--dir', scratch, '--appendonly', 'no');
   }
   args.push(...(options.args ?? []));
   const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.once('exit', () => {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
