@@ -32,7 +32,7 @@ export async function benchSms(redisUrl: string, options: { messages?: number; c
     finish = resolve;
   });
   const queue = new SmsQueue({
-    redisUrl,
+    connection: redisUrl,
     queueName: `bench-sms-${process.pid}-${Math.round(performance.now())}`,
     prefix: 'bench',
     gateway,

@@ -42,6 +42,24 @@ function jsonVariable<T extends z.ZodType>(schema: T, shape: string) {
     .pipe(schema);
 }
 
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.hostname !== '' && /^\/?(\d{1,2})?$/.test(url.pathname) && url.search === '';
+  } catch {
+    return false;
+  }
+}
+
+/** `host:port` or `[ipv6]:port`. */
+const SENTINEL_ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
+
+function parseSentinelAddress(text: string): { host: string; port: number } {
+  const match = SENTINEL_ADDRESS.exec(text);
+  const host = (match?.[1] ?? '').replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(match?.[2]) };
+}
+
 const apiKeys = jsonVariable(z.array(apiKeySchema), 'an array of {id, role, authority, sha256}');
 
 export const envSchema = z.object({
@@ -49,7 +67,23 @@ export const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PUBLIC_URL: z.url().optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must start with redis:// or rediss://'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'REDIS_URL must start with redis:// or rediss://')
+    .refine(isRedisUrl, 'REDIS_URL must look like redis://[user:password@]host[:port][/db] (db a number)')
+    .optional(),
+  REDIS_SENTINELS: z
+    .string()
+    .transform((text) => text.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .pipe(z.array(z.string().regex(SENTINEL_ADDRESS, 'REDIS_SENTINELS must be a comma-separated list of host:port (e.g. 10.0.0.1:26379,10.0.0.2:26379)')).min(1))
+    .transform((list) => list.map(parseSentinelAddress))
+    .optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9._-]+$/, 'REDIS_SENTINEL_NAME is the master name of the Sentinel configuration (letters, digits, . _ -)').optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  REDIS_WAIT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('dokubox'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SECRET_KEY: base64Key(32, 'SECRET_KEY'),
@@ -76,7 +110,19 @@ export const envSchema = z.object({
 })
   .extend(caseSystemEnvSchema.shape)
   .extend(smsEnvShape)
-  .superRefine((env, ctx) => checkSmsEnv(env, ctx));
+  .superRefine((env, ctx) => checkSmsEnv(env, ctx))
+  // Runs even when other variables failed, so that a missing Redis is named with them.
+  .superRefine((env, ctx) => checkRedisEnv(env, ctx), { when: () => true });
+
+/** Either REDIS_URL or Sentinel; a Sentinel needs the master's name. */
+function checkRedisEnv(env: { REDIS_URL?: unknown; REDIS_SENTINELS?: unknown; REDIS_SENTINEL_NAME?: unknown }, ctx: z.RefinementCtx): void {
+  if (env.REDIS_URL === undefined && env.REDIS_SENTINELS === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required (redis://host:6379), or set REDIS_SENTINELS and REDIS_SENTINEL_NAME' });
+  }
+  if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_NAME'], message: 'is required with REDIS_SENTINELS: the master name the sentinels monitor (sentinel monitor <name> ...)' });
+  }
+}
 
 export type Env = z.input<typeof envSchema>;
 export type Config = z.output<typeof envSchema>;

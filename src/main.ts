@@ -5,7 +5,7 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { BoxDefinition } from './core/box.js';
@@ -34,6 +34,8 @@ import { RedisAlarms } from './store/alarms.js';
 import { EventStream } from './store/event-stream.js';
 import { PickupStore } from './store/pickup-store.js';
 import { projectPath } from './project-root.js';
+import { closeRedis, connectRedis, redisOptions, redisSettings, untilReady } from './store/redis-connections.js';
+import { ReplicaWait } from './store/replica-wait.js';
 
 export { PROJECT_ROOT } from './project-root.js';
 
@@ -73,10 +75,6 @@ export interface Dokubox {
   close(): Promise<void>;
 }
 
-export function redisOptions(extra: RedisOptions = {}): RedisOptions {
-  return { lazyConnect: false, enableReadyCheck: true, connectTimeout: 5000, ...extra };
-}
-
 export async function createDokubox(config: Config, options: DokuboxOptions = {}): Promise<Dokubox> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
@@ -89,11 +87,26 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     ]),
   );
 
-  const redis = new Redis(config.REDIS_URL, redisOptions({ maxRetriesPerRequest: 3 }));
-  redis.on('error', (err: Error) => logger.error({ err: err.message }, 'redis connection error'));
-  await redis.ping();
+  // Every connection comes from one place (src/store/redis-connections.ts): REDIS_URL or Sentinel, options by role.
+  const redisConfig = redisSettings(config);
+  const redis = connectRedis(redisConfig, 'command', logger);
+  const replicaWait =
+    redisConfig.waitReplicas > 0
+      ? new ReplicaWait(
+          Array.from({ length: redisConfig.waitConnections }, () => connectRedis(redisConfig, 'durable', logger)),
+          redisConfig.waitReplicas,
+          redisConfig.waitTimeoutMs,
+        )
+      : undefined;
+  try {
+    await untilReady(redis, redisConfig, 10_000);
+  } catch (error) {
+    redis.disconnect();
+    await replicaWait?.close();
+    throw error;
+  }
 
-  const store = new PickupStore(redis, config.REDIS_KEY_PREFIX);
+  const store = new PickupStore(redis, config.REDIS_KEY_PREFIX, { replicaWait });
   for (const box of boxes.values()) await store.syncBox(box);
 
   const service = new PickupService({
@@ -108,7 +121,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     auditRetentionDays: config.AUDIT_RETENTION_DAYS,
     ...(options.randomCode === undefined ? {} : { randomCode: options.randomCode }),
   });
-  const events = new EventStream({ redis, ns: config.REDIS_KEY_PREFIX, logger });
+  const events = new EventStream({ redis, ns: config.REDIS_KEY_PREFIX, logger, blockingConnection: () => connectRedis(redisConfig, 'blocking', logger) });
   const metrics = createMetrics({ store, boxes });
   const alarms = new RedisAlarms(redis, config.REDIS_KEY_PREFIX, clock, logger, (alarm) => metrics.alarms.inc({ box: alarm.boxId, kind: alarm.kind }));
   const lockers = createLockerRuntime({
@@ -124,6 +137,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     doorLeftOpenMs: config.LOCKER_DOOR_LEFT_OPEN_MS,
     leaseTtlMs: config.LOCKER_LEASE_TTL_MS,
     defectiveOf: (boxId) => store.defective(boxId),
+    subscriberConnection: () => connectRedis(redisConfig, 'subscriber', logger),
   });
   const auth = new ApiKeyAuthenticator(config.API_KEYS);
 
@@ -145,7 +159,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   });
   const reports = new CaseSystemReportQueue({
     redis,
-    connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+    connection: redisOptions(redisConfig, 'worker'),
     prefix: `${config.REDIS_KEY_PREFIX}:case-reports:`,
     queueName: 'case-system-reports',
     bullPrefix: `${config.REDIS_KEY_PREFIX}:bull`,
@@ -169,7 +183,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   const notifications = new SmsNotifications({ service, alarms, logger, reminderWorkingDays: config.SMS_REMINDER_WORKING_DAYS });
   const sms = new SmsQueue({
     ...smsQueueSettings(config),
-    redisUrl: config.REDIS_URL,
+    connection: redisOptions(redisConfig, 'worker'),
     gateway: smsGateway,
     reader: notifications.reader,
     onOutcome: notifications.onOutcome,
@@ -205,8 +219,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
 
   const bullPrefix = `${config.REDIS_KEY_PREFIX}:bull`;
   const maintenance = new Maintenance({
-    queueConnection: { url: config.REDIS_URL, enableOfflineQueue: false },
-    workerConnection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+    queueConnection: redisOptions(redisConfig, 'queue'),
+    workerConnection: redisOptions(redisConfig, 'worker'),
     prefix: bullPrefix,
     service,
     logger,
@@ -290,7 +304,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       await smsGateway.close();
       if (started) await maintenance.close();
       else await maintenance.queue.close();
-      await redis.quit().catch(() => undefined);
+      await replicaWait?.close();
+      await closeRedis(redis);
     },
   };
 }

@@ -4,6 +4,7 @@
  * and a DokuboxFault detail naming the offending field, never a stack trace.
  */
 import { DokuboxError, ERROR_CODES } from '../core/errors.js';
+import { asRedisUnavailable } from '../store/redis-errors.js';
 import { escapeXml } from './xml.js';
 
 export const PICKUP_NS = 'urn:dokubox:pickup:1';
@@ -46,20 +47,24 @@ export interface FaultInfo {
   retryable: boolean;
   /** Sender (the message is wrong) or receiver (we failed). */
   sender: boolean;
+  /** The HTTP status of the error code (503: resend later, with Retry-After). */
+  status: number;
 }
 
 export function faultInfo(error: unknown, elementOf?: (field: string) => string | undefined): FaultInfo {
-  if (error instanceof DokuboxError) {
+  const known = error instanceof DokuboxError ? error : asRedisUnavailable(error);
+  if (known !== undefined) {
     return {
-      code: error.code,
-      message: error.message,
-      field: error.field,
-      element: error.field === undefined || error.field === '' ? undefined : elementOf?.(error.field),
-      retryable: error.retryable,
-      sender: error.status < 500,
+      code: known.code,
+      message: known.message,
+      field: known.field,
+      element: known.field === undefined || known.field === '' ? undefined : elementOf?.(known.field),
+      retryable: known.retryable,
+      sender: known.status < 500,
+      status: known.status,
     };
   }
-  return { code: 'INTERNAL', message: 'An internal error occurred; try again later.', retryable: ERROR_CODES.INTERNAL.retryable, sender: false };
+  return { code: 'INTERNAL', message: 'An internal error occurred; try again later.', retryable: ERROR_CODES.INTERNAL.retryable, sender: false, status: ERROR_CODES.INTERNAL.status };
 }
 
 export function faultDetail(info: FaultInfo): string {
@@ -72,9 +77,11 @@ export function faultDetail(info: FaultInfo): string {
 export function faultEnvelope(version: SoapVersion, info: FaultInfo): string {
   const message = escapeXml(info.message);
   if (version === '1.1') {
+    // SOAP 1.1 §4.4.1: a failure of the receiver is of the Server class ("may succeed later"); the stable code is in the detail.
+    const faultcode = info.sender ? `dokubox:${info.code}` : 'soap:Server';
     return envelope(
       '1.1',
-      `<soap:Fault><faultcode>dokubox:${info.code}</faultcode><faultstring xml:lang="en">${message}</faultstring><detail>${faultDetail(info)}</detail></soap:Fault>`,
+      `<soap:Fault><faultcode>${faultcode}</faultcode><faultstring xml:lang="en">${message}</faultstring><detail>${faultDetail(info)}</detail></soap:Fault>`,
     );
   }
   const outer = info.sender ? 'soap:Sender' : 'soap:Receiver';
@@ -84,9 +91,20 @@ export function faultEnvelope(version: SoapVersion, info: FaultInfo): string {
   );
 }
 
-/** SOAP 1.1 (WS-I Basic Profile) answers every fault with 500; SOAP 1.2 uses 400 for sender faults. */
-export function faultStatus(version: SoapVersion, info: FaultInfo): 400 | 401 | 500 {
+/**
+ * SOAP 1.1 (WS-I Basic Profile R1126) answers faults with 500; SOAP 1.2 uses 400 for sender faults.
+ * Deliberate deviation: a fault whose code means "resend later" (503: Redis unavailable, replica
+ * not confirming) gets 503 in both versions, with Retry-After (`retryAfter`), because clients and
+ * proxies treat 503 as retryable; the body is still a valid fault (docs/case-system.md).
+ */
+export function faultStatus(version: SoapVersion, info: FaultInfo): 400 | 401 | 500 | 503 {
   if (info.code === 'UNAUTHENTICATED') return 401;
+  if (info.status === 503) return 503;
   if (version === '1.2' && info.sender) return 400;
   return 500;
+}
+
+/** Headers a fault needs beyond its content type: Retry-After on a 503. */
+export function retryAfter(info: FaultInfo, seconds: number): Record<string, string> {
+  return info.status === 503 && info.retryable ? { 'retry-after': String(seconds) } : {};
 }

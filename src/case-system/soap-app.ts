@@ -21,10 +21,10 @@ import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import { CASE_SYSTEM_WSDL_DIR } from '../../adapters/case-system/wsdl.js';
 import type { Clock } from '../core/clock.js';
-import { DokuboxError } from '../core/errors.js';
+import { DokuboxError, RETRY_AFTER_SECONDS } from '../core/errors.js';
 import type { ClientIdentity, PickupPort, PickupView } from '../service/types.js';
 import { verifiedClientFingerprint, type CaseSystemAuthenticator } from './auth.js';
-import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP_NS, SOAP11_NS, SOAP12_NS, toXml, type SoapVersion, type XmlValue } from './envelope.js';
+import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP_NS, retryAfter, SOAP11_NS, SOAP12_NS, toXml, type FaultInfo, type SoapVersion, type XmlValue } from './envelope.js';
 import type { CaseSystemMapping } from './mapping.js';
 import { allChildren, children, DEFAULT_XML_LIMITS, parseXml, type XmlElement, type XmlLimits } from './xml.js';
 
@@ -117,8 +117,9 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     return toXml('GetPickupStatusResponse', { pickup: statusBody(view) });
   }
 
-  function logRejection(error: unknown, where: string): void {
+  function logRejection(error: unknown, info: FaultInfo, where: string): void {
     if (error instanceof DokuboxError) log.info({ code: error.code, field: error.field, context: error.context, where }, 'case-system request rejected');
+    else if (info.code === 'DEPENDENCY_UNAVAILABLE') log.warn({ errorCode: info.code, err: error instanceof Error ? { name: error.name, message: error.message } : {}, where }, 'case-system request failed: redis unavailable');
     else log.error({ err: error instanceof Error ? { name: error.name } : {}, where }, 'case-system request failed');
   }
 
@@ -177,10 +178,14 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
       const responseBody = await handle(client, mapping, operation, request);
       return c.body(envelope(version, responseBody), 200, { 'content-type': contentTypeFor(version) });
     } catch (error) {
-      logRejection(error, 'soap');
       const current = mapping;
       const info = faultInfo(error, (field) => current?.sourceOf(field));
-      return c.body(faultEnvelope(version, info), faultStatus(version, info), { 'content-type': contentTypeFor(version), ...challenge(info.code) });
+      logRejection(error, info, 'soap');
+      return c.body(faultEnvelope(version, info), faultStatus(version, info), {
+        'content-type': contentTypeFor(version),
+        ...challenge(info.code),
+        ...retryAfter(info, RETRY_AFTER_SECONDS),
+      });
     }
   });
 
@@ -201,10 +206,13 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
       const body = await handle(client, mapping, operation, root);
       return c.body(`<?xml version="1.0" encoding="utf-8"?>${body.replace(/^<dokubox:(\S+?)>/, `<dokubox:$1 xmlns:dokubox="${PICKUP_NS}">`)}`, 200, { 'content-type': 'application/xml; charset=utf-8' });
     } catch (error) {
-      logRejection(error, 'xml');
       const info = faultInfo(error, (field) => mapping?.sourceOf(field));
-      const status = error instanceof DokuboxError ? error.status : 500;
-      return c.body(`<?xml version="1.0" encoding="utf-8"?>${faultXmlWithMessage(info)}`, status as 400, { 'content-type': 'application/xml; charset=utf-8', ...challenge(info.code) });
+      logRejection(error, info, 'xml');
+      return c.body(`<?xml version="1.0" encoding="utf-8"?>${faultXmlWithMessage(info)}`, info.status as 400, {
+        'content-type': 'application/xml; charset=utf-8',
+        ...challenge(info.code),
+        ...retryAfter(info, RETRY_AFTER_SECONDS),
+      });
     }
   });
 

@@ -4,19 +4,32 @@
  * Redis instead (see docs/operations.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 export interface PrivateRedis {
   url: string;
   port: number;
+  /** The server's process id. */
+  pid: number;
+  /** SIGTERM: Redis shuts down gracefully (flushes the AOF). */
   stop(): Promise<void>;
+  /** SIGKILL: a crash; with `appendfsync: 'always'` every acknowledged write is on disk. */
+  kill(): Promise<void>;
 }
 
 export interface PrivateRedisOptions {
   /** Directory for AOF files; when omitted the server keeps nothing on disk. */
   dataDir?: string;
   binary?: string;
+  /** Listen on this port (e.g. to restart a server where its clients expect it); default a free one. */
+  port?: number;
+  /** AOF fsync policy with `dataDir`; default `everysec`. */
+  appendfsync?: 'always' | 'everysec';
+  /** Further `--option value` arguments (tests: `--replicaof`, timeouts). */
+  args?: string[];
 }
 
 export class RedisBinaryMissingError extends Error {
@@ -49,15 +62,22 @@ export async function freePort(): Promise<number> {
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const binary = options.binary ?? 'redis-server';
   if (!redisBinaryAvailable(binary)) throw new RedisBinaryMissingError(binary);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxmemory-policy', 'noeviction'];
+  let scratch: string | undefined;
   if (options.dataDir !== undefined) {
     mkdirSync(options.dataDir, { recursive: true });
-    args.push('--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', 'everysec');
+    args.push('--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec');
   } else {
-    args.push('--appendonly', 'no');
+    // Nothing to keep, but a replica still writes the RDB of its full sync to its directory: a scratch one, not the cwd.
+    scratch = mkdtempSync(join(tmpdir(), 'dokubox-redis-'));
+    args.push('--dir', scratch, '--appendonly', 'no');
   }
+  args.push(...(options.args ?? []));
   const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.once('exit', () => {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
@@ -74,14 +94,17 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   // Keep draining the pipes so the child never blocks on a full buffer.
   child.stdout?.resume();
   child.stderr?.resume();
+  const end = (signal: NodeJS.Signals) => (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    pid: child.pid ?? -1,
+    stop: end('SIGTERM'),
+    kill: end('SIGKILL'),
   };
 }

@@ -1,9 +1,9 @@
 /**
  * The service's entry point (the container runs this file). Outside
- * production it fills what is missing: without REDIS_URL a private
- * redis-server (AOF on, data under ./var/) runs as a child process; without
- * secrets, development secrets and API keys are generated under ./var/ and
- * printed. Any variable that is set wins over these defaults.
+ * production it fills what is missing: without REDIS_URL and
+ * REDIS_SENTINELS a private redis-server (AOF on, data under ./var/) runs as
+ * a child process; without secrets, development secrets and API keys are
+ * generated under ./var/ and printed. Any variable that is set wins over these defaults.
  * `npm start` goes through simulator/start.ts, which adds the simulated world.
  */
 import { realpathSync } from 'node:fs';
@@ -32,6 +32,11 @@ export interface StartOptions {
   companion?: (middlewareUrl: () => string) => Promise<Companion>;
 }
 
+/** Neither REDIS_URL nor Sentinel configured: the zero-config start brings its own redis-server. */
+export function needsPrivateRedis(env: Record<string, string | undefined>): boolean {
+  return !env.REDIS_URL && !env.REDIS_SENTINELS;
+}
+
 export async function start(options: StartOptions = {}): Promise<void> {
   const env: Record<string, string | undefined> = { ...process.env };
   const production = env.NODE_ENV === 'production';
@@ -39,7 +44,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
   const notes: string[] = [];
 
   let redis: PrivateRedis | undefined;
-  if (!env.REDIS_URL) {
+  if (needsPrivateRedis(env)) {
     redis = await startPrivateRedis({ dataDir: join(varDir, 'redis'), ...(env.REDIS_SERVER_BIN ? { binary: env.REDIS_SERVER_BIN } : {}) });
     env.REDIS_URL = redis.url;
     notes.push(`private redis-server on ${redis.url} (data in ${join(varDir, 'redis')})`);

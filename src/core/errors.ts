@@ -30,6 +30,9 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Seconds a client should wait before resending after a retryable 503 (the Retry-After header). */
+export const RETRY_AFTER_SECONDS = 5;
+
 export interface ErrorDetails {
   /** The offending field as a path, e.g. `documents[0].type`. Never its value. */
   field?: string;

@@ -88,13 +88,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.onError((error, c) => {
     const err = toDokuboxError(error);
     if (err.code === 'INTERNAL') deps.logger.error({ requestId: c.get('requestId'), err: error instanceof Error ? { type: error.name, message: error.message, stack: error.stack } : String(error) }, 'unhandled error');
+    else if (err !== error) deps.logger.warn({ requestId: c.get('requestId'), errorCode: err.code, err: error instanceof Error ? { type: error.name, message: error.message } : String(error) }, 'request failed: redis unavailable');
     return respondError(c, err);
   });
   app.notFound((c) => respondError(c, new DokuboxError('NOT_FOUND', `No endpoint ${c.req.method} ${c.req.path}; see /docs for the API.`)));
 
   app.get('/livez', (c) => c.json({ status: 'ok' }));
+  // Answers at once during an outage: a connection that is not ready is not asked (no offline queue, no reconnect wait).
   app.get('/readyz', async (c) => {
     try {
+      if (deps.redis.status !== 'ready') throw new Error(`redis connection is ${deps.redis.status}`);
       await deps.redis.ping();
       return c.json({ status: 'ok', redis: 'ok' });
     } catch {

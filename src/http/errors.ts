@@ -5,7 +5,8 @@
  */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { DokuboxError, type ErrorCode } from '../core/errors.js';
+import { DokuboxError, RETRY_AFTER_SECONDS, type ErrorCode } from '../core/errors.js';
+import { asRedisUnavailable } from '../store/redis-errors.js';
 import type { AppEnv } from './context.js';
 
 export interface ErrorBody {
@@ -23,14 +24,17 @@ export function errorBody(c: Context<AppEnv>, error: DokuboxError): ErrorBody {
   };
 }
 
+/** Redis outages become a retryable DEPENDENCY_UNAVAILABLE (503); other unknown errors INTERNAL. */
 export function toDokuboxError(error: unknown): DokuboxError {
   if (error instanceof DokuboxError) return error;
+  const unavailable = asRedisUnavailable(error);
+  if (unavailable !== undefined) return unavailable;
   return new DokuboxError('INTERNAL', 'An internal error occurred; the request can be retried. If it persists, contact the operators with the request id.', { cause: error });
 }
 
 export function respondError(c: Context<AppEnv>, error: DokuboxError): Response {
   if (error.code === 'UNAUTHENTICATED') c.header('WWW-Authenticate', 'Bearer realm="dokubox"');
-  if (error.retryable && error.status === 503) c.header('Retry-After', '5');
+  if (error.retryable && error.status === 503) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
   return c.json(errorBody(c, error), error.status as ContentfulStatusCode);
 }
 

@@ -38,12 +38,14 @@ export class DoorRelay {
     private readonly timers: Timers,
     private readonly logger: Logger,
     private readonly replyTimeoutMs: number,
+    /** Opens the pub/sub connection (default: a duplicate of `redis`). */
+    private readonly subscriberConnection: () => Redis = () => redis.duplicate(),
   ) {}
 
   /** The subscriber connection, opened on first use (most deployments run one instance). */
   private get subscriber(): Redis {
     if (this.connection === undefined) {
-      const connection = this.redis.duplicate();
+      const connection = this.subscriberConnection();
       connection.on('error', (err: Error) => this.logger.error({ err: err.message }, 'door relay connection error'));
       connection.on('message', (channel: string, message: string) => void this.onMessage(channel, message));
       this.connection = connection;

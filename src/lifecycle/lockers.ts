@@ -41,6 +41,8 @@ export interface LockerRuntimeOptions {
   leaseTtlMs: number;
   /** Compartments of a box marked defective (persisted in Redis). */
   defectiveOf(boxId: string): Promise<string[]>;
+  /** Opens the door relay's pub/sub connection (default: a duplicate of `redis`). */
+  subscriberConnection?: () => Redis;
 }
 
 export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
@@ -48,7 +50,7 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
   const lifecycles = new Map<string, BoxLifecycle>();
   const smart = new Map<string, SmartLocker>();
   const parts: { adapter: LockerAdapter; leases?: GatewayLeases; unbind?: () => void }[] = [];
-  const relay = new DoorRelay(o.redis, o.keyPrefix, o.clock, o.logger, o.doorOpenTimeoutMs + 3000);
+  const relay = new DoorRelay(o.redis, o.keyPrefix, o.clock, o.logger, o.doorOpenTimeoutMs + 3000, o.subscriberConnection);
 
   for (const box of o.boxes.values()) {
     const raw = box.locker;

@@ -150,9 +150,9 @@ export class PickupService implements PickupPort {
   }
 
   async view(pickupId: string, known?: StoredPickup): Promise<PickupView> {
-    const pickup = known ?? (await this.o.store.get(pickupId));
+    // Both reads in one round trip (the same connection pipelines them).
+    const [pickup, history] = await Promise.all([known ?? this.o.store.get(pickupId), this.o.store.history(pickupId)]);
     if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
-    const history = await this.o.store.history(pickupId);
     return {
       id: pickup.id,
       messageId: pickup.messageId,

@@ -131,7 +131,7 @@ export function createSmsGateway(env: SmsEnv, deps: SmsGatewayDeps): SmsGateway 
   }
 }
 
-/** The queue settings from the environment; the caller adds redisUrl, gateway, reader, onOutcome, templates, logger, clock. */
+/** The queue settings from the environment; the caller adds connection, gateway, reader, onOutcome, templates, logger, clock. */
 export function smsQueueSettings(env: SmsEnv): Pick<SmsQueueOptions, 'sender' | 'rateLimit' | 'quietHours' | 'attempts' | 'backoff' | 'retryAmbiguous' | 'concurrency' | 'keepDays'> {
   return {
     sender: env.SMS_SENDER,

@@ -17,7 +17,7 @@
  * `retryAmbiguous` (see docs/sms.md).
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { isSmsSendError, type DeliveryReport, type SmsFailureReason, type SmsGateway, type SmsSendResult } from '../../adapters/sms/types.js';
 import type { OpeningHours } from '../core/calendar.js';
@@ -66,7 +66,8 @@ export type SmsOutcome =
 export type SmsOutcomeHandler = (pickupId: string, kind: SmsKind, outcome: SmsOutcome) => Promise<void> | void;
 
 export interface SmsQueueOptions {
-  redisUrl: string;
+  /** ioredis options of the queue's connections (the product's come from redisOptions(settings, 'worker')), or a redis:// URL. */
+  connection: RedisOptions | string;
   gateway: SmsGateway;
   reader: SmsReader;
   onOutcome: SmsOutcomeHandler;
@@ -159,7 +160,7 @@ export class SmsQueue {
     this.quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
     if (this.quietHours) validateQuietHours(this.quietHours);
     this.random = options.random ?? Math.random;
-    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.redis = typeof options.connection === 'string' ? new Redis(options.connection, { maxRetriesPerRequest: null }) : new Redis({ ...options.connection, maxRetriesPerRequest: null });
     this.redis.on('error', (error) => options.logger.warn({ err: { message: error.message } }, 'sms redis connection error'));
     this.queue = new Queue<SmsJobData>(this.queueName, {
       connection: this.connection(),
@@ -400,14 +401,34 @@ export class SmsQueue {
 
     // Bookkeeping first, in one round trip: from here on no run sends again.
     const sent: Extract<SmsState, { s: 'sent' }> = { s: 'sent', gateway: this.options.gateway.name, ...result, language };
-    await this.redis
-      .multi()
-      .set(this.stateKey(pickupId, kind), JSON.stringify(sent), 'EX', this.keepSeconds)
-      .set(`${this.keyPrefix}:msg:${result.providerMessageId}`, JSON.stringify({ pickupId, kind }), 'EX', this.keepSeconds)
-      .exec();
+    await this.recordSent(pickupId, kind, sent, log);
     log.info({ providerMessageId: result.providerMessageId, parts: result.parts, encoding: result.encoding, gateway: sent.gateway }, 'sms accepted by gateway');
     await this.reportSent(job, sent);
     return { outcome: 'sent' };
+  }
+
+  /**
+   * Writes the `sent` record and the delivery-report index. The message is out, so a short Redis
+   * hiccup must not turn it into an unknown outcome: a few tries before giving up (the record then
+   * still says `sending`, and the job ends as `uncertain` rather than sending twice).
+   */
+  private async recordSent(pickupId: string, kind: SmsKind, sent: Extract<SmsState, { s: 'sent' }>, log: Logger): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const replies = await this.redis
+          .multi()
+          .set(this.stateKey(pickupId, kind), JSON.stringify(sent), 'EX', this.keepSeconds)
+          .set(`${this.keyPrefix}:msg:${sent.providerMessageId}`, JSON.stringify({ pickupId, kind }), 'EX', this.keepSeconds)
+          .exec();
+        const failed = replies === null ? new Error('Connection is closed.') : replies.find(([error]) => error !== null)?.[0];
+        if (failed) throw failed;
+        return;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        log.warn({ attempt, err: { message: error instanceof Error ? error.message : String(error) } }, 'sms sent but not yet recorded; trying again');
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      }
+    }
   }
 
   private async handleSendError(job: Job<SmsJobData>, error: unknown, log: Logger): Promise<never> {

@@ -36,6 +36,8 @@ interface Subscription {
 
 export interface EventStreamOptions {
   redis: Redis;
+  /** A new connection for one subscriber's blocking reads (no command timeout); default: a duplicate of `redis`. */
+  blockingConnection?: () => Redis;
   ns: string;
   logger: Logger;
   blockMs?: number;
@@ -110,7 +112,7 @@ export class EventStream implements EventSubscriber {
     if (this.running) return;
     this.running = true;
     for (const sub of this.subscriptions.values()) {
-      sub.connection = this.o.redis.duplicate();
+      sub.connection = this.o.blockingConnection?.() ?? this.o.redis.duplicate();
       sub.connection.on('error', () => undefined); // reported by the read loop
       sub.loop = this.run(sub);
     }

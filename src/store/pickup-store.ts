@@ -3,11 +3,12 @@
  * and the event stream. All writes go through the Lua scripts in scripts.ts;
  * this class only marshals arguments and reads. Key layout: docs/data-model.md.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { allocationScore, type BoxDefinition } from '../core/box.js';
 import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
+import type { ReplicaWait } from './replica-wait.js';
 import { ANNOTATE, COMPARTMENT, INGEST, REMIND, REPORTED, SYNC_BOX, TRANSITION } from './scripts.js';
 
 export interface StoredPickup {
@@ -78,13 +79,29 @@ export interface CompartmentStatus {
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
+/** Runs a pipeline and returns its replies; the first failed command (or a lost connection) throws, as a single command would. */
+async function results(pipeline: ChainableCommander): Promise<unknown[]> {
+  const replies = await pipeline.exec();
+  if (replies === null) throw new Error('Connection is closed.');
+  return replies.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
 export class PickupStore {
   private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind', ScriptFn>;
+
+  private readonly replicaWait: ReplicaWait | undefined;
 
   constructor(
     private readonly redis: Redis,
     readonly ns: string,
+    /** With replicas to wait for, ingest runs on this pool and answers only once they confirmed. */
+    options: { replicaWait?: ReplicaWait | undefined } = {},
   ) {
+    this.replicaWait = options.replicaWait;
+    this.replicaWait?.register(INGEST);
     const define = (name: string, lua: string): ScriptFn => {
       const command = `dokubox_${name}`;
       if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: 0, lua });
@@ -127,7 +144,20 @@ export class PickupStore {
       p.actor,
     ];
     for (const [field, value] of Object.entries(p.fields)) args.push(field, value);
-    const result = (await this.scripts.ingest(...args)) as string[];
+    let result: string[];
+    if (this.replicaWait === undefined) {
+      result = (await this.scripts.ingest(...args)) as string[];
+    } else {
+      const replicated = await this.replicaWait.evalAndWait(INGEST, args);
+      result = replicated.reply as string[];
+      if (result[0] !== 'unknown_box' && replicated.acknowledged < this.replicaWait.replicas) {
+        throw new DokuboxError(
+          'DEPENDENCY_UNAVAILABLE',
+          `The notice is not yet safely stored: ${replicated.acknowledged} of ${this.replicaWait.replicas} Redis replica(s) confirmed it within ${this.replicaWait.timeoutMs} ms. Send it again with the same message id (see Retry-After); the answer will then say created or duplicate.`,
+          { context: { replicasAcknowledged: replicated.acknowledged, replicasRequired: this.replicaWait.replicas } },
+        );
+      }
+    }
     switch (result[0]) {
       case 'created':
         return { outcome: 'created', state: result[1] as PickupState, compartment: result[2] === '' || result[2] === undefined ? null : result[2] };
@@ -197,8 +227,7 @@ export class PickupStore {
   }
 
   async get(pickupId: string): Promise<StoredPickup | undefined> {
-    const [[, hash], [, pii]] = (await this.redis.pipeline().hgetall(this.key('pickup', pickupId)).get(this.key('pii', pickupId)).exec()) as [[null, Record<string, string>], [null, string | null]];
-    const h = hash;
+    const [h, pii] = (await results(this.redis.pipeline().hgetall(this.key('pickup', pickupId)).get(this.key('pii', pickupId)))) as [Record<string, string>, string | null];
     if (h.state === undefined) return undefined;
     return {
       id: pickupId,
@@ -224,11 +253,10 @@ export class PickupStore {
 
   /** The pickup's events in seq order (the audit trail); empty once its retention ended. */
   async history(pickupId: string): Promise<PickupEvent[]> {
-    const [[, entries], [, ids]] = (await this.redis
-      .pipeline()
-      .lrange(this.key('history', pickupId), 0, -1)
-      .hmget(this.key('pickup', pickupId), 'authority', 'boxId', 'messageId')
-      .exec()) as [[null, string[]], [null, (string | null)[]]];
+    const [entries, ids] = (await results(this.redis.pipeline().lrange(this.key('history', pickupId), 0, -1).hmget(this.key('pickup', pickupId), 'authority', 'boxId', 'messageId'))) as [
+      string[],
+      (string | null)[],
+    ];
     const [authority, boxId, messageId] = ids;
     // Entries hold what is particular to the event; the pickup's ids come from its hash.
     return entries.map((e) => {
@@ -319,8 +347,8 @@ export class PickupStore {
     const pipeline = this.redis.pipeline();
     for (const id of heldIds) pipeline.hget(this.key('pickup', id), 'state');
     const states = new Map<string, string>();
-    const replies = heldIds.length > 0 ? ((await pipeline.exec()) ?? []) : [];
-    heldIds.forEach((id, i) => states.set(id, String(replies[i]?.[1] ?? '')));
+    const replies = heldIds.length > 0 ? await results(pipeline) : [];
+    heldIds.forEach((id, i) => states.set(id, String(replies[i] ?? '')));
     const broken = new Set(defective);
     return box.compartments.map((c) => {
       const holder = holders[c.id];

@@ -111,7 +111,10 @@ return count
  * Ingests a notice idempotently. ARGV: ns, now, msgKey, fingerprint, pickupId,
  * box, accessible, msgTtlSeconds, serialIndexJson, actor, then field/value
  * pairs of the pickup hash. Returns {'existing'|'conflict', pickupId} or
- * {'created', state, compartment} or {'unknown_box'}.
+ * {'created', state, compartment} or {'unknown_box'}. A repeated message id
+ * is counted in {ns}:stats:ingest (duplicate | conflict): every answer that
+ * refers to stored data comes from a script run that wrote, which is what a
+ * following WAIT can confirm.
  */
 export const INGEST = `${LIB}
 local now, msgKey, fingerprint, p, box, accessible, ttl = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
@@ -120,8 +123,10 @@ local existing = redis.call('GET', k('msg', msgKey))
 if existing then
   local sep = string.find(existing, '|', 1, true)
   local fp, pid = string.sub(existing, 1, sep - 1), string.sub(existing, sep + 1)
-  if fp == fingerprint then return {'existing', pid} end
-  return {'conflict', pid}
+  -- Counted, and a write on purpose: a WAIT after this script then proves the original write reached the replicas.
+  local outcome = fp == fingerprint and 'existing' or 'conflict'
+  redis.call('HINCRBY', k('stats', 'ingest'), outcome == 'existing' and 'duplicate' or 'conflict', 1)
+  return {outcome, pid}
 end
 if redis.call('EXISTS', k('box', box, 'layout')) == 0 then return {'unknown_box'} end
 local pk = k('pickup', p)

@@ -36,7 +36,7 @@ describe('SMS end to end: queue -> seven.io adapter -> simulator -> signed webho
 
     let outcome: SmsOutcome | undefined;
     const queue = new SmsQueue({
-      redisUrl,
+      connection: redisUrl,
       queueName: `e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       prefix: 'test',
       gateway,
@@ -82,7 +82,7 @@ describe('SMS end to end: queue -> seven.io adapter -> simulator -> signed webho
       done = resolve;
     });
     const queue = new SmsQueue({
-      redisUrl,
+      connection: redisUrl,
       queueName: `e2e-smpp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       prefix: 'test',
       gateway,

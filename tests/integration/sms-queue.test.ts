@@ -124,7 +124,7 @@ describe('SMS queue', () => {
 
   function make(overrides: Partial<SmsQueueOptions> & { gateway: SmsGateway; onOutcome: SmsQueueOptions['onOutcome'] }): SmsQueue {
     const queue = new SmsQueue({
-      redisUrl,
+      connection: redisUrl,
       queueName: name,
       prefix: 'test',
       reader: { loadForSms: async () => recipient() },
