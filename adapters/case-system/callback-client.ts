@@ -5,7 +5,10 @@
  * whether to retry. node-soap is loaded with the first report, not at
  * start-up.
  */
+import type * as SoapNamespace from 'soap';
 import type { Client } from 'soap';
+
+type SoapModule = typeof SoapNamespace;
 import type { CallbackTarget, CaseSystemReport, ReportDeliverer } from '../../src/case-system/reports.js';
 import { CALLBACK_WSDL } from './wsdl.js';
 
@@ -17,7 +20,9 @@ export class CallbackRejectedError extends Error {
 }
 
 async function createSoapClient(wsdlPath: string, target: CallbackTarget): Promise<Client> {
-  const { default: soap } = await import('soap');
+  // CommonJS package: Node gives its exports as `default`, some loaders (tsx) as the namespace itself.
+  const loaded = (await import('soap')) as SoapModule & { default?: SoapModule };
+  const soap = loaded.default ?? loaded;
   const client = await soap.createClientAsync(wsdlPath, { endpoint: target.url });
   if (target.wsse) client.setSecurity(new soap.WSSecurity(target.wsse.username, target.wsse.password, { passwordType: 'PasswordDigest', hasTimeStamp: true, hasNonce: true }));
   else if (target.basic) client.setSecurity(new soap.BasicAuthSecurity(target.basic.username, target.basic.password));

@@ -270,7 +270,7 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
       const attempt = job.attemptsMade + 1;
       const message = error instanceof Error ? error.message : 'delivery failed';
       if (!permanent && attempt < this.attempts) {
-        this.log.warn({ pickupId, eventId: report.eventId, attempt }, 'report delivery failed; will retry');
+        this.log.warn({ pickupId, eventId: report.eventId, attempt, err: message.slice(0, 200) }, 'report delivery failed; will retry');
         throw error;
       }
       const dead: Omit<DeadLetter, 'waiting'> = { pickupId, report, error: message.slice(0, 500), attempts: attempt, failedAt: isoAt(this.options.clock) };

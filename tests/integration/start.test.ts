@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/cli/redis-server.js';
+import { notice } from '../support/harness.js';
 
 
 function run(env: Record<string, string | undefined>) {
@@ -24,7 +25,7 @@ function run(env: Record<string, string | undefined>) {
 }
 
 describe('npm start', () => {
-  it('runs with nothing configured: private Redis, printed URLs and keys, ready, and stops cleanly on SIGTERM', async () => {
+  it('runs with nothing configured: private Redis, printed URLs and keys, ready, reports to the simulated case system, and stops cleanly on SIGTERM', async () => {
     const varDir = mkdtempSync(join(tmpdir(), 'dokubox-var-'));
     const port = await freePort();
     const proc = run({ PORT: String(port), VAR_DIR: varDir, LOG_LEVEL: 'warn' });
@@ -41,6 +42,23 @@ describe('npm start', () => {
       expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ status: 'ok', redis: 'ok' });
       const boxes = await fetch(`http://127.0.0.1:${port}/v1/boxes`, { headers: { authorization: `Bearer ${key}` } });
       expect(boxes.status).toBe(200);
+      // The whole chain works as started: a notice becomes a status report at the simulated case system.
+      const created = await fetch(`http://127.0.0.1:${port}/v1/notices`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(notice()),
+      });
+      expect(created.status).toBe(201);
+      const pickupId = ((await created.json()) as { pickup: { id: string } }).pickup.id;
+      const reportsUrl = /simulator case-system status reports: (\S+)/.exec(proc.out())?.[1];
+      expect(reportsUrl).toBeDefined();
+      const deadline = Date.now() + 15_000;
+      let reports: { pickupId: string; status: string }[] = [];
+      while (!reports.some((r) => r.pickupId === pickupId) && Date.now() < deadline) {
+        reports = (await (await fetch(`${reportsUrl}reports`)).json()) as typeof reports;
+        if (!reports.some((r) => r.pickupId === pickupId)) await new Promise((resolve) => setTimeout(resolve, 50)); // polling another process
+      }
+      expect(reports.find((r) => r.pickupId === pickupId)?.status).toBe('reserved');
       proc.child.kill('SIGTERM');
       const [code] = (await once(proc.child, 'exit')) as [number];
       expect(code).toBe(0);
