@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
-import { loadConfig, type Config } from '../../src/config.js';
+import { ConfigError, loadConfig, type Config } from '../../src/config.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { sha256Hex } from '../../src/http/auth.js';
 import { createLogger } from '../../src/logger.js';
@@ -52,10 +52,11 @@ export function testApiKeys(): string {
   );
 }
 
-export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({
+/** The environment of a test instance: its own key prefix and secrets, the test keys and boxes, no lockers; `overrides` win. */
+export function testEnv(redisUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
     NODE_ENV: 'test',
-    REDIS_URL: inject('redisUrl'),
+    REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: `t-${randomUUID().slice(0, 8)}`,
     SECRET_KEY: randomBytes(32).toString('base64'),
     PII_KEY: randomBytes(32).toString('base64'),
@@ -65,7 +66,22 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     SMS_DEV_URL: 'http://127.0.0.1:9',
     LOG_LEVEL: 'info',
     ...overrides,
-  });
+  };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(inject('redisUrl'), overrides));
+}
+
+/** The problems a configuration error lists for `env` (none when it loads). */
+export function configProblems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
 }
 
 export async function createWorld(options: { env?: Record<string, string>; start?: string; randomCode?: () => string; config?: Config; smsGateway?: SmsGateway } = {}): Promise<TestWorld> {

@@ -7,12 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { COMPILED_ENTRY, compiledIsCurrent } from '../../src/cli/compiled.js';
 import { freePort } from '../../src/cli/redis-server.js';
 import { PROJECT_ROOT } from '../../src/main.js';
-import { testApiKeys } from './harness.js';
+import { testEnv } from './harness.js';
 
 export interface ServiceProcess {
   /** Base URL, e.g. `http://127.0.0.1:4711` (stays the same across restarts). */
@@ -44,21 +44,8 @@ export function serviceCommand(): string[] {
 
 /** Environment shared by all instances of one test; `overrides` win. */
 export function instanceEnv(redisUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    REDIS_URL: redisUrl,
-    REDIS_KEY_PREFIX: `mp-${randomUUID().slice(0, 8)}`,
-    SECRET_KEY: randomBytes(32).toString('base64'),
-    PII_KEY: randomBytes(32).toString('base64'),
-    API_KEYS: testApiKeys(),
-    BOXES_DIR: 'tests/fixtures/boxes',
-    LOCKERS_ENABLED: 'false',
-    SMS_DEV_URL: 'http://127.0.0.1:9',
-    SMS_QUIET_HOURS: 'off',
-    LOG_LEVEL: 'warn',
-    ...overrides,
-  };
+  // Several processes share one key prefix (and secrets); warnings only, the tests read answers, not logs.
+  return testEnv(redisUrl, { HOST: '127.0.0.1', REDIS_KEY_PREFIX: `mp-${randomUUID().slice(0, 8)}`, SMS_QUIET_HOURS: 'off', LOG_LEVEL: 'warn', ...overrides });
 }
 
 function childEnv(env: Record<string, string>, port: number): Record<string, string> {

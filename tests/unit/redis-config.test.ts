@@ -1,21 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { configProblems } from '../support/harness.js';
 import { needsPrivateRedis } from '../../src/cli/start.js';
 import { redisOptions, redisSettings } from '../../src/store/redis-connections.js';
 
 const secrets = { SECRET_KEY: randomBytes(32).toString('base64'), PII_KEY: randomBytes(32).toString('base64') };
 const sentinel = { ...secrets, REDIS_SENTINELS: '10.0.0.1:26379, 10.0.0.2:26380,[fd00::3]:26381', REDIS_SENTINEL_NAME: 'dokubox' };
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe('Redis configuration', () => {
   it('takes sentinels instead of REDIS_URL and waits for one replica by default', () => {
