@@ -4,6 +4,7 @@
  * variable. Every variable is listed in the README.
  */
 import { z } from 'zod';
+import { describeIssue } from './core/validation.js';
 import { caseSystemEnvSchema } from './case-system/config.js';
 import { checkSmsEnv, smsEnvShape } from './sms/config.js';
 import { ROLES } from './service/types.js';
@@ -143,8 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const name = issue.path.map(String).join('.') || '(environment)';
-      const missing = issue.code === 'invalid_type' && issue.input === undefined;
-      return `${name}: ${missing ? 'is required' : issue.message}`;
+      return `${name}: ${describeIssue(issue, cleaned)}`;
     }),
   );
 }

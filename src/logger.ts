@@ -5,24 +5,38 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 
+/**
+ * Field names that only ever mean personal data are redacted wherever they
+ * appear; `code` is redacted only where a pickup code could sit (entered at
+ * the kiosk, read for an SMS, inside the personal data), because elsewhere
+ * `code` is an error code (`VALIDATION_FAILED`, `ECONNREFUSED`) that
+ * operators need.
+ */
 export const REDACTED_PATHS = [
   'mobile',
   'phone',
-  'code',
   'dateOfBirth',
   'familyName',
   'givenNames',
   'person',
   'password',
   'apiKey',
+  'pickupCode',
   '*.mobile',
   '*.phone',
-  '*.code',
   '*.dateOfBirth',
   '*.familyName',
   '*.givenNames',
   '*.person',
   '*.password',
+  '*.pickupCode',
+  'entered.code',
+  'body.code',
+  'req.body.code',
+  'recipient.code',
+  'personal.code',
+  'pii.code',
+  'sms.code',
   'req.headers.authorization',
   'req.headers["x-api-key"]',
   'headers.authorization',

@@ -119,7 +119,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
 
   function logRejection(error: unknown, info: FaultInfo, where: string): void {
     if (error instanceof DokuboxError) log.info({ code: error.code, field: error.field, context: error.context, where }, 'case-system request rejected');
-    else if (info.code === 'DEPENDENCY_UNAVAILABLE') log.warn({ errorCode: info.code, err: error instanceof Error ? { name: error.name, message: error.message } : {}, where }, 'case-system request failed: redis unavailable');
+    else if (info.code === 'DEPENDENCY_UNAVAILABLE') log.warn({ code: info.code, err: error instanceof Error ? { name: error.name, message: error.message } : {}, where }, 'case-system request failed: redis unavailable');
     else log.error({ err: error instanceof Error ? { name: error.name } : {}, where }, 'case-system request failed');
   }
 

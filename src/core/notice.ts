@@ -8,6 +8,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DokuboxError, type ErrorCode } from './errors.js';
 import { isFullDate, parsePartialDate } from './dates.js';
 import type { DocumentTypeCatalog } from './documents.js';
+import { failValidation } from './validation.js';
 
 export const SUPPORTED_LANGUAGES = ['de', 'en', 'ar', 'uk', 'ru', 'tr', 'fa', 'fr'] as const;
 
@@ -65,10 +66,6 @@ function fail(code: ErrorCode, message: string, field: string): never {
   throw new DokuboxError(code, message, { field });
 }
 
-function pathOf(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc === '' ? String(part) : `${acc}.${String(part)}`), '');
-}
-
 /** Normalises a phone number to E.164 and insists it is a mobile number. */
 export function normaliseMobile(raw: string, defaultCountry: 'DE' = 'DE'): string | undefined {
   const parsed = parsePhoneNumberFromString(raw, defaultCountry);
@@ -84,15 +81,7 @@ export function normaliseMobile(raw: string, defaultCountry: 'DE' = 'DE'): strin
  */
 export function parseNotice(input: unknown, catalog: DocumentTypeCatalog): CanonicalNotice {
   const result = noticeSchema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue ? pathOf(issue.path) : '';
-    const detail = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
-    if (issue?.code === 'unrecognized_keys') {
-      fail('VALIDATION_FAILED', `Unknown field(s) ${issue.keys.join(', ')}${field ? ` in ${field}` : ''}: remove them or check the spelling.`, field || issue.keys[0] || '');
-    }
-    fail('VALIDATION_FAILED', `Field ${field || '(body)'} ${detail}.`, field);
-  }
+  if (!result.success) failValidation(result.error, input);
   const data = result.data;
   if (!data.consent) fail('CONSENT_MISSING', 'The applicant has not consented to pickup at the box; hand the document over at the counter.', 'consent');
   if (!parsePartialDate(data.person.dateOfBirth)) {

@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.onError((error, c) => {
     const err = toDokuboxError(error);
     if (err.code === 'INTERNAL') deps.logger.error({ requestId: c.get('requestId'), err: error instanceof Error ? { type: error.name, message: error.message, stack: error.stack } : String(error) }, 'unhandled error');
-    else if (err !== error) deps.logger.warn({ requestId: c.get('requestId'), errorCode: err.code, err: error instanceof Error ? { type: error.name, message: error.message } : String(error) }, 'request failed: redis unavailable');
+    else if (err !== error) deps.logger.warn({ requestId: c.get('requestId'), code: err.code, err: error instanceof Error ? { type: error.name, message: error.message } : String(error) }, 'request failed: redis unavailable');
     return respondError(c, err);
   });
   app.notFound((c) => respondError(c, new DokuboxError('NOT_FOUND', `No endpoint ${c.req.method} ${c.req.path}; see /docs for the API.`)));

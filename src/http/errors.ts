@@ -4,8 +4,11 @@
  * INTERNAL without details; stack traces never leave the process.
  */
 import type { Context } from 'hono';
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
 import { DokuboxError, RETRY_AFTER_SECONDS, type ErrorCode } from '../core/errors.js';
+import { failValidation } from '../core/validation.js';
 import { asRedisUnavailable } from '../store/redis-errors.js';
 import type { AppEnv } from './context.js';
 
@@ -49,11 +52,37 @@ export async function readJson(c: Context<AppEnv>, options: { optional?: boolean
   if (text.trim() === '') throw new DokuboxError('MALFORMED_BODY', 'The request body is empty; send a JSON object.');
   try {
     return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new DokuboxError('MALFORMED_BODY', `The request body is not valid JSON (${error instanceof SyntaxError ? error.message : 'parse error'}).`);
+  } catch {
+    throw new DokuboxError('MALFORMED_BODY', `The request body is not valid JSON: ${whereJsonBreaks(text)}. Fix the JSON and send it again.`);
   }
+}
+
+/**
+ * Where a JSON text breaks and what was expected there, without repeating any
+ * of the text (it may carry personal data): e.g. `value expected at line 3,
+ * column 14`. The platform's messages quote the text, so they are not used.
+ */
+export function whereJsonBreaks(text: string): string {
+  const errors: ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first === undefined) return 'it breaks somewhere (e.g. an unescaped control character in a string)';
+  const before = text.slice(0, first.offset);
+  const line = before.split('\n').length;
+  const column = first.offset - before.lastIndexOf('\n');
+  const what = printParseErrorCode(first.error)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+  return `${what} at line ${line}, column ${column}`;
 }
 
 export function fail(code: ErrorCode, message: string, field?: string): never {
   throw new DokuboxError(code, message, field === undefined ? {} : { field });
+}
+
+/** Validates a parsed body with `schema`; the first problem becomes VALIDATION_FAILED naming the field and the expected kind. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  return failValidation(result.error, body);
 }

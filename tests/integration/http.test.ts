@@ -121,6 +121,41 @@ describe('pickups and boxes endpoints', () => {
     await expectError(await world.request('POST', `/v1/pickups/${created.pickup.id}/cancel`, { key: KEYS.caseSystem }), 409, 'ILLEGAL_TRANSITION');
   });
 
+  it('says where malformed JSON breaks without repeating any of it', async () => {
+    const rawBody = '{"messageId": "m-1",\n "mobile": +4915199990000}';
+    const error = await expectError(await world.request('POST', '/v1/notices', { key: KEYS.caseSystem, rawBody, headers: { 'content-type': 'application/json' } }), 400, 'MALFORMED_BODY');
+    expect(error.message).toContain('line 2, column 12');
+    expect(error.message).not.toMatch(/4915199990000|mobile|\+49/);
+  });
+
+  it('names the expected type when a field is there but has the wrong type, and "required" only when it is missing', async () => {
+    const wrongType = await expectError(
+      await world.request('POST', `/v1/boxes/${BOX}/verifications`, { key: KEYS.kiosk, body: { code: 482913, dateOfBirth: '1990-05-17' } }),
+      400,
+      'VALIDATION_FAILED',
+      'code',
+    );
+    expect(wrongType.message).toBe('Field code must be a string, not a number.');
+    expect(wrongType.message).not.toContain('482913');
+    const missing = await expectError(await world.request('POST', `/v1/boxes/${BOX}/verifications`, { key: KEYS.kiosk, body: { dateOfBirth: '1990-05-17' } }), 400, 'VALIDATION_FAILED', 'code');
+    expect(missing.message).toBe('Field code is required.');
+    const noticeType = await expectError(await world.request('POST', '/v1/notices', { key: KEYS.caseSystem, body: { ...notice(), accessible: 'yes' } }), 400, 'VALIDATION_FAILED', 'accessible');
+    expect(noticeType.message).toBe('Field accessible must be true or false, not a string.');
+  });
+
+  it('names an unknown field of a cancellation as unknown, not as a wrong reason', async () => {
+    const error = await expectError(await world.request('POST', '/v1/pickups/x/cancel', { key: KEYS.caseSystem, body: { reason: 'cancelled_by_staff', why: 'moved' } }), 400, 'VALIDATION_FAILED', 'why');
+    expect(error.message).toContain('Unknown field(s) why');
+    const wrongReason = await expectError(await world.request('POST', '/v1/pickups/x/cancel', { key: KEYS.caseSystem, body: { reason: 'bored' } }), 400, 'VALIDATION_FAILED', 'reason');
+    expect(wrongReason.message).toBe('Field reason must be one of cancelled_by_case_system, cancelled_by_staff.');
+  });
+
+  it('logs the error code of a rejected SOAP request (only pickup codes are redacted)', async () => {
+    await world.request('POST', '/soap/v1/pickup', { key: null, rawBody: '<not-an-envelope/>', headers: { 'content-type': 'text/xml' } });
+    const line = world.logs.map((l) => JSON.parse(l) as { msg: string; code?: string }).find((l) => l.msg === 'case-system request rejected');
+    expect(line?.code).toMatch(/^[A-Z_]+$/);
+  });
+
   it('rejects bad input on the pickup endpoints', async () => {
     await expectError(await world.request('GET', '/v1/pickups/does-not-exist', { key: KEYS.caseSystem }), 404, 'NOT_FOUND');
     await expectError(await world.request('GET', '/v1/pickups', { key: KEYS.caseSystem }), 400, 'VALIDATION_FAILED', 'messageId');

@@ -12,20 +12,12 @@ import type { PickupStore } from '../../store/pickup-store.js';
 import type { ApiKeyAuthenticator } from '../auth.js';
 import { requireRole } from '../auth.js';
 import type { AppEnv } from '../context.js';
-import { fail, readJson } from '../errors.js';
+import { fail, parseBody, readJson } from '../errors.js';
 import { clientOf } from './util.js';
 
 const loadingSchema = z.strictObject({ serialNumber: z.string().trim().min(1).max(32) });
 const verificationSchema = z.strictObject({ code: z.string().max(16), dateOfBirth: z.string().max(10) });
 
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.map(String).join('.') ?? '';
-  if (issue?.code === 'unrecognized_keys') fail('VALIDATION_FAILED', `Unknown field(s) ${issue.keys.join(', ')}: remove them.`, issue.keys[0]);
-  fail('VALIDATION_FAILED', `Field ${field || '(body)'} ${issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid')}.`, field);
-}
 
 export interface BoxRouteDeps {
   service: PickupService;

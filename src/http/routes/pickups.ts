@@ -5,7 +5,7 @@ import type { PickupService } from '../../service/pickup-service.js';
 import type { ApiKeyAuthenticator } from '../auth.js';
 import { requireRole } from '../auth.js';
 import type { AppEnv } from '../context.js';
-import { fail, readJson } from '../errors.js';
+import { fail, parseBody, readJson } from '../errors.js';
 import { clientOf } from './util.js';
 
 const cancelSchema = z.strictObject({ reason: z.enum(['cancelled_by_case_system', 'cancelled_by_staff']).optional() }).default({});
@@ -31,9 +31,8 @@ export function pickupRoutes(service: PickupService, auth: ApiKeyAuthenticator):
 
   app.post('/pickups/:pickupId/cancel', requireRole(auth, 'case-system', 'staff'), async (c) => {
     const client = clientOf(c);
-    const parsed = cancelSchema.safeParse(await readJson(c, { optional: true }));
-    if (!parsed.success) fail('VALIDATION_FAILED', 'Field reason must be cancelled_by_case_system or cancelled_by_staff.', 'reason');
-    const reason = parsed.data.reason ?? (client.role === 'staff' ? 'cancelled_by_staff' : 'cancelled_by_case_system');
+    const body = parseBody(cancelSchema, await readJson(c, { optional: true }));
+    const reason = body.reason ?? (client.role === 'staff' ? 'cancelled_by_staff' : 'cancelled_by_case_system');
     return c.json(await service.cancelPickup(client, { pickupId: c.req.param('pickupId') }, reason));
   });
 
