@@ -179,7 +179,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   metrics.trackCaseReports(() => reports.counts());
 
   // SMS: queued on state changes, outcomes become state changes and alarms (docs/sms.md).
-  const smsGateway = options.smsGateway ?? createSmsGateway(config, { clock, logger, redis });
+  const smsGateway = options.smsGateway ?? createSmsGateway(config, { clock, logger, redis, keyPrefix: config.REDIS_KEY_PREFIX });
   const notifications = new SmsNotifications({ service, alarms, logger, reminderWorkingDays: config.SMS_REMINDER_WORKING_DAYS });
   const sms = new SmsQueue({
     ...smsQueueSettings(config),

@@ -85,6 +85,8 @@ export interface SmsGatewayDeps {
   logger: Logger;
   /** For webhook nonces; without it seven.io webhooks are refused. */
   redis?: Redis;
+  /** Namespace of the nonce keys (REDIS_KEY_PREFIX). */
+  keyPrefix?: string;
   /** The simulator's URL for the dev gateway when SMS_DEV_URL is not set. */
   devUrl?: string;
 }
@@ -94,7 +96,7 @@ export function createSmsGateway(env: SmsEnv, deps: SmsGatewayDeps): SmsGateway 
     env.SEVEN_WEBHOOK_SECRET && deps.redis
       ? {
           signingSecret: env.SEVEN_WEBHOOK_SECRET,
-          nonces: new RedisNonceStore(deps.redis),
+          nonces: new RedisNonceStore(deps.redis, `${deps.keyPrefix ?? 'dokubox'}:sms:nonce:`),
           maxAgeSeconds: env.SEVEN_WEBHOOK_MAX_AGE_S,
           ...(env.SEVEN_WEBHOOK_PUBLIC_URL ? { publicUrl: env.SEVEN_WEBHOOK_PUBLIC_URL } : {}),
         }
