@@ -112,8 +112,16 @@ export const envSchema = z.object({
   .extend(caseSystemEnvSchema.shape)
   .extend(smsEnvShape)
   .superRefine((env, ctx) => checkSmsEnv(env, ctx))
+  .superRefine((env, ctx) => checkDevelopmentOnly(env, ctx))
   // Runs even when other variables failed, so that a missing Redis is named with them.
   .superRefine((env, ctx) => checkRedisEnv(env, ctx), { when: () => true });
+
+/** The development SMS gateway talks to the simulator, which production does not run. */
+function checkDevelopmentOnly(env: { NODE_ENV: string; SMS_GATEWAY: string }, ctx: z.RefinementCtx): void {
+  if (env.SMS_GATEWAY === 'dev' && env.NODE_ENV === 'production') {
+    ctx.addIssue({ code: 'custom', path: ['SMS_GATEWAY'], message: 'must be seven or smpp in production (the default dev sends to the simulator, which production does not run); see docs/sms.md' });
+  }
+}
 
 /** Either REDIS_URL or Sentinel; a Sentinel needs the master's name. */
 function checkRedisEnv(env: { REDIS_URL?: unknown; REDIS_SENTINELS?: unknown; REDIS_SENTINEL_NAME?: unknown }, ctx: z.RefinementCtx): void {
@@ -131,7 +139,7 @@ export type Config = z.output<typeof envSchema>;
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
   constructor(readonly problems: string[]) {
-    super(`Configuration is invalid; fix these environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`the configuration is invalid, fix these environment variables: ${problems.join('; ')}`);
     this.name = 'ConfigError';
   }
 }
@@ -144,7 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const name = issue.path.map(String).join('.') || '(environment)';
-      return `${name}: ${describeIssue(issue, cleaned)}`;
+      return `${name}: ${describeIssue(issue, cleaned, { textOnly: true })}`;
     }),
   );
 }

@@ -115,11 +115,11 @@ export async function start(options: StartOptions = {}): Promise<void> {
 /** Runs `start` and turns start-up failures into one clear message and exit code 1. */
 export function startOrExit(options: StartOptions = {}): void {
   start(options).catch((error: unknown) => {
-    if (error instanceof ConfigError || error instanceof MappingError || error instanceof RedisBinaryMissingError) {
-      process.stderr.write(`dokubox cannot start: ${error.message}\n`);
-    } else {
-      process.stderr.write(`dokubox cannot start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    }
+    // One line that says what to fix; the stack only when asked for (LOG_LEVEL=debug or trace).
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`dokubox cannot start: ${message.replace(/\s*\n\s*/g, '; ')}\n`);
+    const expected = error instanceof ConfigError || error instanceof MappingError || error instanceof RedisBinaryMissingError;
+    if (!expected && error instanceof Error && /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exit(1);
   });
 }

@@ -44,11 +44,16 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>((node, part) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[part] : undefined), root);
 }
 
-/** What is wrong with the field of `issue`, e.g. `is required` or `must be a string, not a number`. */
-export function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
+/**
+ * What is wrong with the field of `issue`, e.g. `is required` or `must be a
+ * string, not a number`. `textOnly` input (the environment: every value is
+ * text) says only what is expected.
+ */
+export function describeIssue(issue: z.core.$ZodIssue, root: unknown, options: { textOnly?: boolean } = {}): string {
   if (issue.code === 'invalid_type') {
     if (!present(root, issue.path)) return 'is required';
-    return `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${kindOf(valueAt(root, issue.path))}`;
+    const expected = EXPECTED[issue.expected] ?? issue.expected;
+    return options.textOnly === true ? `must be ${expected}` : `must be ${expected}, not ${kindOf(valueAt(root, issue.path))}`;
   }
   if (issue.code === 'invalid_value' && issue.values.length > 0) return `must be one of ${issue.values.map(String).join(', ')}`;
   return issue.message;

@@ -127,7 +127,7 @@ export function createSmsGateway(env: SmsEnv, deps: SmsGatewayDeps): SmsGateway 
       });
     case 'dev': {
       const url = env.SMS_DEV_URL ?? deps.devUrl;
-      if (!url) throw new Error('SMS_GATEWAY=dev needs SMS_DEV_URL or a started simulator');
+      if (!url) throw new Error('SMS_DEV_URL is not set: SMS_GATEWAY=dev sends to the simulator (npm start sets it); set SMS_DEV_URL or choose SMS_GATEWAY=seven or smpp');
       return new DevGateway({ simulatorUrl: url, clock: deps.clock, logger: deps.logger, ...(webhook ? { webhook } : {}) });
     }
   }

@@ -76,6 +76,14 @@ describe('npm start', () => {
     expect(proc.err()).not.toMatch(/at .*\.ts:\d+/);
   });
 
+  it('refuses a production start without an SMS gateway in one line naming SMS_GATEWAY', async () => {
+    const proc = run({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:1', SECRET_KEY: Buffer.alloc(32, 1).toString('base64'), PII_KEY: Buffer.alloc(32, 2).toString('base64') });
+    const [code] = (await once(proc.child, 'exit')) as [number];
+    expect(code).toBe(1);
+    expect(proc.err().trim().split('\n')).toHaveLength(1);
+    expect(proc.err()).toMatch(/^dokubox cannot start: .*SMS_GATEWAY: must be seven or smpp in production/);
+  });
+
   it('explains in one line how to get Redis when redis-server is missing', async () => {
     const proc = run({ REDIS_SERVER_BIN: '/nonexistent/redis-server', VAR_DIR: join(tmpdir(), 'dokubox-none') });
     const [code] = (await once(proc.child, 'exit')) as [number];
