@@ -87,6 +87,7 @@ export const envSchema = z.object({
   REDIS_WAIT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('dokubox'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   SECRET_KEY: base64Key(32, 'SECRET_KEY'),
   PII_KEY: base64Key(32, 'PII_KEY').refine((v) => Buffer.from(v, 'base64').length === 32, 'PII_KEY must be exactly 32 bytes, base64-encoded (openssl rand -base64 32)'),
   API_KEYS: apiKeys.default([]),

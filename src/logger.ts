@@ -55,4 +55,19 @@ export function createLogger(options: { level: string; destination?: Destination
   );
 }
 
+/**
+ * The service's own logger on stdout: JSON lines (for log shippers) or, in
+ * development, pino-pretty's readable lines (loaded only then). Same
+ * redaction either way.
+ */
+export async function createServiceLogger(options: { level: string; format: 'json' | 'pretty' }): Promise<Logger> {
+  if (options.format === 'json') return createLogger({ level: options.level });
+  const { default: pretty } = await import('pino-pretty');
+  // Synchronous, so that log lines and the start-up banner (written to stdout directly) keep their order.
+  return createLogger({
+    level: options.level,
+    destination: pretty({ sync: true, colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true }),
+  });
+}
+
 export type { Logger };

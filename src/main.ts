@@ -25,7 +25,7 @@ import { createSmsGateway, smsQueueSettings } from './sms/config.js';
 import { SmsNotifications } from './sms/notifications.js';
 import { SmsQueue } from './sms/queue.js';
 import { loadSmsTemplates } from './sms/template-loader.js';
-import { createLogger } from './logger.js';
+import { createServiceLogger } from './logger.js';
 import { loadBoxes, loadDocumentTypes } from './mappings/loaders.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PiiCipher } from './security/pii-cipher.js';
@@ -77,7 +77,7 @@ export interface Dokubox {
 
 export async function createDokubox(config: Config, options: DokuboxOptions = {}): Promise<Dokubox> {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const logger = options.logger ?? (await createServiceLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT ?? (config.NODE_ENV === 'development' ? 'pretty' : 'json') }));
   const boxes = loadBoxes(projectPath(config.BOXES_DIR));
   const catalog = new DocumentTypeCatalog(loadDocumentTypes(projectPath(config.DOCUMENT_TYPES_FILE)));
   const calendars = new Map(

@@ -39,6 +39,7 @@ export class GatewayLease extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
   private holding = false;
+  private everHeld = false;
   private heldUntil = 0;
   private running = false;
   private readonly clock: Clock;
@@ -106,7 +107,8 @@ export class GatewayLease extends EventEmitter {
         if (acquired && this.running) {
           this.heldUntil = startedAt + ttlMs;
           this.holding = true;
-          this.log.info({ event: 'locker.lease.acquired' }, 'gateway lease acquired');
+          this.log[this.everHeld ? 'info' : 'debug']({ event: 'locker.lease.acquired' }, 'gateway lease acquired');
+          this.everHeld = true;
           this.emit('acquired');
         } else if (acquired) {
           // stop() came while the SET was on its way: hand the lease straight back instead of blocking a standby for a TTL.

@@ -4,7 +4,7 @@
  * Redis instead (see docs/operations.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -74,8 +74,16 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     args.push('--dir', scratch, '--appendonly', 'no');
   }
   args.push(...(options.args ?? []));
-  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: Ctrl-C in a terminal signals the whole foreground group, and Redis
+  // must outlive the service's shutdown (it is stopped last, by `stop()`), not die with the keystroke.
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // No orphan when this process ends without stopping it (an uncaught error, process.exit).
+  const orphanGuard = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', orphanGuard);
   child.once('exit', () => {
+    process.off('exit', orphanGuard);
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   });
   await new Promise<void>((resolve, reject) => {
@@ -91,9 +99,15 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code ?? 'null'} before it was ready: ${output.slice(-500)}`)));
     child.once('error', reject);
   });
-  // Keep draining the pipes so the child never blocks on a full buffer.
-  child.stdout?.resume();
-  child.stderr?.resume();
+  // Keep draining the pipes so the child never blocks on a full buffer; with a data directory, its log goes there.
+  if (options.dataDir !== undefined) {
+    const log = createWriteStream(join(options.dataDir, 'redis.log'), { flags: 'a' });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+  } else {
+    child.stdout?.resume();
+    child.stderr?.resume();
+  }
   const end = (signal: NodeJS.Signals) => (): Promise<void> =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -89,7 +89,9 @@ export async function start(options: StartOptions = {}): Promise<void> {
     lines.push('  development API keys (send as "Authorization: Bearer <key>"):');
     for (const k of devKeys) lines.push(`    ${k.role.padEnd(12)} ${k.authority.padEnd(16)} ${k.key}`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // Set off from the log lines around it: a rule above and below, blank lines between.
+  const rule = '─'.repeat(Math.min(78, Math.max(...lines.map((l) => l.length))));
+  process.stdout.write(`\n${rule}\n${lines.join('\n')}\n${rule}\n\n`);
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -47,7 +47,9 @@ export class Maintenance {
     this.worker.on('error', (err) => this.o.logger.error({ queue: MAINTENANCE_QUEUE, err: err.message }, 'worker error'));
     this.worker.on('completed', (job, result: unknown) => {
       this.o.metrics.jobs.inc({ queue: MAINTENANCE_QUEUE, outcome: 'completed' });
-      this.o.logger.info({ queue: MAINTENANCE_QUEUE, job: job.name, jobId: job.id, result }, 'job completed');
+      // A sweep runs every minute: one that changed nothing is logged at debug, so it does not drown the rest.
+      const idle = typeof result === 'object' && result !== null && Object.values(result).every((v) => v === 0);
+      this.o.logger[idle ? 'debug' : 'info']({ queue: MAINTENANCE_QUEUE, job: job.name, jobId: job.id, result }, 'job completed');
     });
     this.worker.on('failed', (job, err) => {
       this.o.metrics.jobs.inc({ queue: MAINTENANCE_QUEUE, outcome: 'failed' });

@@ -176,7 +176,7 @@ export class BoxLifecycle {
     if (!('compartmentId' in event) || typeof event.compartmentId !== 'string') {
       const board = event as BoardEvent;
       if (board.type === 'board.online' && board.reason === 'first_contact') {
-        this.o.logger.info({ boxId: box, gateway: board.gateway, board: board.board }, 'lock board online');
+        this.o.logger.debug({ boxId: box, gateway: board.gateway, board: board.board }, 'lock board online');
         return;
       }
       await this.o.alarms.raise({ kind: board.type === 'board.offline' ? 'board_offline' : 'board_online', boxId: box, gateway: board.gateway, detail: board.reason });

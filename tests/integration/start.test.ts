@@ -4,19 +4,20 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/cli/redis-server.js';
 import { notice } from '../support/harness.js';
 
 
-function run(env: Record<string, string | undefined>) {
+function run(env: Record<string, string | undefined>, options: { ownProcessGroup?: boolean } = {}) {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) clean[k] = v;
   for (const k of ['REDIS_URL', 'SECRET_KEY', 'PII_KEY', 'API_KEYS']) if (env[k] === undefined) delete clean[k];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/start.ts'], { env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/start.ts'], { env: clean, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup === true });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -64,6 +65,50 @@ describe('npm start', () => {
       expect(code).toBe(0);
     } finally {
       if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      rmSync(varDir, { recursive: true, force: true });
+    }
+  });
+
+  it('in a terminal: readable quiet logs, the banner set off, and Ctrl-C stops everything in order with Redis last', async () => {
+    const varDir = mkdtempSync(join(tmpdir(), 'dokubox-var-'));
+    const port = await freePort();
+    // Its own process group, like a shell's foreground job: Ctrl-C signals every process in it.
+    const proc = run({ PORT: String(port), VAR_DIR: varDir, LOG_LEVEL: undefined, LOG_FORMAT: undefined, NODE_ENV: undefined }, { ownProcessGroup: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        proc.child.stdout.on('data', () => {
+          if (/dokubox is running[\s\S]*─{20,}\n\n/.test(proc.out())) resolve();
+        });
+        proc.child.once('exit', (code) => reject(new Error(`exited ${code}: ${proc.err()}`)));
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      process.kill(-(proc.child.pid as number), 'SIGINT');
+      const [code] = (await once(proc.child, 'exit')) as [number];
+      expect(code, proc.out() + proc.err()).toBe(0);
+      const output = proc.out() + proc.err();
+      expect(output).not.toMatch(/shutdown took too long|ECONNREFUSED|Connection is closed/);
+      // Readable lines, not JSON; no line per lock board; one line for the request.
+      expect(output).not.toMatch(/^\{"level"/m);
+      expect(output).not.toMatch(/lock board answers|lock board online/);
+      expect(output).toMatch(/INFO.*request/);
+      expect(output).toMatch(/INFO.*shutting down/);
+      // The private redis-server went down with it (after the service, by the service).
+      const redisPort = /private redis-server on redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1];
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = connect(Number(redisPort), '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(false);
+        });
+        socket.once('error', () => resolve(true));
+      });
+      expect(refused).toBe(true);
+      // ...stopped by the service once it had closed (SIGTERM), not killed by the keystroke (SIGINT).
+      const redisLog = readFileSync(join(varDir, 'redis', 'redis.log'), 'utf8');
+      expect(redisLog).toMatch(/Received SIGTERM/);
+      expect(redisLog).not.toMatch(/Received SIGINT/);
+    } finally {
+      if (proc.child.exitCode === null) process.kill(-(proc.child.pid as number), 'SIGKILL');
       rmSync(varDir, { recursive: true, force: true });
     }
   });

@@ -47,6 +47,7 @@ interface Transaction {
 export class KerongBus extends EventEmitter {
   private socket: Socket | null = null;
   private connected = false;
+  private everConnected = false;
   private running = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -156,7 +157,8 @@ export class KerongBus extends EventEmitter {
       this.connected = true;
       this.attempt = 0;
       this.parser.reset();
-      this.log.info({ event: 'locker.gateway.connected' }, 'lock gateway connected');
+      this.log[this.everConnected ? 'info' : 'debug']({ event: 'locker.gateway.connected' }, this.everConnected ? 'lock gateway connected again' : 'lock gateway connected');
+      this.everConnected = true;
       this.emit('online');
       this.pump();
     });
@@ -174,7 +176,8 @@ export class KerongBus extends EventEmitter {
     this.connected = false;
     this.failAll('connection lost');
     if (wasConnected) {
-      this.log.warn({ event: 'locker.gateway.disconnected' }, 'lock gateway connection lost');
+      if (this.running) this.log.warn({ event: 'locker.gateway.disconnected' }, 'lock gateway connection lost');
+      else this.log.debug({ event: 'locker.gateway.closed' }, 'lock gateway connection closed');
       this.emit('offline', 'connection_lost');
     } else if (this.running) {
       this.log.warn({ event: 'locker.gateway.unreachable', attempt: this.attempt + 1 }, 'lock gateway not reachable');

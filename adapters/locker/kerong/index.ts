@@ -325,7 +325,8 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
       if (before.door !== 'closed' && door === 'closed') events.push({ type: 'door.closed', compartmentId: id, at });
     }
     if (previous !== 'online') {
-      this.log.info({ event: 'locker.board.online', gateway: board.gateway, board: board.board }, 'lock board answers');
+      // First contact is routine (one line per board at start-up would drown everything else); a recovery is news.
+      this.log[previous === 'never' ? 'debug' : 'info']({ event: 'locker.board.online', gateway: board.gateway, board: board.board }, 'lock board answers');
       this.publish(this.boardEvent('board.online', board, previous === 'never' ? 'first_contact' : 'recovered', at));
     }
     for (const event of events) this.publish(event);
