@@ -77,8 +77,8 @@ export async function benchSoap(baseUrl: string, credentials: { username: string
   const rates = options.rates ?? [50, 100, 200, 400];
   const seconds = options.seconds ?? 5;
   const connections = options.connections ?? 16;
-  const authority = options.authority ?? 'abh-magdeburg';
-  const boxId = options.boxId ?? 'mdb-foyer';
+  const authority = options.authority ?? 'magdeburg-abh';
+  const boxId = options.boxId ?? 'md-foyer';
   const run = Math.random().toString(36).slice(2, 8);
   const auth = { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` };
   const lines = ['SOAP NotifyDocumentsReady (dokubox)'];

@@ -14,6 +14,8 @@ export interface SimulatorPart {
   urls: Record<string, string>;
   /** Environment overrides that point the middleware at this part. */
   env: Record<string, string>;
+  /** Shell variables for a tester's terminal (the README's walk), printed as one export line. */
+  shell?: Record<string, string>;
   /** Called once the middleware listens. */
   ready?(middlewareUrl: string): void;
   close(): Promise<void>;

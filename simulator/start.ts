@@ -15,6 +15,7 @@ startOrExit({
     return {
       env: simulator.env,
       lines: simulator.parts.flatMap((p) => Object.entries(p.urls).map(([name, url]) => `simulator ${p.name} ${name}: ${url}`)),
+      shell: Object.assign({}, ...simulator.parts.map((p) => p.shell ?? {})) as Record<string, string>,
       ready: (url) => simulator.ready(url),
       close: () => simulator.close(),
     };

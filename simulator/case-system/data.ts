@@ -42,15 +42,19 @@ function serial(i: number, length: number): string {
   return out;
 }
 
+/** The box shipped in mappings/boxes (Magdeburg's foyer box) and its authority. */
+export const SAMPLE_AUTHORITY = 'magdeburg-abh';
+export const SAMPLE_BOX = 'md-foyer';
+
 export function sampleNotice(i: number, options: { authority?: string; boxId?: string; runId?: string } = {}): SampleNotice {
   const [familyName, givenNames, language] = PEOPLE[i % PEOPLE.length] as [string, string, string];
   const documents: SampleNotice['documents'] = [{ type: 'eAT', serialNumber: serial(i, 9), validUntil: '2031-01-31' }];
   if (i % 3 === 1) documents.push({ type: 'travel-refugee', serialNumber: serial(i + 5000, 9) });
   return {
     messageId: `SIM-${options.runId ?? 'run'}-${String(i).padStart(6, '0')}`,
-    authority: options.authority ?? 'abh-magdeburg',
+    authority: options.authority ?? SAMPLE_AUTHORITY,
     caseNumber: `34.2-${1000 + i}/26`,
-    boxId: options.boxId ?? 'mdb-foyer',
+    boxId: options.boxId ?? SAMPLE_BOX,
     person: { familyName, givenNames, dateOfBirth: BIRTH[i % BIRTH.length] as string },
     documents,
     mobile: MOBILES[i % MOBILES.length] as string,

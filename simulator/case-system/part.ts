@@ -2,7 +2,7 @@
  * The case system of the zero-config start: the PickupStatusCallback server
  * that records every status report (GET / shows them), and a SOAP client
  * account so that testers can send notices with the CLI:
- *   tsx simulator/case-system/cli.ts notify --base <url> --user <u> --password <p> --count 10
+ *   npm run case-system -- notify --base <url> --user <u> --password <p> --count 10
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { BoxDefinition } from '../../src/core/box.js';
@@ -24,7 +24,10 @@ export async function startCaseSystemPart(context: { boxes: BoxDefinition[]; mid
     urls: {
       'status reports': server.url.replace(/\/callback$/, '/'),
       'SOAP login': `user sim-${authorities[0] ?? ''} password ${password}`,
+      // {url} becomes the middleware's address in the banner.
+      'send notices': `npm run case-system -- notify --base {url} --user sim-${authorities[0] ?? ''} --password ${password} --count 3`,
     },
+    shell: { REPORTS: server.url.replace(/\/callback$/, '') },
     env: { CASE_SYSTEM_CLIENTS: JSON.stringify(clients), CASE_SYSTEM_CALLBACKS: JSON.stringify(callbacks) },
     close: () => server.close(),
   };

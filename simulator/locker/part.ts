@@ -72,6 +72,7 @@ export async function startLockerPart(boxes: BoxDefinition[]): Promise<Simulator
       ...Object.fromEntries(Object.entries(endpoints).map(([k, v]) => [`CU16 gateway ${k}`, `tcp://${v}`])),
     },
     env: { LOCKER_ENDPOINTS: JSON.stringify(endpoints) },
+    shell: { LOCKERS: `http://127.0.0.1:${port}` },
     async close() {
       await new Promise<void>((resolve) => control.close(() => resolve()));
       for (const emulator of emulators.values()) await emulator.stop();

@@ -14,6 +14,7 @@ export async function startSmsPart(): Promise<SimulatorPart> {
   return {
     name: 'sms-gateway',
     urls: { 'phone inbox': `${sim.seven.url}/inbox`, 'seven.io API': sim.seven.url, SMPP: `smpp://127.0.0.1:${sim.smpp.port} (dokubox/dev)` },
+    shell: { PHONES: sim.seven.url },
     env: { SMS_GATEWAY: 'dev', SMS_DEV_URL: sim.seven.url, SEVEN_WEBHOOK_SECRET: signingSecret },
     ready: (middlewareUrl) => sim.seven.setWebhookUrl(`${middlewareUrl}/sms/v1/seven/webhook`),
     close: () => sim.close(),

@@ -20,8 +20,10 @@ import { RedisBinaryMissingError, startPrivateRedis, type PrivateRedis } from '.
 export interface Companion {
   /** Environment defaults for the middleware (explicit variables win). */
   env: Record<string, string>;
-  /** Lines to print at start-up. */
+  /** Lines to print at start-up; `{url}` stands for the middleware's base URL. */
   lines: string[];
+  /** Shell variables for a tester's terminal (printed with the API address and keys as one export line). */
+  shell?: Record<string, string>;
   /** Called once the middleware listens. */
   ready?(middlewareUrl: string): void;
   close(): Promise<void>;
@@ -82,12 +84,19 @@ export async function start(options: StartOptions = {}): Promise<void> {
     `  API docs    ${url}/docs`,
     `  health      ${url}/livez  ${url}/readyz`,
     `  metrics     ${metricsUrl ?? `${url}/metrics (API key with role monitoring or admin)`}`,
-    ...(companion?.lines.map((l) => `  ${l}`) ?? []),
+    ...(companion?.lines.map((l) => `  ${l.replaceAll('{url}', url)}`) ?? []),
     ...notes.map((n) => `  note: ${n}`),
   ];
   if (devKeys.length > 0) {
     lines.push('  development API keys (send as "Authorization: Bearer <key>"):');
     for (const k of devKeys) lines.push(`    ${k.role.padEnd(12)} ${k.authority.padEnd(16)} ${k.key}`);
+  }
+  if (devKeys.length > 0 || companion?.shell !== undefined) {
+    // One line to paste into a terminal: the README's walk uses these names.
+    const keyOf = (role: string): string | undefined => devKeys.find((k) => k.role === role)?.key;
+    const vars: Record<string, string | undefined> = { API: url, CASE_KEY: keyOf('case-system'), STAFF_KEY: keyOf('staff'), KIOSK_KEY: keyOf('kiosk'), ...companion?.shell };
+    const assignments = Object.entries(vars).filter((e): e is [string, string] => e[1] !== undefined);
+    lines.push('  for your shell (the README walks through a pickup with these):', `    export ${assignments.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
   // Set off from the log lines around it: a rule above and below, blank lines between.
   const rule = '─'.repeat(Math.min(78, Math.max(...lines.map((l) => l.length))));

@@ -25,6 +25,8 @@ async function listen(app: { fetch: Parameters<typeof serve>[0]['fetch'] }): Pro
 }
 
 const BASIC = { basic: { username: 'advis-mdb', password: 'correct horse battery' } };
+/** The authority and box of the test's case-system clients (tests/fixtures/case-system/helpers.ts). */
+const FIXTURE = { authority: 'abh-magdeburg', boxId: 'mdb-foyer' };
 
 describe('WSDL and XSD', () => {
   it('both WSDLs load in node-soap and describe their operations; the XSD is well-formed', async () => {
@@ -45,15 +47,15 @@ describe('the simulator against the SOAP endpoint over HTTP', () => {
     const { app, port } = await makeApp();
     const base = await listen(app);
     const sim = new CaseSystemSimulator(base, BASIC);
-    const first = await sim.notify(sampleNotice(0, { runId: 'wire' }));
+    const first = await sim.notify(sampleNotice(0, { runId: 'wire', ...FIXTURE }));
     expect(first).toMatchObject({ outcome: 'created', state: 'waiting', messageId: 'SIM-wire-000000' });
-    const again = await sim.notify(sampleNotice(0, { runId: 'wire' }));
+    const again = await sim.notify(sampleNotice(0, { runId: 'wire', ...FIXTURE }));
     expect(again.outcome).toBe('duplicate');
-    const batch = await sim.notifyBatch(12, { runId: 'batch', parallel: 3 });
+    const batch = await sim.notifyBatch(12, { runId: 'batch', parallel: 3, ...FIXTURE });
     expect(batch.every((o) => o.outcome === 'created')).toBe(true);
-    const xoev = await sim.notifyXoev(sampleNotice(1, { runId: 'xoev' }));
+    const xoev = await sim.notifyXoev(sampleNotice(1, { runId: 'xoev', ...FIXTURE }));
     expect(xoev.status).toBe(200);
-    const xoevSoap = await sim.notifyXoevSoap(sampleNotice(2, { runId: 'xoev' }));
+    const xoevSoap = await sim.notifyXoevSoap(sampleNotice(2, { runId: 'xoev', ...FIXTURE }));
     expect(xoevSoap.body).toContain('<dokubox:outcome>created</dokubox:outcome>');
     expect(port.stored.get('SIM-xoev-000002')?.notice.person.dateOfBirth).toBe('1985-03');
     expect(port.stored.get('SIM-xoev-000001')?.notice.person).toEqual({ familyName: 'Al-Hassan', givenNames: 'Nour', dateOfBirth: '1990' });
@@ -69,7 +71,7 @@ describe('the simulator against the SOAP endpoint over HTTP', () => {
     const base = await listen(app);
     const client = await soap.createClientAsync(`${base}/soap/v1/pickup?wsdl`, { forceSoap12Headers: true, endpoint: `${base}/soap/v1/pickup` });
     client.setSecurity(new soap.BasicAuthSecurity('advis-mdb', 'correct horse battery'));
-    const { documents, ...rest } = sampleNotice(4, { runId: 's12' });
+    const { documents, ...rest } = sampleNotice(4, { runId: 's12', ...FIXTURE });
     const [result, raw] = (await (client as unknown as Record<string, (a: unknown) => Promise<[Record<string, unknown>, string]>>).NotifyDocumentsReadyAsync?.({ ...rest, documents: { document: documents } })) ?? [{}, ''];
     expect(result.outcome).toBe('created');
     expect(raw).toContain('http://www.w3.org/2003/05/soap-envelope');
@@ -80,14 +82,14 @@ describe('the simulator against the SOAP endpoint over HTTP', () => {
     const { app, port } = await makeApp({ clock: realClock });
     const base = await listen(app);
     const sim = new CaseSystemSimulator(base, { wsse: { username: 'vois-mdb', password: 'wsse-secret-123' } });
-    expect((await sim.notify(sampleNotice(3, { runId: 'wsse' }))).outcome).toBe('created');
+    expect((await sim.notify(sampleNotice(3, { runId: 'wsse', ...FIXTURE }))).outcome).toBe('created');
     expect(port.stored.size).toBe(1);
   });
 
   it('a SOAP fault reaches the node-soap client with the code', async () => {
     const { app, port } = await makeApp();
     const sim = new CaseSystemSimulator(await listen(app), BASIC);
-    const bad = { ...sampleNotice(0), consent: false };
+    const bad = { ...sampleNotice(0, FIXTURE), consent: false };
     await expect(sim.notify(bad)).rejects.toThrow(/CONSENT_MISSING/);
     expect(port.stored.size).toBe(0);
   });
