@@ -9,7 +9,7 @@ import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
 import type { ReplicaWait } from './replica-wait.js';
-import { ANNOTATE, COMPARTMENT, INGEST, REMIND, REPORTED, SYNC_BOX, TRANSITION } from './scripts.js';
+import { ANNOTATE, COMPARTMENT, INGEST, REMIND, REPORTED, SYNC_BOX, TRANSITION, VERIFY } from './scripts.js';
 
 export interface StoredPickup {
   id: string;
@@ -69,6 +69,10 @@ export interface TransitionParams {
   fields?: Record<string, string>;
 }
 
+export type VerificationLookup =
+  | { pickupId: undefined }
+  | { pickupId: string; state: PickupState; compartment: string | null; codeHash: string; sealed: string | undefined };
+
 export type CompartmentState = 'free' | 'reserved' | 'occupied' | 'retrieval' | 'defective';
 
 export interface CompartmentStatus {
@@ -90,7 +94,7 @@ async function results(pipeline: ChainableCommander): Promise<unknown[]> {
 }
 
 export class PickupStore {
-  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind', ScriptFn>;
+  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind' | 'verify', ScriptFn>;
 
   private readonly replicaWait: ReplicaWait | undefined;
 
@@ -117,6 +121,7 @@ export class PickupStore {
       annotate: define('annotate', ANNOTATE),
       reported: define('reported', REPORTED),
       remind: define('remind', REMIND),
+      verify: define('verify', VERIFY),
     };
   }
 
@@ -281,6 +286,24 @@ export class PickupStore {
 
   async findByCodeHash(boxId: string, codeHash: string): Promise<string | undefined> {
     return (await this.redis.hget(this.key('box', boxId, 'codes'), codeHash)) ?? undefined;
+  }
+
+  /**
+   * Everything a verification reads, in one round trip, with the same Redis
+   * commands whether `codeHash` is live at the box or not. `sealed` is the
+   * pickup's sealed personal data, or undefined (then the answer carried a
+   * filler of `padLength` characters instead).
+   */
+  async lookupForVerification(boxId: string, codeHash: string, padLength: number): Promise<VerificationLookup> {
+    const [pickupId, state, compartment, storedHash, sealed, sealedFound] = (await this.scripts.verify(this.ns, boxId, codeHash, padLength)) as string[];
+    if (!pickupId || !state) return { pickupId: undefined };
+    return {
+      pickupId,
+      state: state as PickupState,
+      compartment: compartment ? compartment : null,
+      codeHash: storedHash ?? '',
+      sealed: sealedFound === '1' ? sealed : undefined,
+    };
   }
 
   async pickupIdForMessage(messageKey: string): Promise<string | undefined> {

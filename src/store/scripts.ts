@@ -282,3 +282,21 @@ if redis.call('HGET', ARGV[1] .. ':pickup:' .. p, 'state') ~= 'notified' then re
 redis.call('ZADD', ARGV[1] .. ':reminders', ARGV[3], p)
 return 1
 `;
+
+/**
+ * What a verification at the box reads, in one round trip and with the same
+ * Redis commands whether the code is live or not (the answer time must not
+ * tell which). ARGV: ns, box, codeHash, padLength. Returns {pickupId,
+ * state, compartment, codeHash, sealed, sealedFound}: empty strings for what
+ * does not exist, and in place of missing sealed personal data a filler of
+ * padLength characters (sealedFound ''), so both answers are about the same size.
+ */
+export const VERIFY = `
+local ns, box, hash, pad = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local p = redis.call('HGET', ns .. ':box:' .. box .. ':codes', hash) or ''
+local h = redis.call('HMGET', ns .. ':pickup:' .. p, 'state', 'compartment', 'codeHash')
+local sealed = redis.call('GET', ns .. ':pii:' .. p)
+local found = (p ~= '' and sealed) and '1' or ''
+if found == '' then sealed = string.rep('.', pad) end
+return {p, h[1] or '', h[2] or '', h[3] or '', sealed, found}
+`;
