@@ -412,9 +412,13 @@ export class PickupService implements PickupPort {
     await this.o.store.dropFarewell(pickupId);
   }
 
-  /** Records an SMS outcome on the pickup (an event for reports and staff); false when the pickup is gone. */
-  async recordSms(pickupId: string, reason: SmsEventReason, fields: Record<string, string> = {}): Promise<boolean> {
-    return this.o.store.annotate(this.nowIso(), pickupId, 'pickup.sms', reason, 'system:sms', fields);
+  /**
+   * Records an SMS outcome on the pickup (an event for reports and staff);
+   * false when the pickup is gone or `guard` held the event back (see
+   * PickupStore.annotate: a marker makes the record idempotent).
+   */
+  async recordSms(pickupId: string, reason: SmsEventReason, fields: Record<string, string> = {}, guard: { once?: string; unless?: string } = {}): Promise<boolean> {
+    return (await this.o.store.annotate(this.nowIso(), pickupId, 'pickup.sms', reason, 'system:sms', fields, guard)) === 'ok';
   }
 
   /** Expires every notified pickup whose deadline has passed; returns how many. */

@@ -211,12 +211,26 @@ export class PickupStore {
     }
   }
 
-  /** Appends an event that does not change the state (SMS outcomes); returns false when the pickup is gone. */
-  async annotate(now: string, pickupId: string, type: PickupEvent['type'], reason: string, actor: string, fields: Record<string, string> = {}): Promise<boolean> {
-    const args: (string | number)[] = [this.ns, now, pickupId, type, reason, actor];
+  /**
+   * Appends an event that does not change the state (SMS outcomes). With
+   * `once`, the event is recorded only the first time for that marker (a
+   * field of the pickup hash, set atomically with the event); with `unless`,
+   * not at all while that marker is set. Returns `not_found` when the pickup
+   * is gone, `duplicate` when a marker held it back.
+   */
+  async annotate(
+    now: string,
+    pickupId: string,
+    type: PickupEvent['type'],
+    reason: string,
+    actor: string,
+    fields: Record<string, string> = {},
+    guard: { once?: string; unless?: string } = {},
+  ): Promise<'ok' | 'duplicate' | 'not_found'> {
+    const args: (string | number)[] = [this.ns, now, pickupId, type, reason, actor, guard.once ?? '', guard.unless ?? ''];
     for (const [field, value] of Object.entries(fields)) args.push(field, value);
     const result = (await this.scripts.annotate(...args)) as string[];
-    return result[0] === 'ok';
+    return result[0] === 'ok' ? 'ok' : result[0] === 'duplicate' ? 'duplicate' : 'not_found';
   }
 
   async compartmentAction(now: string, boxId: string, compartment: string, action: 'emptied' | 'defective' | 'repaired'): Promise<void> {

@@ -246,14 +246,20 @@ return {'ok'}
 /**
  * Records something that happened to a pickup without changing its state
  * (SMS accepted, failed, delivered ...). ARGV: ns, now, pickupId, type,
- * reason, actor, then field/value pairs to set. Returns {'ok'} or {'not_found'}.
+ * reason, actor, once, unless, then field/value pairs to set. `once` (or '')
+ * names a marker field of the pickup hash: set with the event, and an event
+ * whose marker is set already is not recorded again (a repeated delivery
+ * report). `unless` (or '') names a marker whose presence suppresses the
+ * event. Returns {'ok'}, {'duplicate'} or {'not_found'}.
  */
 export const ANNOTATE = `${LIB}
-local now, p, etype, reason, actor = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local now, p, etype, reason, actor, once, unless = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local pk = k('pickup', p)
 local state = redis.call('HGET', pk, 'state')
 if not state then return {'not_found'} end
-set_fields(p, 7)
+if unless ~= '' and redis.call('HEXISTS', pk, unless) == 1 then return {'duplicate'} end
+if once ~= '' and redis.call('HSETNX', pk, once, now) == 0 then return {'duplicate'} end
+set_fields(p, 9)
 record(p, etype, state, state, reason, actor, now, redis.call('HGET', pk, 'compartment'))
 return {'ok'}
 `;
