@@ -179,7 +179,13 @@ export class BoxLifecycle {
         this.o.logger.info({ boxId: box, gateway: board.gateway, board: board.board }, 'lock board online');
         return;
       }
-      await this.o.alarms.raise({ kind: board.type === 'board.offline' ? 'board_offline' : 'board_online', boxId: box, gateway: board.gateway, detail: board.reason });
+      await this.o.alarms.raise({
+        kind: board.type === 'board.offline' ? 'board_offline' : 'board_online',
+        boxId: box,
+        gateway: board.gateway,
+        ...(board.board === undefined ? {} : { board: board.board }),
+        detail: describeBoard(board),
+      });
       return;
     }
     const op = this.operations.get(event.compartmentId);
@@ -233,4 +239,14 @@ export class BoxLifecycle {
     this.o.logger.error({ boxId: this.o.box.id, compartment: op.compartment, pickupId: op.pickupId, err: error instanceof Error ? error.message : String(error) }, 'transition after door event failed');
     await this.o.alarms.raise({ kind: 'transition_failed', boxId: this.o.box.id, compartment: op.compartment, ...(op.pickupId ? { pickupId: op.pickupId } : {}), detail: error instanceof DokuboxError ? error.code : 'INTERNAL' });
   }
+}
+
+/** Which board (and which compartments) a board event concerns, for the alarm staff read: `board 3 on gateway gw1, compartments 049-064 (16): no_reply`. */
+export function describeBoard(event: BoardEvent): string {
+  const where = event.board === undefined ? `gateway ${event.gateway}` : `board ${event.board} on gateway ${event.gateway}`;
+  const ids = event.compartmentIds;
+  const first = ids[0];
+  const last = ids[ids.length - 1];
+  const compartments = first === undefined ? '' : first === last ? `, compartment ${first}` : `, compartments ${first}-${last} (${ids.length})`;
+  return `${where}${compartments}: ${event.reason}`;
 }

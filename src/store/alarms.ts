@@ -27,6 +27,8 @@ export interface Alarm {
   compartment?: string;
   pickupId?: string;
   gateway?: string;
+  /** Lock board address on the gateway's bus (board alarms of Kerong boxes). */
+  board?: number;
   detail?: string;
 }
 
@@ -54,7 +56,7 @@ export class RedisAlarms implements AlarmSink {
 
   async raise(alarm: Alarm): Promise<void> {
     const at = new Date(this.clock.now()).toISOString();
-    this.logger.warn({ alarm: alarm.kind, boxId: alarm.boxId, compartment: alarm.compartment, pickupId: alarm.pickupId, gateway: alarm.gateway }, 'alarm');
+    this.logger.warn({ alarm: alarm.kind, boxId: alarm.boxId, compartment: alarm.compartment, pickupId: alarm.pickupId, gateway: alarm.gateway, board: alarm.board, detail: alarm.detail }, 'alarm');
     this.onRaise?.(alarm);
     await this.redis.xadd(this.key, 'MAXLEN', '~', '10000', '*', 'a', JSON.stringify({ ...alarm, at }));
   }

@@ -217,6 +217,16 @@ describe('box lifecycle over the CU16 emulator', () => {
     await until(() => alarms.some((a) => a.kind === 'board_online'));
   });
 
+  it('names the silent board and its compartments in the board_offline alarm, also in the alarm list staff read', async () => {
+    emulator.silenceBoard('gw1', 0);
+    await until(() => alarms.some((a) => a.kind === 'board_offline'));
+    const raised = alarms.find((a) => a.kind === 'board_offline')!;
+    expect(raised).toMatchObject({ gateway: 'gw1', board: 0 });
+    expect(raised.detail).toBe('board 0 on gateway gw1, compartments A1-A4 (4): no_reply');
+    const listed = (await world.dokubox.alarms.list(BOX)).find((a) => a.kind === 'board_offline');
+    expect(listed).toMatchObject({ board: 0, detail: raised.detail });
+  });
+
   it('refuses a second open of a compartment that is being opened', async () => {
     const r = await notified();
     await lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth });
