@@ -367,6 +367,33 @@ export class PickupService implements PickupPort {
     return { ...base, mobile: personal.mobile, deadline, ...(kind === 'expired' || personal.code === undefined ? {} : { code: personal.code }) };
   }
 
+  /**
+   * What should be inside some compartments, by the store: a document where a
+   * pickup is loaded, notified or expired, or where an ended pickup's
+   * document waits for staff; nothing where a pickup is reserved (not loaded
+   * yet) or nobody holds the compartment; `unknown` for defective
+   * compartments and faults, where either may be true. `why` names the
+   * reason in words (states, never personal data).
+   */
+  async expectedContents(boxId: string, compartments: string[]): Promise<Map<string, { item: 'present' | 'absent' | 'unknown'; pickupId: string | null; why: string }>> {
+    const occupancy = await this.o.store.occupancy(boxId, compartments);
+    const out = new Map<string, { item: 'present' | 'absent' | 'unknown'; pickupId: string | null; why: string }>();
+    for (const [compartment, o] of occupancy) {
+      if (o.defective) {
+        out.set(compartment, { item: 'unknown', pickupId: o.holder?.pickupId ?? o.retrievalOf, why: 'compartment defective' });
+      } else if (o.holder !== null) {
+        const state = o.holder.state;
+        const item = state === 'loaded' || state === 'notified' || state === 'expired' ? 'present' : state === 'reserved' ? 'absent' : 'unknown';
+        out.set(compartment, { item, pickupId: o.holder.pickupId, why: `pickup ${state ?? 'unknown'}` });
+      } else if (o.retrievalOf !== null) {
+        out.set(compartment, { item: 'present', pickupId: o.retrievalOf, why: 'ended pickup, document to be taken out by staff' });
+      } else {
+        out.set(compartment, { item: 'absent', pickupId: null, why: 'compartment free' });
+      }
+    }
+    return out;
+  }
+
   async isDefective(boxId: string, compartment: string): Promise<boolean> {
     return (await this.o.store.defective(boxId)).includes(compartment);
   }

@@ -1,6 +1,7 @@
 /**
  * Staff alarms (door did not open, door left open, tamper, item left inside,
- * board offline ...): a Redis Stream per deployment that staff screens and
+ * board offline, an item sensor that disagrees with the pickups after a board
+ * (re)connected ...): a Redis Stream per deployment that staff screens and
  * the API read, a warning log line and a counter. Alarms carry ids, never
  * personal data.
  */
@@ -17,6 +18,7 @@ export type AlarmKind =
   | 'item_still_present_after_retrieval'
   | 'board_offline'
   | 'board_online'
+  | 'inventory_mismatch'
   | 'transition_failed'
   | 'sms_failed'
   | 'sms_undeliverable';

@@ -73,6 +73,14 @@ export type VerificationLookup =
   | { pickupId: undefined }
   | { pickupId: string; state: PickupState; compartment: string | null; codeHash: string; sealed: string | undefined };
 
+export interface CompartmentOccupancy {
+  /** The open pickup holding the compartment, and its state (null when its hash is gone). */
+  holder: { pickupId: string; state: PickupState | null } | null;
+  /** The ended pickup whose document is still inside, waiting for staff. */
+  retrievalOf: string | null;
+  defective: boolean;
+}
+
 export type CompartmentState = 'free' | 'reserved' | 'occupied' | 'retrieval' | 'defective';
 
 export interface CompartmentStatus {
@@ -335,6 +343,37 @@ export class PickupStore {
     if (holder !== null) return { kind: 'holder', pickupId: holder };
     if (retrieval !== null) return { kind: 'retrieval', pickupId: retrieval };
     return undefined;
+  }
+
+  /**
+   * What the store says about some compartments of a box, in two round
+   * trips: the open pickup holding each (with its state), the ended pickup
+   * whose document staff must still take out, and whether it is defective.
+   */
+  async occupancy(boxId: string, compartments: string[]): Promise<Map<string, CompartmentOccupancy>> {
+    const out = new Map<string, CompartmentOccupancy>();
+    if (compartments.length === 0) return out;
+    const [holders, retrievals, defective] = (await results(
+      this.redis
+        .pipeline()
+        .hmget(this.key('box', boxId, 'holder'), ...compartments)
+        .hmget(this.key('box', boxId, 'retrieval'), ...compartments)
+        .smembers(this.key('box', boxId, 'defective')),
+    )) as [(string | null)[], (string | null)[], string[]];
+    const held = holders.filter((h): h is string => h !== null);
+    const states = held.length === 0 ? [] : ((await results(held.reduce((pipeline, id) => pipeline.hget(this.key('pickup', id), 'state'), this.redis.pipeline()))) as (string | null)[]);
+    const stateOf = new Map(held.map((id, i) => [id, (states[i] ?? undefined) as PickupState | undefined]));
+    const broken = new Set(defective);
+    compartments.forEach((compartment, i) => {
+      const holder = holders[i] ?? null;
+      const retrieval = retrievals[i] ?? null;
+      out.set(compartment, {
+        holder: holder === null ? null : { pickupId: holder, state: stateOf.get(holder) ?? null },
+        retrievalOf: retrieval,
+        defective: broken.has(compartment),
+      });
+    });
+    return out;
   }
 
   async defective(boxId: string): Promise<string[]> {
