@@ -2,7 +2,7 @@
  * `npm run bench`: measures the running system with real Redis and prints
  * the numbers with the machine's core count. Not a test: nothing is asserted.
  * BENCH_SECONDS (default 10) sets the length of each step; BENCH_ONLY
- * (coldstart,ingestion,soap,sms,locker,memory,takeover) picks scenarios;
+ * (coldstart,ingestion,soap,sms,locker,memory,takeover,verify) picks scenarios;
  * BENCH_COLDSTART_RUNS (default 7) the number of starts per entry point.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,7 @@ import { benchMemory } from './memory.js';
 import { benchTakeover } from './takeover.js';
 import { benchSms } from './sms.js';
 import { benchSoap } from './soap.js';
+import { benchVerify } from './verify.js';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     if (want('locker')) lines.push(await benchLocker());
     if (want('memory')) lines.push(...(await benchMemory()));
     if (want('takeover')) lines.push(await benchTakeover());
+    if (want('verify')) lines.push(await benchVerify(redisUrl, Number(process.env.BENCH_VERIFY_ROUNDS ?? 500)));
   } finally {
     await dokubox?.close();
     await redis?.stop();

@@ -3,6 +3,7 @@
  * servers that speak the wire protocols of the case system, the SMS gateway
  * and the lock boards. Each part registers itself here.
  */
+import { join } from 'node:path';
 import type { BoxDefinition } from '../src/core/box.js';
 import { startCaseSystemPart } from './case-system/part.js';
 import { startLockerPart } from './locker/part.js';
@@ -32,11 +33,17 @@ export interface SimulatorContext {
   middlewareUrl: () => string;
   /** The boxes the middleware will load (from BOXES_DIR). */
   boxes: BoxDefinition[];
+  /** Where the simulated world keeps its state across restarts (`VAR_DIR`, like Redis and the secrets); none: nothing is kept. */
+  varDir?: string;
 }
 
 export type PartFactory = (context: SimulatorContext) => Promise<SimulatorPart>;
 
-export const PART_FACTORIES: PartFactory[] = [(context) => startLockerPart(context.boxes), (context) => startCaseSystemPart(context), () => startSmsPart()];
+export const PART_FACTORIES: PartFactory[] = [
+  (context) => startLockerPart(context.boxes, context.varDir === undefined ? {} : { stateDir: join(context.varDir, 'simulator') }),
+  (context) => startCaseSystemPart(context),
+  () => startSmsPart(),
+];
 
 export async function startSimulator(context: SimulatorContext): Promise<Simulator> {
   const parts: SimulatorPart[] = [];

@@ -114,7 +114,8 @@ export const kerongBoxConfigSchema = z.object({
   /** Pause after a frame that gets no reply (unlock, pulse time) before the next frame, so the board can act. */
   interFrameGapMs: z.number().int().min(0).default(20),
   reconnectInitialMs: z.number().int().min(1).default(500),
-  reconnectMaxMs: z.number().int().min(1).default(30_000),
+  /** Longest wait between connection attempts to a gateway: one that comes back is in use again within this time. */
+  reconnectMaxMs: z.number().int().min(1).max(60_000).default(2000),
   connectTimeoutMs: z.number().int().min(1).default(5000),
 });
 

@@ -64,6 +64,12 @@ interface GatewaySim {
   replyDelayMs: number;
 }
 
+/** The physical state of every compartment, to keep across restarts (`state()` / `restore()`). */
+export interface Cu16EmulatorState {
+  version: 1;
+  compartments: Record<string, { door: 'open' | 'closed'; item: boolean; jammed: boolean; sensorStuck: 'present' | 'absent' | null }>;
+}
+
 export interface EmulatorRequest {
   gateway: string;
   frame: Frame;
@@ -81,7 +87,8 @@ export interface EmulatorUnlock {
 
 /**
  * Events: `request` (EmulatorRequest, every valid frame received),
- * `unlock` (EmulatorUnlock), `connection` (gateway id), `disconnect` (gateway id).
+ * `unlock` (EmulatorUnlock), `connection` (gateway id), `disconnect` (gateway id),
+ * `change` (compartment id: its door, item, lock or sensor changed).
  */
 export class Cu16Emulator extends EventEmitter {
   private readonly gateways = new Map<string, GatewaySim>();
@@ -157,16 +164,19 @@ export class Cu16Emulator extends EventEmitter {
     const { lock } = this.compartment(compartmentId);
     if (!lock.doorOpen) throw new Error(`compartment ${compartmentId} is closed: open it before inserting`);
     lock.itemPresent = true;
+    this.changed(compartmentId);
   }
 
   takeItem(compartmentId: string): void {
     const { lock } = this.compartment(compartmentId);
     if (!lock.doorOpen) throw new Error(`compartment ${compartmentId} is closed: open it before taking the item`);
     lock.itemPresent = false;
+    this.changed(compartmentId);
   }
 
   closeDoor(compartmentId: string): void {
     this.compartment(compartmentId).lock.doorOpen = false;
+    this.changed(compartmentId);
   }
 
   /** The person walks away: the door stays open until someone closes it (no state change, for readable scenarios). */
@@ -177,11 +187,13 @@ export class Cu16Emulator extends EventEmitter {
   /** The door opens without a command (pried open, latch failure); works on a jammed lock too. */
   forceOpen(compartmentId: string): void {
     this.compartment(compartmentId).lock.doorOpen = true;
+    this.changed(compartmentId);
   }
 
   /** Puts an item in without any door movement (staff preparing a test scenario). */
   setItem(compartmentId: string, present: boolean): void {
     this.compartment(compartmentId).lock.itemPresent = present;
+    this.changed(compartmentId);
   }
 
   // --- what the box reports --------------------------------------------------
@@ -202,16 +214,42 @@ export class Cu16Emulator extends EventEmitter {
     return this.gateway(gatewayId).boards.get(board)?.pulseMs;
   }
 
+  // --- keeping the state across restarts ------------------------------------
+
+  /** Door, lock (jammed) and item sensor of every compartment, e.g. to write to a file. */
+  state(): Cu16EmulatorState {
+    const compartments: Cu16EmulatorState['compartments'] = {};
+    for (const [id, { lock }] of this.byId) {
+      compartments[id] = { door: lock.doorOpen ? 'open' : 'closed', item: lock.itemPresent, jammed: lock.jammed, sensorStuck: lock.sensorStuck };
+    }
+    return { version: 1, compartments };
+  }
+
+  /** Puts every compartment named in `state` back as it was; compartments no longer in the layout are ignored. */
+  restore(state: Cu16EmulatorState): void {
+    if (state.version !== 1) throw new Error(`emulator state version ${String(state.version)} is not supported`);
+    for (const [id, saved] of Object.entries(state.compartments)) {
+      const entry = this.byId.get(id);
+      if (entry === undefined) continue;
+      entry.lock.doorOpen = saved.door === 'open';
+      entry.lock.itemPresent = saved.item;
+      entry.lock.jammed = saved.jammed;
+      entry.lock.sensorStuck = saved.sensorStuck;
+    }
+  }
+
   // --- faults ----------------------------------------------------------------
 
   /** A jammed lock acknowledges nothing and opens nothing when pulsed. */
   jamLock(compartmentId: string, jammed = true): void {
     this.compartment(compartmentId).lock.jammed = jammed;
+    this.changed(compartmentId);
   }
 
   /** The item sensor reads a fixed value (null repairs it). */
   breakItemSensor(compartmentId: string, reads: 'present' | 'absent' | null = 'absent'): void {
     this.compartment(compartmentId).lock.sensorStuck = reads;
+    this.changed(compartmentId);
   }
 
   /** The board stops answering anything (power loss, cut RS485 line); false brings it back. */
@@ -246,6 +284,10 @@ export class Cu16Emulator extends EventEmitter {
   }
 
   // --- internals -------------------------------------------------------------
+
+  private changed(compartmentId: string): void {
+    this.emit('change', compartmentId);
+  }
 
   private gateway(id: string): GatewaySim {
     const gw = this.gateways.get(id);
@@ -340,6 +382,7 @@ export class Cu16Emulator extends EventEmitter {
     const opened = lock.compartmentId !== null && !lock.jammed;
     // The latch releases and the door's spring pushes it open; it stays open until someone closes it.
     if (opened) lock.doorOpen = true;
+    if (opened && lock.compartmentId !== null) this.changed(lock.compartmentId);
     this.emit('unlock', { gateway: gw.id, board: board.board, lock: lockIndex, compartmentId: lock.compartmentId, opened } satisfies EmulatorUnlock);
   }
 

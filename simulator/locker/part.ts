@@ -4,15 +4,34 @@
  * people in front of the box:
  *   GET  /                                   state of every compartment
  *   POST /boxes/:box/compartments/:id/:action  insert | take | close | force-open | jam | unjam
+ * With a state directory (`npm start`: `VAR_DIR/simulator`) the boxes keep
+ * what is inside them across restarts, as real ones do: door, lock and item
+ * sensor of every compartment are written to `cu16-<box>.json` after every
+ * change and read back on start.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { BoxDefinition } from '../../src/core/box.js';
 import type { SimulatorPart } from '../index.js';
-import { Cu16Emulator } from './cu16-emulator.js';
+import { Cu16Emulator, type Cu16EmulatorState } from './cu16-emulator.js';
 
-export async function startLockerPart(boxes: BoxDefinition[]): Promise<SimulatorPart> {
+export interface LockerPartOptions {
+  /** Directory for the boxes' state files; without it every start begins with empty, closed compartments. */
+  stateDir?: string;
+}
+
+/** Writes the file whole or not at all (a crash mid-write leaves the previous state). */
+function writeAtomically(file: string, content: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
+}
+
+export async function startLockerPart(boxes: BoxDefinition[], options: LockerPartOptions = {}): Promise<SimulatorPart> {
   const emulators = new Map<string, Cu16Emulator>();
+  const saves: (() => void)[] = [];
   const endpoints: Record<string, string> = {};
   for (const box of boxes) {
     const locker = box.locker as { adapter?: string; gateways?: { id: string }[]; lockNumberBase?: 0 | 1; lockBitOpenValue?: 0 | 1 } | undefined;
@@ -23,6 +42,25 @@ export async function startLockerPart(boxes: BoxDefinition[]): Promise<Simulator
       ...(locker.lockNumberBase === undefined ? {} : { lockNumberBase: locker.lockNumberBase }),
       ...(locker.lockBitOpenValue === undefined ? {} : { lockBitOpenValue: locker.lockBitOpenValue }),
     });
+    if (options.stateDir !== undefined) {
+      const stateDir = options.stateDir;
+      const file = join(stateDir, `cu16-${box.id}.json`);
+      if (existsSync(file)) emulator.restore(JSON.parse(readFileSync(file, 'utf8')) as Cu16EmulatorState);
+      mkdirSync(stateDir, { recursive: true });
+      const save = (): void => writeAtomically(file, JSON.stringify(emulator.state()));
+      // Changes come in bursts (an unlock and a door, a test script): one write per turn of the event loop.
+      let pending = false;
+      emulator.on('change', () => {
+        if (pending) return;
+        pending = true;
+        setImmediate(() => {
+          pending = false;
+          save();
+        });
+      });
+      saves.push(save);
+      save();
+    }
     for (const gateway of await emulator.start()) endpoints[`${box.id}/${gateway.id}`] = `${gateway.host}:${gateway.port}`;
     emulators.set(box.id, emulator);
   }
@@ -69,6 +107,7 @@ export async function startLockerPart(boxes: BoxDefinition[]): Promise<Simulator
     name: 'locker',
     urls: {
       control: `http://127.0.0.1:${port}/`,
+      ...(options.stateDir === undefined ? {} : { state: options.stateDir }),
       ...Object.fromEntries(Object.entries(endpoints).map(([k, v]) => [`CU16 gateway ${k}`, `tcp://${v}`])),
     },
     env: { LOCKER_ENDPOINTS: JSON.stringify(endpoints) },
@@ -76,6 +115,7 @@ export async function startLockerPart(boxes: BoxDefinition[]): Promise<Simulator
     async close() {
       await new Promise<void>((resolve) => control.close(() => resolve()));
       for (const emulator of emulators.values()) await emulator.stop();
+      for (const save of saves) save();
     },
   };
 }

@@ -5,7 +5,7 @@
  * is enforced atomically by the store (a drawn duplicate is drawn again).
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import { parsePartialDate, partialDateMatches } from './dates.js';
+import { parseEnteredDate, parsePartialDate, partialDateMatches } from './dates.js';
 
 export const CODE_LENGTH = 6;
 
@@ -43,7 +43,7 @@ export function verifyCodeAndBirthDate(
 ): boolean {
   const codeOk = hashesEqual(params.storedCodeHash, hashCode(params.secret, params.boxId, entered.code));
   const stored = parsePartialDate(params.storedDateOfBirth);
-  const given = parsePartialDate(entered.dateOfBirth);
+  const given = parseEnteredDate(entered.dateOfBirth);
   const dobOk = stored !== undefined && given !== undefined && partialDateMatches(stored, given);
   return codeOk && dobOk;
 }

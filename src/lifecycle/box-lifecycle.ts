@@ -177,9 +177,16 @@ export class BoxLifecycle {
       const board = event as BoardEvent;
       if (board.type === 'board.online' && board.reason === 'first_contact') {
         this.o.logger.debug({ boxId: box, gateway: board.gateway, board: board.board }, 'lock board online');
-        return;
+      } else {
+        await this.o.alarms.raise({
+          kind: board.type === 'board.offline' ? 'board_offline' : 'board_online',
+          boxId: box,
+          gateway: board.gateway,
+          ...(board.board === undefined ? {} : { board: board.board }),
+          detail: describeBoard(board),
+        });
       }
-      await this.o.alarms.raise({ kind: board.type === 'board.offline' ? 'board_offline' : 'board_online', boxId: box, gateway: board.gateway, detail: board.reason });
+      if (board.type === 'board.online') await this.reconcile(board);
       return;
     }
     const op = this.operations.get(event.compartmentId);
@@ -209,6 +216,35 @@ export class BoxLifecycle {
     }
   }
 
+  /**
+   * After a board (re)connected (its first answer after start or after an
+   * outage, a power cut, a restarted box): compares each item sensor of its
+   * compartments with what the pickups say should be inside, and raises
+   * `inventory_mismatch` for every disagreement. Compartments without an
+   * item sensor (`unknown`), defective ones, faults and doors being operated
+   * right now are left out.
+   */
+  private async reconcile(board: BoardEvent): Promise<void> {
+    const sensed = new Map(this.o.adapter.snapshot().map((s) => [s.compartmentId, s.item]));
+    const ids = board.compartmentIds.filter((id) => (sensed.get(id) ?? 'unknown') !== 'unknown' && !this.operations.has(id));
+    if (ids.length === 0) return;
+    const expected = await this.o.service.expectedContents(this.o.box.id, ids);
+    for (const id of ids) {
+      const should = expected.get(id);
+      const item = sensed.get(id);
+      if (should === undefined || should.item === 'unknown' || should.item === item) continue;
+      await this.o.alarms.raise({
+        kind: 'inventory_mismatch',
+        boxId: this.o.box.id,
+        compartment: id,
+        ...(should.pickupId === null ? {} : { pickupId: should.pickupId }),
+        gateway: board.gateway,
+        ...(board.board === undefined ? {} : { board: board.board }),
+        detail: `expected ${should.item === 'present' ? 'a document inside' : 'empty'} (${should.why}); the item sensor reads ${item === 'present' ? 'an item inside' : 'empty'}. Check the compartment.`,
+      });
+    }
+  }
+
   private async afterClose(op: Operation, item: CompartmentSnapshot['item']): Promise<void> {
     const box = this.o.box.id;
     const tag = { boxId: box, compartment: op.compartment, ...(op.pickupId ? { pickupId: op.pickupId } : {}) };
@@ -233,4 +269,14 @@ export class BoxLifecycle {
     this.o.logger.error({ boxId: this.o.box.id, compartment: op.compartment, pickupId: op.pickupId, err: error instanceof Error ? error.message : String(error) }, 'transition after door event failed');
     await this.o.alarms.raise({ kind: 'transition_failed', boxId: this.o.box.id, compartment: op.compartment, ...(op.pickupId ? { pickupId: op.pickupId } : {}), detail: error instanceof DokuboxError ? error.code : 'INTERNAL' });
   }
+}
+
+/** Which board (and which compartments) a board event concerns, for the alarm staff read: `board 3 on gateway gw1, compartments 049-064 (16): no_reply`. */
+export function describeBoard(event: BoardEvent): string {
+  const where = event.board === undefined ? `gateway ${event.gateway}` : `board ${event.board} on gateway ${event.gateway}`;
+  const ids = event.compartmentIds;
+  const first = ids[0];
+  const last = ids[ids.length - 1];
+  const compartments = first === undefined ? '' : first === last ? `, compartment ${first}` : `, compartments ${first}-${last} (${ids.length})`;
+  return `${where}${compartments}: ${event.reason}`;
 }

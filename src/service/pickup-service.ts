@@ -54,10 +54,29 @@ const MAX_CAS_RETRIES = 5;
 export class PickupService implements PickupPort {
   private readonly newId: () => string;
   private readonly randomCode: () => string;
+  /**
+   * What a verification decrypts and compares when no pickup matches: a
+   * sealed record shaped like a real one (same key, an id of a pickup id's
+   * length, typical field lengths) and a code hash nobody can enter.
+   */
+  private readonly decoy: { id: string; sealed: string; codeHash: string };
 
   constructor(private readonly o: PickupServiceOptions) {
     this.newId = o.newId ?? randomUUID;
     this.randomCode = o.randomCode ?? (() => generateCode());
+    const decoyId = randomUUID();
+    this.decoy = {
+      id: decoyId,
+      sealed: o.cipher.seal(decoyId, {
+        familyName: 'Xxxxxxxxxxxx',
+        givenNames: 'Xxxxxxxxxxx',
+        dateOfBirth: '1900-01-01',
+        mobile: '+490000000000',
+        serialNumbers: ['X00000000'],
+        code: '000000',
+      }),
+      codeHash: keyedHash(o.secret, 'verification-decoy', decoyId),
+    };
   }
 
   private nowIso(): string {
@@ -283,22 +302,27 @@ export class PickupService implements PickupPort {
 
   /**
    * Checks a code and date of birth at a box. Fails with one message for
-   * every reason, so a caller learns nothing about which part was wrong.
+   * every reason, so a caller learns nothing about which part was wrong; and
+   * does the same work whether the code is live or not, so the answer time
+   * does not tell either: one Redis round trip with the same commands, one
+   * decryption of a sealed record of the usual size with the same key (a
+   * decoy when no pickup matches), one constant-time comparison of code hash
+   * and date of birth.
    */
   async verify(client: ClientIdentity, boxId: string, entered: { code: string; dateOfBirth: string }): Promise<VerificationResult> {
     const box = this.box(client, boxId);
     const failure = new DokuboxError('VERIFICATION_FAILED', 'Code or date of birth is not correct, or the pickup is no longer available; check the SMS or ask at the counter.');
     if (!isWellFormedCode(entered.code)) throw failure;
     const codeHash = hashCode(this.codeSecret, box.id, entered.code);
-    const pickupId = await this.o.store.findByCodeHash(box.id, codeHash);
-    const pickup = pickupId === undefined ? undefined : await this.o.store.get(pickupId);
-    const storedDob = pickup?.pii === undefined || pickup === undefined ? '0000' : this.personalData(pickup).dateOfBirth;
+    const found = await this.o.store.lookupForVerification(box.id, codeHash, this.decoy.sealed.length);
+    const live = found.pickupId !== undefined && found.sealed !== undefined;
+    const personal = live ? this.o.cipher.open(found.pickupId, found.sealed as string) : this.o.cipher.open(this.decoy.id, this.decoy.sealed);
     const ok = verifyCodeAndBirthDate(
-      { secret: this.codeSecret, boxId: box.id, storedCodeHash: pickup?.codeHash ?? '00', storedDateOfBirth: storedDob },
+      { secret: this.codeSecret, boxId: box.id, storedCodeHash: live ? found.codeHash : this.decoy.codeHash, storedDateOfBirth: personal.dateOfBirth },
       entered,
     );
-    if (!ok || pickup === undefined || pickup.state !== 'notified' || pickup.compartment === null) throw failure;
-    return { pickupId: pickup.id, compartment: pickup.compartment };
+    if (!ok || !live || found.state !== 'notified' || found.compartment === null) throw failure;
+    return { pickupId: found.pickupId, compartment: found.compartment };
   }
 
   async markCollected(pickupId: string, actor: string, method: string): Promise<StoredPickup> {
@@ -341,6 +365,33 @@ export class PickupService implements PickupPort {
     // The ready message announces the deadline that markNotified will set: quiet hours keep sending and acceptance on the same day.
     const deadline = kind === 'ready' ? calendar.deadline(this.o.clock.now(), box.deadlineWorkingDays) : (pickup.deadline ?? this.o.clock.now());
     return { ...base, mobile: personal.mobile, deadline, ...(kind === 'expired' || personal.code === undefined ? {} : { code: personal.code }) };
+  }
+
+  /**
+   * What should be inside some compartments, by the store: a document where a
+   * pickup is loaded, notified or expired, or where an ended pickup's
+   * document waits for staff; nothing where a pickup is reserved (not loaded
+   * yet) or nobody holds the compartment; `unknown` for defective
+   * compartments and faults, where either may be true. `why` names the
+   * reason in words (states, never personal data).
+   */
+  async expectedContents(boxId: string, compartments: string[]): Promise<Map<string, { item: 'present' | 'absent' | 'unknown'; pickupId: string | null; why: string }>> {
+    const occupancy = await this.o.store.occupancy(boxId, compartments);
+    const out = new Map<string, { item: 'present' | 'absent' | 'unknown'; pickupId: string | null; why: string }>();
+    for (const [compartment, o] of occupancy) {
+      if (o.defective) {
+        out.set(compartment, { item: 'unknown', pickupId: o.holder?.pickupId ?? o.retrievalOf, why: 'compartment defective' });
+      } else if (o.holder !== null) {
+        const state = o.holder.state;
+        const item = state === 'loaded' || state === 'notified' || state === 'expired' ? 'present' : state === 'reserved' ? 'absent' : 'unknown';
+        out.set(compartment, { item, pickupId: o.holder.pickupId, why: `pickup ${state ?? 'unknown'}` });
+      } else if (o.retrievalOf !== null) {
+        out.set(compartment, { item: 'present', pickupId: o.retrievalOf, why: 'ended pickup, document to be taken out by staff' });
+      } else {
+        out.set(compartment, { item: 'absent', pickupId: null, why: 'compartment free' });
+      }
+    }
+    return out;
   }
 
   async isDefective(boxId: string, compartment: string): Promise<boolean> {
@@ -388,9 +439,13 @@ export class PickupService implements PickupPort {
     await this.o.store.dropFarewell(pickupId);
   }
 
-  /** Records an SMS outcome on the pickup (an event for reports and staff); false when the pickup is gone. */
-  async recordSms(pickupId: string, reason: SmsEventReason, fields: Record<string, string> = {}): Promise<boolean> {
-    return this.o.store.annotate(this.nowIso(), pickupId, 'pickup.sms', reason, 'system:sms', fields);
+  /**
+   * Records an SMS outcome on the pickup (an event for reports and staff);
+   * false when the pickup is gone or `guard` held the event back (see
+   * PickupStore.annotate: a marker makes the record idempotent).
+   */
+  async recordSms(pickupId: string, reason: SmsEventReason, fields: Record<string, string> = {}, guard: { once?: string; unless?: string } = {}): Promise<boolean> {
+    return (await this.o.store.annotate(this.nowIso(), pickupId, 'pickup.sms', reason, 'system:sms', fields, guard)) === 'ok';
   }
 
   /** Expires every notified pickup whose deadline has passed; returns how many. */

@@ -43,17 +43,38 @@ export class SmsNotifications {
     events.subscribe('sms', (event) => this.onEvent(event));
   }
 
+  /**
+   * Delivery reports become events (and, when undeliverable, a staff alarm).
+   * They are idempotent, also with several instances: for one gateway
+   * message and kind at most one `sms_delivered` and one `sms_undeliverable`
+   * event is recorded, whatever the gateway repeats (a marker field of the
+   * pickup, set in the same script as the event). An undeliverable report
+   * after a delivered one is not recorded (a delivered SMS cannot become
+   * undelivered; the gateway contradicts itself); a delivered report after
+   * an undeliverable one is (another route got it through after all: the
+   * case system and staff learn that the applicant has the code).
+   */
   listen(queue: SmsQueue, gateway: SmsGateway): () => void {
     return queue.listenForDeliveryReports(gateway, async (pickupId, kind, report) => {
       // A delivery report proves the gateway accepted the ready SMS; it can overtake the worker's own
       // bookkeeping of that acceptance. Record the acceptance first, so that the pickup's events (and
       // the case system's reports) keep the domain's order: notified, then delivered.
       if (kind === 'ready') await this.markNotified(pickupId);
-      if (report.status === 'delivered') await this.o.service.recordSms(pickupId, 'sms_delivered', { smsStatus: 'delivered' });
-      if (report.status === 'failed' || report.status === 'expired' || report.status === 'rejected') {
-        await this.o.service.recordSms(pickupId, 'sms_undeliverable', { smsStatus: report.status });
-        const boxId = (await this.o.service.boxOfPickup(pickupId)) ?? 'unknown';
-        await this.o.alarms.raise({ kind: 'sms_undeliverable', boxId, pickupId, detail: `${kind}:${report.status}` });
+      const marker = (outcome: 'delivered' | 'undeliverable'): string => `dlr:${kind}:${report.providerMessageId}:${outcome}`;
+      let recorded: boolean;
+      if (report.status === 'delivered') {
+        recorded = await this.o.service.recordSms(pickupId, 'sms_delivered', { smsStatus: 'delivered' }, { once: marker('delivered') });
+      } else if (report.status === 'failed' || report.status === 'expired' || report.status === 'rejected') {
+        recorded = await this.o.service.recordSms(pickupId, 'sms_undeliverable', { smsStatus: report.status }, { once: marker('undeliverable'), unless: marker('delivered') });
+        if (recorded) {
+          const boxId = (await this.o.service.boxOfPickup(pickupId)) ?? 'unknown';
+          await this.o.alarms.raise({ kind: 'sms_undeliverable', boxId, pickupId, detail: `${kind}:${report.status}` });
+        }
+      } else {
+        return;
+      }
+      if (!recorded) {
+        this.o.logger.info({ pickupId, kind, gateway: report.gateway, providerMessageId: report.providerMessageId, status: report.status }, 'delivery report not recorded: already recorded for this message, or the pickup is gone');
       }
     });
   }

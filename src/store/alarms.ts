@@ -1,6 +1,7 @@
 /**
  * Staff alarms (door did not open, door left open, tamper, item left inside,
- * board offline ...): a Redis Stream per deployment that staff screens and
+ * board offline, an item sensor that disagrees with the pickups after a board
+ * (re)connected ...): a Redis Stream per deployment that staff screens and
  * the API read, a warning log line and a counter. Alarms carry ids, never
  * personal data.
  */
@@ -17,6 +18,7 @@ export type AlarmKind =
   | 'item_still_present_after_retrieval'
   | 'board_offline'
   | 'board_online'
+  | 'inventory_mismatch'
   | 'transition_failed'
   | 'sms_failed'
   | 'sms_undeliverable';
@@ -27,6 +29,8 @@ export interface Alarm {
   compartment?: string;
   pickupId?: string;
   gateway?: string;
+  /** Lock board address on the gateway's bus (board alarms of Kerong boxes). */
+  board?: number;
   detail?: string;
 }
 
@@ -54,7 +58,7 @@ export class RedisAlarms implements AlarmSink {
 
   async raise(alarm: Alarm): Promise<void> {
     const at = new Date(this.clock.now()).toISOString();
-    this.logger.warn({ alarm: alarm.kind, boxId: alarm.boxId, compartment: alarm.compartment, pickupId: alarm.pickupId, gateway: alarm.gateway }, 'alarm');
+    this.logger.warn({ alarm: alarm.kind, boxId: alarm.boxId, compartment: alarm.compartment, pickupId: alarm.pickupId, gateway: alarm.gateway, board: alarm.board, detail: alarm.detail }, 'alarm');
     this.onRaise?.(alarm);
     await this.redis.xadd(this.key, 'MAXLEN', '~', '10000', '*', 'a', JSON.stringify({ ...alarm, at }));
   }

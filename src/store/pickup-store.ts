@@ -9,7 +9,7 @@ import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
 import type { ReplicaWait } from './replica-wait.js';
-import { ANNOTATE, COMPARTMENT, INGEST, REMIND, REPORTED, SYNC_BOX, TRANSITION } from './scripts.js';
+import { ANNOTATE, COMPARTMENT, INGEST, REMIND, REPORTED, SYNC_BOX, TRANSITION, VERIFY } from './scripts.js';
 
 export interface StoredPickup {
   id: string;
@@ -69,6 +69,18 @@ export interface TransitionParams {
   fields?: Record<string, string>;
 }
 
+export type VerificationLookup =
+  | { pickupId: undefined }
+  | { pickupId: string; state: PickupState; compartment: string | null; codeHash: string; sealed: string | undefined };
+
+export interface CompartmentOccupancy {
+  /** The open pickup holding the compartment, and its state (null when its hash is gone). */
+  holder: { pickupId: string; state: PickupState | null } | null;
+  /** The ended pickup whose document is still inside, waiting for staff. */
+  retrievalOf: string | null;
+  defective: boolean;
+}
+
 export type CompartmentState = 'free' | 'reserved' | 'occupied' | 'retrieval' | 'defective';
 
 export interface CompartmentStatus {
@@ -90,7 +102,7 @@ async function results(pipeline: ChainableCommander): Promise<unknown[]> {
 }
 
 export class PickupStore {
-  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind', ScriptFn>;
+  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind' | 'verify', ScriptFn>;
 
   private readonly replicaWait: ReplicaWait | undefined;
 
@@ -117,6 +129,7 @@ export class PickupStore {
       annotate: define('annotate', ANNOTATE),
       reported: define('reported', REPORTED),
       remind: define('remind', REMIND),
+      verify: define('verify', VERIFY),
     };
   }
 
@@ -206,12 +219,26 @@ export class PickupStore {
     }
   }
 
-  /** Appends an event that does not change the state (SMS outcomes); returns false when the pickup is gone. */
-  async annotate(now: string, pickupId: string, type: PickupEvent['type'], reason: string, actor: string, fields: Record<string, string> = {}): Promise<boolean> {
-    const args: (string | number)[] = [this.ns, now, pickupId, type, reason, actor];
+  /**
+   * Appends an event that does not change the state (SMS outcomes). With
+   * `once`, the event is recorded only the first time for that marker (a
+   * field of the pickup hash, set atomically with the event); with `unless`,
+   * not at all while that marker is set. Returns `not_found` when the pickup
+   * is gone, `duplicate` when a marker held it back.
+   */
+  async annotate(
+    now: string,
+    pickupId: string,
+    type: PickupEvent['type'],
+    reason: string,
+    actor: string,
+    fields: Record<string, string> = {},
+    guard: { once?: string; unless?: string } = {},
+  ): Promise<'ok' | 'duplicate' | 'not_found'> {
+    const args: (string | number)[] = [this.ns, now, pickupId, type, reason, actor, guard.once ?? '', guard.unless ?? ''];
     for (const [field, value] of Object.entries(fields)) args.push(field, value);
     const result = (await this.scripts.annotate(...args)) as string[];
-    return result[0] === 'ok';
+    return result[0] === 'ok' ? 'ok' : result[0] === 'duplicate' ? 'duplicate' : 'not_found';
   }
 
   async compartmentAction(now: string, boxId: string, compartment: string, action: 'emptied' | 'defective' | 'repaired'): Promise<void> {
@@ -283,6 +310,24 @@ export class PickupStore {
     return (await this.redis.hget(this.key('box', boxId, 'codes'), codeHash)) ?? undefined;
   }
 
+  /**
+   * Everything a verification reads, in one round trip, with the same Redis
+   * commands whether `codeHash` is live at the box or not. `sealed` is the
+   * pickup's sealed personal data, or undefined (then the answer carried a
+   * filler of `padLength` characters instead).
+   */
+  async lookupForVerification(boxId: string, codeHash: string, padLength: number): Promise<VerificationLookup> {
+    const [pickupId, state, compartment, storedHash, sealed, sealedFound] = (await this.scripts.verify(this.ns, boxId, codeHash, padLength)) as string[];
+    if (!pickupId || !state) return { pickupId: undefined };
+    return {
+      pickupId,
+      state: state as PickupState,
+      compartment: compartment ? compartment : null,
+      codeHash: storedHash ?? '',
+      sealed: sealedFound === '1' ? sealed : undefined,
+    };
+  }
+
   async pickupIdForMessage(messageKey: string): Promise<string | undefined> {
     const value = await this.redis.get(this.key('msg', messageKey));
     if (value === null) return undefined;
@@ -298,6 +343,37 @@ export class PickupStore {
     if (holder !== null) return { kind: 'holder', pickupId: holder };
     if (retrieval !== null) return { kind: 'retrieval', pickupId: retrieval };
     return undefined;
+  }
+
+  /**
+   * What the store says about some compartments of a box, in two round
+   * trips: the open pickup holding each (with its state), the ended pickup
+   * whose document staff must still take out, and whether it is defective.
+   */
+  async occupancy(boxId: string, compartments: string[]): Promise<Map<string, CompartmentOccupancy>> {
+    const out = new Map<string, CompartmentOccupancy>();
+    if (compartments.length === 0) return out;
+    const [holders, retrievals, defective] = (await results(
+      this.redis
+        .pipeline()
+        .hmget(this.key('box', boxId, 'holder'), ...compartments)
+        .hmget(this.key('box', boxId, 'retrieval'), ...compartments)
+        .smembers(this.key('box', boxId, 'defective')),
+    )) as [(string | null)[], (string | null)[], string[]];
+    const held = holders.filter((h): h is string => h !== null);
+    const states = held.length === 0 ? [] : ((await results(held.reduce((pipeline, id) => pipeline.hget(this.key('pickup', id), 'state'), this.redis.pipeline()))) as (string | null)[]);
+    const stateOf = new Map(held.map((id, i) => [id, (states[i] ?? undefined) as PickupState | undefined]));
+    const broken = new Set(defective);
+    compartments.forEach((compartment, i) => {
+      const holder = holders[i] ?? null;
+      const retrieval = retrievals[i] ?? null;
+      out.set(compartment, {
+        holder: holder === null ? null : { pickupId: holder, state: stateOf.get(holder) ?? null },
+        retrievalOf: retrieval,
+        defective: broken.has(compartment),
+      });
+    });
+    return out;
   }
 
   async defective(boxId: string): Promise<string[]> {

@@ -246,14 +246,20 @@ return {'ok'}
 /**
  * Records something that happened to a pickup without changing its state
  * (SMS accepted, failed, delivered ...). ARGV: ns, now, pickupId, type,
- * reason, actor, then field/value pairs to set. Returns {'ok'} or {'not_found'}.
+ * reason, actor, once, unless, then field/value pairs to set. `once` (or '')
+ * names a marker field of the pickup hash: set with the event, and an event
+ * whose marker is set already is not recorded again (a repeated delivery
+ * report). `unless` (or '') names a marker whose presence suppresses the
+ * event. Returns {'ok'}, {'duplicate'} or {'not_found'}.
  */
 export const ANNOTATE = `${LIB}
-local now, p, etype, reason, actor = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local now, p, etype, reason, actor, once, unless = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local pk = k('pickup', p)
 local state = redis.call('HGET', pk, 'state')
 if not state then return {'not_found'} end
-set_fields(p, 7)
+if unless ~= '' and redis.call('HEXISTS', pk, unless) == 1 then return {'duplicate'} end
+if once ~= '' and redis.call('HSETNX', pk, once, now) == 0 then return {'duplicate'} end
+set_fields(p, 9)
 record(p, etype, state, state, reason, actor, now, redis.call('HGET', pk, 'compartment'))
 return {'ok'}
 `;
@@ -281,4 +287,22 @@ local p = ARGV[2]
 if redis.call('HGET', ARGV[1] .. ':pickup:' .. p, 'state') ~= 'notified' then return 0 end
 redis.call('ZADD', ARGV[1] .. ':reminders', ARGV[3], p)
 return 1
+`;
+
+/**
+ * What a verification at the box reads, in one round trip and with the same
+ * Redis commands whether the code is live or not (the answer time must not
+ * tell which). ARGV: ns, box, codeHash, padLength. Returns {pickupId,
+ * state, compartment, codeHash, sealed, sealedFound}: empty strings for what
+ * does not exist, and in place of missing sealed personal data a filler of
+ * padLength characters (sealedFound ''), so both answers are about the same size.
+ */
+export const VERIFY = `
+local ns, box, hash, pad = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local p = redis.call('HGET', ns .. ':box:' .. box .. ':codes', hash) or ''
+local h = redis.call('HMGET', ns .. ':pickup:' .. p, 'state', 'compartment', 'codeHash')
+local sealed = redis.call('GET', ns .. ':pii:' .. p)
+local found = (p ~= '' and sealed) and '1' or ''
+if found == '' then sealed = string.rep('.', pad) end
+return {p, h[1] or '', h[2] or '', h[3] or '', sealed, found}
 `;

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KerongLocker } from '../../adapters/locker/kerong/index.js';
-import type { CompartmentLayout } from '../../adapters/locker/types.js';
+import type { CompartmentLayout, GatewayConfig, LockerEvent } from '../../adapters/locker/types.js';
 import { BoxLifecycle } from '../../src/lifecycle/box-lifecycle.js';
 import { RedisAlarms, type Alarm } from '../../src/store/alarms.js';
 import type { ClientIdentity } from '../../src/service/types.js';
@@ -27,17 +27,25 @@ let locker: KerongLocker;
 let lifecycle: BoxLifecycle;
 let alarms: Alarm[];
 
+let layout: CompartmentLayout[];
+let gateways: GatewayConfig[];
+
 beforeEach(async () => {
   world = await createWorld({ start: '2026-03-02T09:00:00Z' });
-  const layout: CompartmentLayout[] = world.dokubox.boxes.get(BOX)!.compartments.map((c, i) => ({ id: c.id, locker: { gateway: 'gw1', board: 0, lock: i } }));
+  layout = world.dokubox.boxes.get(BOX)!.compartments.map((c, i) => ({ id: c.id, locker: { gateway: 'gw1', board: 0, lock: i } }));
   emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }], compartments: layout });
-  const gateways = await emulator.start();
+  gateways = await emulator.start();
+  alarms = [];
+  await connect(layout);
+});
+
+/** A locker adapter and lifecycle for the emulated box (what a start of the service builds); resolves once every door is known. */
+async function connect(compartments: CompartmentLayout[]): Promise<void> {
   locker = new KerongLocker({
     config: { gateways, pollIntervalMs: 10, replyTimeoutMs: 150, drainMs: 20, offlineAfterMissedPolls: 1, reconnectInitialMs: 20, reconnectMaxMs: 100 },
-    compartments: layout,
+    compartments,
     logger: silent,
   });
-  alarms = [];
   lifecycle = new BoxLifecycle({
     box: world.dokubox.boxes.get(BOX)!,
     adapter: locker,
@@ -52,7 +60,14 @@ beforeEach(async () => {
   const ready = until(() => locker.snapshot().every((s) => s.door !== 'unknown'));
   await locker.start();
   await ready;
-});
+}
+
+/** The service stops and starts again (its Redis keeps the pickups); the box stays as it is. */
+async function restartService(compartments: CompartmentLayout[] = layout): Promise<void> {
+  lifecycle.stop();
+  await locker.stop();
+  await connect(compartments);
+}
 
 afterEach(async () => {
   lifecycle.stop();
@@ -217,10 +232,79 @@ describe('box lifecycle over the CU16 emulator', () => {
     await until(() => alarms.some((a) => a.kind === 'board_online'));
   });
 
+  it('names the silent board and its compartments in the board_offline alarm, also in the alarm list staff read', async () => {
+    emulator.silenceBoard('gw1', 0);
+    await until(() => alarms.some((a) => a.kind === 'board_offline'));
+    const raised = alarms.find((a) => a.kind === 'board_offline')!;
+    expect(raised).toMatchObject({ gateway: 'gw1', board: 0 });
+    expect(raised.detail).toBe('board 0 on gateway gw1, compartments A1-A4 (4): no_reply');
+    const listed = (await world.dokubox.alarms.list(BOX)).find((a) => a.kind === 'board_offline');
+    expect(listed).toMatchObject({ board: 0, detail: raised.detail });
+  });
+
   it('refuses a second open of a compartment that is being opened', async () => {
     const r = await notified();
     await lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth });
     const error = await rejection(lifecycle.openForRetrieval(staff, r.compartment, r.pickupId));
     expect(error.code).toBe('COMPARTMENT_UNAVAILABLE');
+  });
+  describe('after a board (re)connects, the item sensors are compared with the pickups', () => {
+    const mismatches = () => alarms.filter((a) => a.kind === 'inventory_mismatch');
+
+    it('raises inventory_mismatch when the box lost a notified pickup\'s document while dokubox was away (simulator restarted empty)', async () => {
+      const r = await notified();
+      // The box restarts empty (power cut, a simulator without its state) while dokubox restarts too.
+      emulator.setItem(r.compartment, false);
+      await restartService();
+      expect(mismatches()).toEqual([
+        expect.objectContaining({
+          kind: 'inventory_mismatch',
+          boxId: BOX,
+          compartment: r.compartment,
+          pickupId: r.pickupId,
+          gateway: 'gw1',
+          board: 0,
+          detail: 'expected a document inside (pickup notified); the item sensor reads empty. Check the compartment.',
+        }),
+      ]);
+      expect((await world.dokubox.alarms.list(BOX)).some((a) => a.kind === 'inventory_mismatch' && a.compartment === r.compartment)).toBe(true);
+    });
+
+    it('raises inventory_mismatch when a gateway comes back and a free compartment holds an item', async () => {
+      // No poll cycles run while the gateway is gone: wait for the adapter's event itself.
+      const offline = new Promise<void>((resolve) => {
+        const listener = (e: LockerEvent) => {
+          if (e.type !== 'board.offline') return;
+          locker.off('event', listener);
+          resolve();
+        };
+        locker.on('event', listener);
+      });
+      await emulator.dropGateway('gw1');
+      await offline;
+      emulator.setItem('A4', true);
+      await emulator.restoreGateway('gw1');
+      await until(() => alarms.some((a) => a.kind === 'board_online'));
+      expect(mismatches()).toEqual([
+        expect.objectContaining({ compartment: 'A4', detail: 'expected empty (compartment free); the item sensor reads an item inside. Check the compartment.' }),
+      ]);
+      expect(mismatches()[0]).not.toHaveProperty('pickupId');
+    });
+
+    it('raises nothing when the sensors agree with the pickups', async () => {
+      const r = await notified();
+      const held = await reserved();
+      await restartService();
+      expect(mismatches()).toEqual([]);
+      expect(await stateOf(r.pickupId)).toBe('notified');
+      expect(await stateOf(held.pickupId)).toBe('reserved');
+    });
+
+    it('leaves compartments without an item sensor out', async () => {
+      const r = await notified();
+      emulator.setItem(r.compartment, false);
+      await restartService(layout.map((c) => ({ ...c, itemSensor: false })));
+      expect(mismatches()).toEqual([]);
+    });
   });
 });

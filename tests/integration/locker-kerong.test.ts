@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KerongLocker } from '../../adapters/locker/kerong/index.js';
 import { CMD } from '../../adapters/locker/kerong/codec.js';
 import type { CompartmentLayout, KerongBoxConfigInput, LockerEvent } from '../../adapters/locker/types.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { isDokuboxError } from '../../src/core/errors.js';
 import { Cu16Emulator, type EmulatorRequest } from '../../simulator/locker/cu16-emulator.js';
 import { magdeburgLayout } from '../../simulator/locker/layouts.js';
@@ -282,6 +283,49 @@ describe('Kerong adapter against the CU16 emulator', () => {
     await emulator.restoreGateway('gw2');
     await online;
     expect(locker.snapshot().every((s) => s.door === 'closed')).toBe(true);
+  });
+
+  it('uses a gateway again within two seconds after it was gone for 30 s (reconnect waits capped by default)', async () => {
+    const compartments = layout();
+    const emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }, { id: 'gw2' }], compartments });
+    const gateways = await emulator.start();
+    // The adapter's default reconnect settings; only the waits between connection attempts run on the manual clock.
+    const clock = new ManualClock();
+    const locker = new KerongLocker({ config: { gateways, pollIntervalMs: 10 }, compartments, logger, timers: clock });
+    rigs.push({ emulator, locker, events: [] });
+    const ready = waitUntil(locker, () => locker.snapshot().every((s) => s.door !== 'unknown'));
+    await locker.start();
+    await ready;
+    const bus = locker.bus('gw2');
+
+    /** Moves the manual clock in 100 ms steps until the pending reconnect wait has run out; returns how long that took. */
+    const untilNextAttempt = (): number => {
+      expect(clock.pendingTimers()).toBe(1);
+      let waited = 0;
+      while (clock.pendingTimers() > 0) {
+        clock.advance(100);
+        waited += 100;
+      }
+      return waited;
+    };
+
+    const offline = once(bus, 'offline');
+    await emulator.dropGateway('gw2');
+    await offline;
+    const waits: number[] = [];
+    while (waits.reduce((a, b) => a + b, 0) < 30_000) {
+      const refused = once(bus, 'connect_failed');
+      waits.push(untilNextAttempt());
+      await refused;
+    }
+    expect(Math.max(...waits)).toBeLessThanOrEqual(2000);
+
+    const online = nextEvent(locker, (e) => e.type === 'board.online' && e.gateway === 'gw2');
+    await emulator.restoreGateway('gw2');
+    const connected = once(bus, 'online');
+    expect(untilNextAttempt()).toBeLessThanOrEqual(2000);
+    await connected;
+    expect(await online).toMatchObject({ board: 3, reason: 'recovered' });
   });
 
   it('handles garbage before replies, split replies and slow replies', async () => {

@@ -86,14 +86,57 @@ describe('SMS for pickups', () => {
     expect(gateway.sent).toEqual([]);
   });
 
-  it('records delivery reports: delivered as an event, undeliverable also as a staff alarm', async () => {
+  it('records delivery reports: undeliverable as an event and a staff alarm, a later delivered as an event too', async () => {
+    const pickupId = await loadedPickup();
+    await processed();
+    const id = gateway.sent[0]!.providerMessageId;
+    await gateway.report(id, 'failed');
+    await gateway.report(id, 'delivered');
+    expect(await reasons(pickupId)).toEqual(['notice_received', 'staff_loaded', 'sms_accepted', 'sms_undeliverable', 'sms_delivered']);
+    expect((await world.dokubox.alarms.list(BOX)).some((a) => a.kind === 'sms_undeliverable' && a.pickupId === pickupId)).toBe(true);
+  });
+
+  it('records a repeated delivery report of the same message once, also when two arrive at the same time', async () => {
+    const pickupId = await loadedPickup();
+    await processed();
+    const id = gateway.sent[0]!.providerMessageId;
+    await gateway.report(id, 'delivered');
+    await gateway.report(id, 'delivered');
+    await Promise.all([gateway.report(id, 'delivered'), gateway.report(id, 'delivered')]);
+    expect((await reasons(pickupId)).filter((r) => r === 'sms_delivered')).toHaveLength(1);
+  });
+
+  it('raises one alarm for repeated undeliverable reports of the same message', async () => {
+    const pickupId = await loadedPickup();
+    await processed();
+    const id = gateway.sent[0]!.providerMessageId;
+    await Promise.all([gateway.report(id, 'failed'), gateway.report(id, 'failed')]);
+    await gateway.report(id, 'expired');
+    expect((await reasons(pickupId)).filter((r) => r === 'sms_undeliverable')).toHaveLength(1);
+    expect((await world.dokubox.alarms.list(BOX)).filter((a) => a.kind === 'sms_undeliverable' && a.pickupId === pickupId)).toHaveLength(1);
+  });
+
+  it('does not record an undeliverable report after the same message was reported delivered', async () => {
     const pickupId = await loadedPickup();
     await processed();
     const id = gateway.sent[0]!.providerMessageId;
     await gateway.report(id, 'delivered');
     await gateway.report(id, 'failed');
-    expect(await reasons(pickupId)).toEqual(expect.arrayContaining(['sms_delivered', 'sms_undeliverable']));
-    expect((await world.dokubox.alarms.list(BOX)).some((a) => a.kind === 'sms_undeliverable' && a.pickupId === pickupId)).toBe(true);
+    expect(await reasons(pickupId)).toEqual(['notice_received', 'staff_loaded', 'sms_accepted', 'sms_delivered']);
+    expect((await world.dokubox.alarms.list(BOX)).some((a) => a.kind === 'sms_undeliverable')).toBe(false);
+  });
+
+  it('records a delivery report that reaches two service instances at once as one event', async () => {
+    const pickupId = await loadedPickup();
+    await processed();
+    const id = gateway.sent[0]!.providerMessageId;
+    const second = await createWorld({ config: world.config, smsGateway: gateway });
+    try {
+      await gateway.report(id, 'delivered');
+    } finally {
+      await second.dokubox.close();
+    }
+    expect((await reasons(pickupId)).filter((r) => r === 'sms_delivered')).toHaveLength(1);
   });
 
   it('a delivery report that overtakes the acceptance of the ready SMS still comes after notified', async () => {

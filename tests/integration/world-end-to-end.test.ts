@@ -95,11 +95,12 @@ describe('a pickup through every real protocol', () => {
     expect(code).toBeDefined();
     expect((await world.dokubox.store.get(pickupId))?.state).toBe('notified');
 
-    // The applicant enters code and date of birth; the door opens; they take the document.
+    // The applicant enters code and date of birth as the document prints it (an unknown day or month as XX); the door opens; they take the document.
+    const [year, month, day] = notice.person.dateOfBirth.split('-');
     const pickup = await fetch(`${base}/v1/boxes/small/pickups`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEYS.kiosk}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ code, dateOfBirth: notice.person.dateOfBirth.length === 4 ? `${notice.person.dateOfBirth}-06-15` : notice.person.dateOfBirth.length === 7 ? `${notice.person.dateOfBirth}-15` : notice.person.dateOfBirth }),
+      body: JSON.stringify({ code, dateOfBirth: `${day ?? 'XX'}.${month ?? 'XX'}.${year}` }),
     });
     expect(pickup.status).toBe(200);
     emulator.takeItem(compartment);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateCode, hashCode, hashesEqual, isWellFormedCode, verifyCodeAndBirthDate } from '../../src/core/code.js';
-import { parsePartialDate, partialDateMatches } from '../../src/core/dates.js';
+import { parseEnteredDate, parsePartialDate, partialDateMatches } from '../../src/core/dates.js';
 
 const secret = Buffer.alloc(32, 7);
 
@@ -39,14 +39,30 @@ describe('pickup codes', () => {
     expect(verifyCodeAndBirthDate(stored('1990-05-17'), { code: '654321', dateOfBirth: '1990-05' })).toBe(false);
   });
 
-  it('matches a year-only date of birth on the year', () => {
-    expect(verifyCodeAndBirthDate(stored('1990'), { code: '654321', dateOfBirth: '1990-01-01' })).toBe(true);
-    expect(verifyCodeAndBirthDate(stored('1990'), { code: '654321', dateOfBirth: '1991-01-01' })).toBe(false);
+  it('accepts a year-only date of birth only in its partial form, as the document prints it', () => {
+    for (const entered of ['1990', 'XX.XX.1990', 'xx.xx.1990', '00.00.1990']) {
+      expect(verifyCodeAndBirthDate(stored('1990'), { code: '654321', dateOfBirth: entered }), entered).toBe(true);
+    }
   });
 
-  it('matches a year-and-month date of birth on year and month', () => {
-    expect(verifyCodeAndBirthDate(stored('1990-05'), { code: '654321', dateOfBirth: '1990-05-30' })).toBe(true);
-    expect(verifyCodeAndBirthDate(stored('1990-05'), { code: '654321', dateOfBirth: '1990-06-01' })).toBe(false);
+  it('refuses any full date, or a year and month, for a year-only date of birth', () => {
+    for (const entered of ['1990-06-15', '1990-01-01', '15.06.1990', '1990-06', 'XX.06.1990', '1991', 'XX.XX.1991']) {
+      expect(verifyCodeAndBirthDate(stored('1990'), { code: '654321', dateOfBirth: entered }), entered).toBe(false);
+    }
+  });
+
+  it('accepts a year-and-month date of birth only as year and month', () => {
+    for (const entered of ['1990-05', 'XX.05.1990', '00.05.1990']) {
+      expect(verifyCodeAndBirthDate(stored('1990-05'), { code: '654321', dateOfBirth: entered }), entered).toBe(true);
+    }
+    for (const entered of ['1990-05-30', '30.05.1990', '1990', 'XX.XX.1990', '1990-06', 'XX.06.1990']) {
+      expect(verifyCodeAndBirthDate(stored('1990-05'), { code: '654321', dateOfBirth: entered }), entered).toBe(false);
+    }
+  });
+
+  it('accepts a full date of birth in ISO and in German form, and no partial form of it', () => {
+    for (const entered of ['1990-05-17', '17.05.1990']) expect(verifyCodeAndBirthDate(stored('1990-05-17'), { code: '654321', dateOfBirth: entered }), entered).toBe(true);
+    for (const entered of ['1990', '1990-05', 'XX.05.1990', 'XX.XX.1990']) expect(verifyCodeAndBirthDate(stored('1990-05-17'), { code: '654321', dateOfBirth: entered }), entered).toBe(false);
   });
 
   it('rejects impossible entered dates', () => {
@@ -65,7 +81,27 @@ describe('partial dates', () => {
     expect(parsePartialDate(text)).toBeUndefined();
   });
 
-  it('needs every known part to match', () => {
+  it('match only in the same precision', () => {
     expect(partialDateMatches({ year: 1990, month: 5 }, { year: 1990 })).toBe(false);
+    expect(partialDateMatches({ year: 1990 }, { year: 1990, month: 5, day: 1 })).toBe(false);
+    expect(partialDateMatches({ year: 1990 }, { year: 1990, month: 5 })).toBe(false);
+    expect(partialDateMatches({ year: 1990, month: 5 }, { year: 1990, month: 5, day: 1 })).toBe(false);
+    expect(partialDateMatches({ year: 1990 }, { year: 1990 })).toBe(true);
+    expect(partialDateMatches({ year: 1990, month: 5 }, { year: 1990, month: 5 })).toBe(true);
+  });
+
+  it.each([
+    ['XX.XX.1990', { year: 1990 }],
+    ['00.00.1990', { year: 1990 }],
+    ['XX.05.1990', { year: 1990, month: 5 }],
+    ['00.05.1990', { year: 1990, month: 5 }],
+    ['17.05.1990', { year: 1990, month: 5, day: 17 }],
+    ['1990', { year: 1990 }],
+    ['1990-05', { year: 1990, month: 5 }],
+    [' 1990-05-17 ', { year: 1990, month: 5, day: 17 }],
+  ])('reads the entered date %s as the document prints it', (text, expected) => expect(parseEnteredDate(text)).toEqual(expected));
+
+  it.each(['17.XX.1990', '17.00.1990', '31.04.1990', '29.02.2023', 'XX.13.1990', '1.5.1990', 'XX-XX-1990', '1990-XX', ''])('refuses the entered date %s', (text) => {
+    expect(parseEnteredDate(text)).toBeUndefined();
   });
 });

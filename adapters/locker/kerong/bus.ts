@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { systemClock, type TimerHandle, type Timers } from '../../../src/core/clock.js';
 import { DokuboxError } from '../../../src/core/errors.js';
 import { CMD, FrameParser, boardOf, decodeBoardState, queryBoard, setPulseTime, toHex, unlock, type BoardStateBits, type Frame } from './codec.js';
 
@@ -22,9 +23,12 @@ export interface KerongBusOptions {
   /** Pause after a frame that expects no reply, so the board can act before the next frame. */
   interFrameGapMs?: number;
   reconnectInitialMs: number;
+  /** Longest wait between connection attempts: a gateway that is back is found within this time. */
   reconnectMaxMs: number;
   connectTimeoutMs: number;
   logger: Logger;
+  /** Timers of the waits between connection attempts (default: real time); tests inject a manual clock. */
+  timers?: Timers;
 }
 
 export type BusPriority = 'unlock' | 'poll';
@@ -50,7 +54,7 @@ export class KerongBus extends EventEmitter {
   private everConnected = false;
   private running = false;
   private attempt = 0;
-  private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: TimerHandle | null = null;
   private readonly queue: Transaction[] = [];
   private current: Transaction | null = null;
   private busy = false;
@@ -88,7 +92,7 @@ export class KerongBus extends EventEmitter {
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer?.cancel();
     this.reconnectTimer = null;
     const socket = this.socket;
     if (socket && !socket.destroyed) {
@@ -180,16 +184,19 @@ export class KerongBus extends EventEmitter {
       else this.log.debug({ event: 'locker.gateway.closed' }, 'lock gateway connection closed');
       this.emit('offline', 'connection_lost');
     } else if (this.running) {
-      this.log.warn({ event: 'locker.gateway.unreachable', attempt: this.attempt + 1 }, 'lock gateway not reachable');
+      // With attempts a few seconds apart, a long outage would fill the log: the first failure and then every 30th are warnings.
+      const failures = this.attempt + 1;
+      this.log[failures === 1 || failures % 30 === 0 ? 'warn' : 'debug']({ event: 'locker.gateway.unreachable', attempt: failures }, 'lock gateway not reachable');
       this.emit('connect_failed');
     }
     if (this.running) {
-      const delay = Math.min(this.options.reconnectMaxMs, this.options.reconnectInitialMs * 2 ** this.attempt);
-      this.attempt = Math.min(this.attempt + 1, 30);
-      this.reconnectTimer = setTimeout(() => {
+      // Capped at a few seconds (reconnectMaxMs), so a gateway that comes back is in use again within that time.
+      const delay = Math.min(this.options.reconnectMaxMs, this.options.reconnectInitialMs * 2 ** Math.min(this.attempt, 30));
+      this.attempt += 1;
+      this.reconnectTimer = (this.options.timers ?? systemClock).setTimer(delay, () => {
         this.reconnectTimer = null;
         this.connect();
-      }, delay);
+      });
     }
   }
 

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { systemClock, isoAt, type Clock } from '../../../src/core/clock.js';
+import { systemClock, isoAt, type Clock, type Timers } from '../../../src/core/clock.js';
 import { DokuboxError } from '../../../src/core/errors.js';
 import {
   kerongBoxConfigSchema,
@@ -33,6 +33,8 @@ export interface KerongLockerOptions {
   compartments: CompartmentLayout[];
   logger: Logger;
   clock?: Clock;
+  /** Timers of the waits between connection attempts to a gateway (default: real time). */
+  timers?: Timers;
   /**
    * Connect every gateway on `start()` (default). With several service
    * instances set it to false and let the gateway lease call
@@ -111,6 +113,7 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
         reconnectMaxMs: this.config.reconnectMaxMs,
         connectTimeoutMs: this.config.connectTimeoutMs,
         logger: options.logger,
+        ...(options.timers === undefined ? {} : { timers: options.timers }),
       });
       const runtime: GatewayRuntime = {
         id: gw.id,
