@@ -142,6 +142,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   const auth = new ApiKeyAuthenticator(config.API_KEYS);
 
   // Case system: SOAP / XML notices in, status reports out (docs/case-system.md).
+  const publicBaseUrl = config.CASE_SYSTEM_PUBLIC_URL ?? config.PUBLIC_URL;
   const caseApp = await createCaseSystemApp({
     port: service,
     mappings: await loadMappings(projectPath(config.CASE_SYSTEM_MAPPINGS_DIR)),
@@ -155,7 +156,9 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     clock,
     maxBodyBytes: config.CASE_SYSTEM_MAX_BODY_BYTES,
     xmlLimits: { maxDepth: config.CASE_SYSTEM_XML_MAX_DEPTH, maxElements: config.CASE_SYSTEM_XML_MAX_ELEMENTS },
-    ...(config.CASE_SYSTEM_PUBLIC_URL === undefined ? {} : { publicBaseUrl: config.CASE_SYSTEM_PUBLIC_URL }),
+    // The WSDL's address: CASE_SYSTEM_PUBLIC_URL, then PUBLIC_URL, then the listener the request came in on.
+    ...(publicBaseUrl === undefined ? {} : { publicBaseUrl }),
+    listenerUrl: `http://${urlHost(config.HOST)}:${config.PORT}`,
   });
   const reports = new CaseSystemReportQueue({
     redis,
@@ -264,7 +267,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       servers.push(main);
       const address = main.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
-      const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
+      const host = urlHost(config.HOST);
       const result: { url: string; metricsUrl?: string; tlsUrl?: string } = { url: `http://${host}:${port}` };
       if (config.CASE_SYSTEM_TLS_PORT !== undefined) {
         // Case systems with client certificates: the same app behind HTTPS that demands and verifies one.
@@ -308,4 +311,11 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       await closeRedis(redis);
     },
   };
+}
+
+/** The host part of a URL for a listening address: a wildcard address is reached through loopback; IPv6 in brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -26,7 +26,7 @@ import type { ClientIdentity, PickupPort, PickupView } from '../service/types.js
 import { verifiedClientFingerprint, type CaseSystemAuthenticator } from './auth.js';
 import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP_NS, retryAfter, SOAP11_NS, SOAP12_NS, toXml, type FaultInfo, type SoapVersion, type XmlValue } from './envelope.js';
 import type { CaseSystemMapping } from './mapping.js';
-import { allChildren, children, DEFAULT_XML_LIMITS, parseXml, type XmlElement, type XmlLimits } from './xml.js';
+import { allChildren, children, DEFAULT_XML_LIMITS, escapeXml, parseXml, type XmlElement, type XmlLimits } from './xml.js';
 
 
 export interface CaseSystemAppDeps {
@@ -39,14 +39,22 @@ export interface CaseSystemAppDeps {
   clock: Clock;
   maxBodyBytes: number;
   xmlLimits?: XmlLimits;
-  /** Public base URL for the WSDL's soap:address; default: taken from the request. */
+  /**
+   * Base URL written into the served WSDL (soap:address and the schema import): CASE_SYSTEM_PUBLIC_URL,
+   * else PUBLIC_URL. Without it the WSDL names the listener the request came in on (see listenerOrigin),
+   * never the request's Host header.
+   */
   publicBaseUrl?: string;
+  /** Origin for requests that reach the app without a socket (in-process, e.g. `app.request`); default `http://127.0.0.1`. */
+  listenerUrl?: string;
   wsdlDir?: string;
 }
 
 /** Under @hono/node-server the Node request is `c.env.incoming` (its socket carries the TLS client certificate). */
 export type CaseSystemEnv = { Bindings: { incoming?: { socket?: unknown } } };
 type Env = CaseSystemEnv;
+
+const SOAP_PATH = '/soap/v1/pickup';
 
 /** Reads a request body, refusing (without buffering) anything over `max` bytes. */
 export async function readBodyLimited(request: Request, max: number): Promise<string> {
@@ -68,6 +76,18 @@ export async function readBodyLimited(request: Request, max: number): Promise<st
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The origin of the listener a Node request came in on: the scheme of its socket (https on the mutual-TLS
+ * listener), the local address the connection reached and the listening port. Nothing of it comes from the
+ * request's headers. `undefined` without a socket (in-process requests).
+ */
+export function listenerOrigin(incoming: { socket?: unknown } | undefined): string | undefined {
+  const socket = incoming?.socket as { localAddress?: unknown; localPort?: unknown; encrypted?: unknown } | undefined;
+  if (typeof socket?.localAddress !== 'string' || typeof socket.localPort !== 'number') return undefined;
+  const address = socket.localAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  return `${socket.encrypted === true ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${socket.localPort}`;
 }
 
 function soapVersionOf(contentType: string | undefined): SoapVersion {
@@ -127,14 +147,15 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     return verifiedClientFingerprint(c.env?.incoming);
   }
 
+  /** Where the WSDL says the service is: the configured public URL, else the listener's own address (never the Host header). */
   function wsdlAddress(c: Context<Env>): string {
-    const url = new URL(c.req.url);
-    return deps.publicBaseUrl === undefined ? `${url.origin}${url.pathname}` : `${deps.publicBaseUrl.replace(/\/$/, '')}${url.pathname}`;
+    const base = deps.publicBaseUrl ?? listenerOrigin(c.env?.incoming) ?? deps.listenerUrl ?? 'http://127.0.0.1';
+    return escapeXml(`${base.replace(/\/+$/, '')}${SOAP_PATH}`);
   }
 
   const app = new Hono<Env>();
 
-  app.get('/soap/v1/pickup', (c) => {
+  app.get(SOAP_PATH, (c) => {
     const address = wsdlAddress(c);
     const xsd = c.req.query('xsd');
     if (xsd !== undefined) return xsd === 'pickup.xsd' ? c.body(xsdText, 200, { 'content-type': 'text/xml; charset=utf-8' }) : c.text('No such schema.', 404);
@@ -145,7 +166,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     return c.body(wsdl, 200, { 'content-type': 'text/xml; charset=utf-8' });
   });
 
-  app.post('/soap/v1/pickup', async (c) => {
+  app.post(SOAP_PATH, async (c) => {
     let version = soapVersionOf(c.req.header('content-type'));
     let mapping: CaseSystemMapping | undefined;
     try {
