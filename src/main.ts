@@ -17,7 +17,7 @@ import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Maintenance } from './jobs/maintenance.js';
 import { SoapCallbackClient } from '../adapters/case-system/callback-client.js';
-import { CaseSystemReportQueue, createCaseSystemApp, createCaseSystemAuthenticator, loadMappings, RedisNonceStore, serveMutualTls } from './case-system/index.js';
+import { CaseSystemReportQueue, createCaseSystemApp, createCaseSystemAuthenticator, loadMappings, RedisNonceStore, serveMutualTls, xmlLimitsOf } from './case-system/index.js';
 import { readFileSync } from 'node:fs';
 import { createLockerRuntime, type LockerRuntime } from './lifecycle/lockers.js';
 import type { SmsGateway } from '../adapters/sms/types.js';
@@ -155,7 +155,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     logger,
     clock,
     maxBodyBytes: config.CASE_SYSTEM_MAX_BODY_BYTES,
-    xmlLimits: { maxDepth: config.CASE_SYSTEM_XML_MAX_DEPTH, maxElements: config.CASE_SYSTEM_XML_MAX_ELEMENTS },
+    xmlLimits: xmlLimitsOf(config),
     // The WSDL's address: CASE_SYSTEM_PUBLIC_URL, then PUBLIC_URL, then the listener the request came in on.
     ...(publicBaseUrl === undefined ? {} : { publicBaseUrl }),
     listenerUrl: `http://${urlHost(config.HOST)}:${config.PORT}`,

@@ -1,9 +1,11 @@
 /**
  * The inbound case-system endpoint: SOAP 1.1/1.2 at /soap/v1/pickup (canonical
  * format and every vendor mapping inside the SOAP body) and plain XML over
- * HTTP POST at /xml/v1/{mapping}. Order of checks: body size (streamed, never
- * buffered past the limit), XML shape, parse, authentication, operation,
- * mapping, validation in the PickupPort. A rejection stores nothing: the port
+ * HTTP POST at /xml/v1/{mapping}. Order of checks: authentication by HTTP Basic
+ * and client certificate (before the body is read), body size and XML shape
+ * (while the body streams in, never buffered past the limit), parse,
+ * WS-Security UsernameToken (the only check that needs the parsed header),
+ * operation, mapping, validation in the PickupPort. A rejection stores nothing: the port
  * is only called with a complete notice.
  *
  * The envelope is handled here rather than by node-soap's server: one request
@@ -26,7 +28,7 @@ import type { ClientIdentity, PickupPort, PickupView } from '../service/types.js
 import { verifiedClientFingerprint, type CaseSystemAuthenticator } from './auth.js';
 import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP_NS, retryAfter, SOAP11_NS, SOAP12_NS, toXml, type FaultInfo, type SoapVersion, type XmlValue } from './envelope.js';
 import type { CaseSystemMapping } from './mapping.js';
-import { allChildren, children, DEFAULT_XML_LIMITS, escapeXml, parseXml, type XmlElement, type XmlLimits } from './xml.js';
+import { allChildren, children, DEFAULT_XML_LIMITS, escapeXml, parseCheckedXml, XmlShapeScanner, type XmlElement, type XmlLimits } from './xml.js';
 
 
 export interface CaseSystemAppDeps {
@@ -56,8 +58,13 @@ type Env = CaseSystemEnv;
 
 const SOAP_PATH = '/soap/v1/pickup';
 
-/** Reads a request body, refusing (without buffering) anything over `max` bytes. */
-export async function readBodyLimited(request: Request, max: number): Promise<string> {
+/**
+ * Reads a request body, refusing anything over `max` bytes: a declared Content-Length before
+ * anything is read, a streamed body as soon as it passes the limit (it is never buffered whole).
+ * `inspect` sees every chunk as it arrives and may throw to refuse the body early; the rest is
+ * then not read.
+ */
+export async function readBodyLimited(request: Request, max: number, inspect?: (chunk: Uint8Array) => void): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   const tooLarge = (): DokuboxError => new DokuboxError('BODY_TOO_LARGE', `The body is larger than ${max} bytes; send one notice per request.`);
   if (Number.isFinite(declared) && declared > max) throw tooLarge();
@@ -69,13 +76,24 @@ export async function readBodyLimited(request: Request, max: number): Promise<st
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw tooLarge();
+    try {
+      if (size > max) throw tooLarge();
+      inspect?.(value);
+    } catch (error) {
+      await reader.cancel().catch(() => undefined);
+      throw error;
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads an XML body within the size limit, checking its shape while it arrives (see XmlShapeScanner). */
+async function readXmlBody(request: Request, max: number, limits: XmlLimits): Promise<string> {
+  const scanner = new XmlShapeScanner(limits);
+  const text = await readBodyLimited(request, max, (chunk) => scanner.push(chunk));
+  scanner.end();
+  return text;
 }
 
 /**
@@ -170,14 +188,17 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     let version = soapVersionOf(c.req.header('content-type'));
     let mapping: CaseSystemMapping | undefined;
     try {
-      const text = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
-      const root = await parseXml(text, limits);
+      // HTTP Basic and the client certificate before anything of the body is read; only a
+      // UsernameToken needs the parsed SOAP header.
+      const pending = deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
+      let client = pending.needsUsernameToken ? undefined : await pending.complete();
+      const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      const root = await parseCheckedXml(text);
       if (root.$ns.local !== 'Envelope' || (root.$ns.uri !== SOAP11_NS && root.$ns.uri !== SOAP12_NS)) {
         throw new DokuboxError('VALIDATION_FAILED', 'The body is not a SOAP 1.1 or 1.2 envelope.', { context: { reason: 'not_an_envelope' } });
       }
       version = root.$ns.uri === SOAP12_NS ? '1.2' : '1.1';
-      const security = children(root, 'Header').flatMap((h) => children(h, 'Security'))[0];
-      const client = await deps.authenticate({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c), security });
+      client ??= await pending.complete(children(root, 'Header').flatMap((h) => children(h, 'Security'))[0]);
       const body = children(root, 'Body')[0];
       const payload = body === undefined ? [] : allChildren(body);
       const request = payload[0];
@@ -206,6 +227,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': contentTypeFor(version),
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
+        ...closeUnread(info.code),
       });
     }
   });
@@ -215,9 +237,9 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     try {
       if (mapping === undefined) throw new DokuboxError('NOT_FOUND', 'No case-system format of this name is configured.');
       // Plain XML has no WS-Security header: authenticate before reading the body at all.
-      const client = await deps.authenticate({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
-      const text = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
-      const root = await parseXml(text, limits);
+      const client = await deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) }).complete();
+      const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      const root = await parseCheckedXml(text);
       const operation = mapping.operationFor(root);
       if (operation === undefined) {
         throw new DokuboxError('VALIDATION_FAILED', root.$ns.uri === mapping.namespace ? `Unknown message ${root.$ns.local} for the format ${mapping.name}.` : `The root element is not in the namespace ${mapping.namespace}.`, {
@@ -233,11 +255,17 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': 'application/xml; charset=utf-8',
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
+        ...closeUnread(info.code),
       });
     }
   });
 
   return app;
+}
+
+/** A body refused unread (too large) is not wanted either: close the connection rather than receive the rest. */
+function closeUnread(code: string): Record<string, string> {
+  return code === 'BODY_TOO_LARGE' ? { connection: 'close' } : {};
 }
 
 /** A 401 names the scheme a client can answer with. */

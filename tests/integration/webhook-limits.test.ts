@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook as signSmartEvent } from '../../adapters/locker/smart/protocol.js';
 import { signSevenWebhook } from '../../adapters/sms/seven/webhook.js';
 import { createWorld, type TestWorld } from '../support/harness.js';
+import { lazyBody, streamingRequest } from '../support/lazy-body.js';
 
 const SEVEN_SECRET = 'seven-webhook-secret-0001';
 const SMART_SECRET = 'smart-webhook-secret-0001';
@@ -22,25 +23,8 @@ beforeAll(async () => {
 });
 afterAll(async () => world.close());
 
-/** A body of `total` bytes produced only when read, `chunk` bytes at a time; `pulled()` is what was read so far. */
-function lazyBody(total: number, chunk = 4096): { stream: ReadableStream<Uint8Array>; pulled: () => number } {
-  let pulled = 0;
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        if (pulled >= total) return controller.close();
-        const size = Math.min(chunk, total - pulled);
-        pulled += size;
-        controller.enqueue(new Uint8Array(size).fill(0x20));
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return { stream, pulled: () => pulled };
-}
-
 const post = async (path: string, headers: Record<string, string>, body: ReadableStream<Uint8Array> | string): Promise<Response> =>
-  world.dokubox.app.request(new Request(`http://localhost${path}`, { method: 'POST', headers, body, duplex: 'half' } as RequestInit));
+  world.dokubox.app.request(streamingRequest(`http://localhost${path}`, headers, body));
 
 const now = (): number => Math.floor(world.clock.now() / 1000);
 

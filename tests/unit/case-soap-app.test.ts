@@ -179,7 +179,7 @@ describe('case-system SOAP endpoint: every rejection is a fault and stores nothi
       const fault = await faultOf(res);
       expect(fault.code).toBe(testCase.code);
       if (testCase.field !== undefined) expect(fault.field).toBe(testCase.field);
-      expect(res.status).toBe(testCase.code === 'UNAUTHENTICATED' ? 401 : 500);
+      expect(res.status).toBe(testCase.code === 'UNAUTHENTICATED' ? 401 : testCase.code === 'BODY_TOO_LARGE' ? 413 : 500);
       expect(fault.text).toContain(`<faultcode>dokubox:${testCase.code}</faultcode>`);
       expect(fault.text).not.toMatch(/at .*\.(ts|js):\d+/);
       expect(port.stored.size).toBe(0);
