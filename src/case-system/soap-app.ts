@@ -187,12 +187,14 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
   app.post(SOAP_PATH, async (c) => {
     let version = soapVersionOf(c.req.header('content-type'));
     let mapping: CaseSystemMapping | undefined;
+    let bodyRead = false;
     try {
       // HTTP Basic and the client certificate before anything of the body is read; only a
       // UsernameToken needs the parsed SOAP header.
       const pending = deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
       let client = pending.needsUsernameToken ? undefined : await pending.complete();
       const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      bodyRead = true;
       const root = await parseCheckedXml(text);
       if (root.$ns.local !== 'Envelope' || (root.$ns.uri !== SOAP11_NS && root.$ns.uri !== SOAP12_NS)) {
         throw new DokuboxError('VALIDATION_FAILED', 'The body is not a SOAP 1.1 or 1.2 envelope.', { context: { reason: 'not_an_envelope' } });
@@ -227,18 +229,20 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': contentTypeFor(version),
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
-        ...closeUnread(info.code),
+        ...(bodyRead ? {} : closeUnread(c.req.raw)),
       });
     }
   });
 
   app.post('/xml/v1/:mapping', async (c) => {
     const mapping = deps.mappings.get(c.req.param('mapping'));
+    let bodyRead = false;
     try {
       if (mapping === undefined) throw new DokuboxError('NOT_FOUND', 'No case-system format of this name is configured.');
       // Plain XML has no WS-Security header: authenticate before reading the body at all.
       const client = await deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) }).complete();
       const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      bodyRead = true;
       const root = await parseCheckedXml(text);
       const operation = mapping.operationFor(root);
       if (operation === undefined) {
@@ -255,7 +259,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': 'application/xml; charset=utf-8',
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
-        ...closeUnread(info.code),
+        ...(bodyRead ? {} : closeUnread(c.req.raw)),
       });
     }
   });
@@ -263,9 +267,12 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
   return app;
 }
 
-/** A body refused unread (too large) is not wanted either: close the connection rather than receive the rest. */
-function closeUnread(code: string): Record<string, string> {
-  return code === 'BODY_TOO_LARGE' ? { connection: 'close' } : {};
+/**
+ * A request refused before its body was read to the end (credentials, size, shape): the rest is not
+ * wanted, so the connection is closed after the answer instead of receiving and discarding it.
+ */
+function closeUnread(request: Request): Record<string, string> {
+  return request.body === null ? {} : { connection: 'close' };
 }
 
 /** A 401 names the scheme a client can answer with. */
