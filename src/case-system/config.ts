@@ -38,7 +38,7 @@ export const caseSystemEnvSchema = z.object({
   /** Processing instructions in one document, the XML declaration included. */
   CASE_SYSTEM_XML_MAX_PROCESSING_INSTRUCTIONS: z.coerce.number().int().min(1).max(10_000).default(10),
   CASE_SYSTEM_WSSE_WINDOW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
-  /** Public origin written into the served WSDL's soap:address (behind a proxy). */
+  /** Base URL written into the served WSDL (soap:address, schema import); before PUBLIC_URL, then the listener's own address. */
   CASE_SYSTEM_PUBLIC_URL: z.url().optional(),
   /** JSON object authority -> {url, wsse?, basic?, timeoutMs?} of the PickupStatusCallback service. */
   CASE_SYSTEM_CALLBACKS: json(z.record(z.string(), callbackTargetSchema)).default({}),
