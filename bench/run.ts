@@ -2,7 +2,7 @@
  * `npm run bench`: measures the running system with real Redis and prints
  * the numbers with the machine's core count. Not a test: nothing is asserted.
  * BENCH_SECONDS (default 10) sets the length of each step; BENCH_ONLY
- * (coldstart,ingestion,soap,sms,locker,memory,takeover,verify) picks scenarios;
+ * (coldstart,ingestion,soap,xml,sms,locker,memory,takeover,verify) picks scenarios;
  * BENCH_COLDSTART_RUNS (default 7) the number of starts per entry point.
  */
 import { randomBytes } from 'node:crypto';
@@ -20,6 +20,7 @@ import { benchTakeover } from './takeover.js';
 import { benchSms } from './sms.js';
 import { benchSoap } from './soap.js';
 import { benchVerify } from './verify.js';
+import { benchXml } from './xml.js';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       if (want('ingestion')) lines.push(...(await benchIngestion({ url, apiKey, authority: 'magdeburg-abh', boxId: 'md-foyer' }, [100, 250, 500, 1000], seconds)));
       if (want('soap')) lines.push(await benchSoap(url, { username: 'bench', password: 'bench-password' }, { seconds, authority: 'magdeburg-abh', boxId: 'md-foyer', rates: [100, 200, 400, 800] }));
     }
+    if (want('xml')) lines.push(await benchXml());
     if (want('sms')) lines.push(await benchSms(redisUrl));
     if (want('locker')) lines.push(await benchLocker());
     if (want('memory')) lines.push(...(await benchMemory()));

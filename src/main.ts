@@ -17,7 +17,7 @@ import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Maintenance } from './jobs/maintenance.js';
 import { SoapCallbackClient } from '../adapters/case-system/callback-client.js';
-import { CaseSystemReportQueue, createCaseSystemApp, createCaseSystemAuthenticator, loadMappings, RedisNonceStore, serveMutualTls } from './case-system/index.js';
+import { CaseSystemReportQueue, createCaseSystemApp, createCaseSystemAuthenticator, loadMappings, RedisNonceStore, serveMutualTls, xmlLimitsOf } from './case-system/index.js';
 import { readFileSync } from 'node:fs';
 import { createLockerRuntime, type LockerRuntime } from './lifecycle/lockers.js';
 import type { SmsGateway } from '../adapters/sms/types.js';
@@ -142,6 +142,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   const auth = new ApiKeyAuthenticator(config.API_KEYS);
 
   // Case system: SOAP / XML notices in, status reports out (docs/case-system.md).
+  const publicBaseUrl = config.CASE_SYSTEM_PUBLIC_URL ?? config.PUBLIC_URL;
   const caseApp = await createCaseSystemApp({
     port: service,
     mappings: await loadMappings(projectPath(config.CASE_SYSTEM_MAPPINGS_DIR)),
@@ -154,8 +155,10 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     logger,
     clock,
     maxBodyBytes: config.CASE_SYSTEM_MAX_BODY_BYTES,
-    xmlLimits: { maxDepth: config.CASE_SYSTEM_XML_MAX_DEPTH, maxElements: config.CASE_SYSTEM_XML_MAX_ELEMENTS },
-    ...(config.CASE_SYSTEM_PUBLIC_URL === undefined ? {} : { publicBaseUrl: config.CASE_SYSTEM_PUBLIC_URL }),
+    xmlLimits: xmlLimitsOf(config),
+    // The WSDL's address: CASE_SYSTEM_PUBLIC_URL, then PUBLIC_URL, then the listener the request came in on.
+    ...(publicBaseUrl === undefined ? {} : { publicBaseUrl }),
+    listenerUrl: `http://${urlHost(config.HOST)}:${config.PORT}`,
   });
   const reports = new CaseSystemReportQueue({
     redis,
@@ -264,7 +267,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       servers.push(main);
       const address = main.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
-      const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
+      const host = urlHost(config.HOST);
       const result: { url: string; metricsUrl?: string; tlsUrl?: string } = { url: `http://${host}:${port}` };
       if (config.CASE_SYSTEM_TLS_PORT !== undefined) {
         // Case systems with client certificates: the same app behind HTTPS that demands and verifies one.
@@ -308,4 +311,11 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       await closeRedis(redis);
     },
   };
+}
+
+/** The host part of a URL for a listening address: a wildcard address is reached through loopback; IPv6 in brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -3,7 +3,8 @@
  * SHA-256 of the password is configured), WS-Security UsernameToken with
  * PasswordDigest (timestamp window, nonce replay protection in Redis) and
  * mutual TLS (the verified client certificate's fingerprint). A client whose
- * configuration names several mechanisms must pass all of them.
+ * configuration names several mechanisms must pass all of them. Basic and the
+ * certificate are checked before the request's body is read (`beforeBody`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
@@ -35,7 +36,31 @@ export interface AuthRequest {
   security?: XmlElement | undefined;
 }
 
-export type CaseSystemAuthenticator = (request: AuthRequest) => Promise<ClientIdentity>;
+/** What a request presents before its body is read: the HTTP headers (Basic) and the TLS client certificate. */
+export type TransportCredentials = Omit<AuthRequest, 'security'>;
+
+/** The outcome of the checks that need no body. */
+export interface PendingAuthentication {
+  /**
+   * Whether the client can only be confirmed by a WS-Security UsernameToken in the SOAP header
+   * (the body must be read and parsed for it). When false, `complete` needs nothing from the body.
+   */
+  readonly needsUsernameToken: boolean;
+  /** Finishes authentication with the envelope's `Security` header element, if there is one. */
+  complete(security?: XmlElement): Promise<ClientIdentity>;
+}
+
+/**
+ * Authenticates a case-system request. `beforeBody` runs what can be checked
+ * before the body is read (HTTP Basic, the client certificate) and throws
+ * UNAUTHENTICATED when the request cannot succeed whatever its body holds;
+ * only a UsernameToken needs the parsed SOAP header. Calling the function
+ * itself does both steps at once.
+ */
+export interface CaseSystemAuthenticator {
+  (request: AuthRequest): Promise<ClientIdentity>;
+  beforeBody(request: TransportCredentials): PendingAuthentication;
+}
 
 /** Remembers nonces; `true` when the nonce is new. */
 export interface NonceStore {
@@ -136,24 +161,54 @@ export function createCaseSystemAuthenticator(options: AuthenticatorOptions): Ca
     if (!(await options.nonces.remember(`${client.id}:${token.nonce}`, 2 * window))) throw unauthenticated('wsse-replay');
   }
 
-  return async (request) => {
-    const basic = parseBasic(request.headers);
-    const token = parseUsernameToken(request.security);
-    const fingerprint = request.tlsClientCertFingerprint === undefined ? undefined : normaliseFingerprint(request.tlsClientCertFingerprint);
-    const client =
-      (basic && clients.find((c) => c.basic?.username === basic.username)) ||
-      (token && clients.find((c) => c.wsse?.username === token.username)) ||
-      (fingerprint && clients.find((c) => c.tlsClientCertFingerprint !== undefined && normaliseFingerprint(c.tlsClientCertFingerprint) === fingerprint)) ||
-      undefined;
-    if (client === undefined) throw unauthenticated('none');
+  const identity = (client: CaseSystemClientConfig): ClientIdentity => ({ id: client.id, role: 'case-system', authority: client.authority });
+  /** Every configured transport mechanism of the client must pass: Basic (right user and password) and the certificate. */
+  function checkTransport(client: CaseSystemClientConfig, basic: { username: string; password: string } | undefined, fingerprint: string | undefined): void {
     if (client.basic !== undefined) {
       const hash = basic === undefined ? '' : createHash('sha256').update(basic.password, 'utf8').digest('hex');
       if (basic === undefined || basic.username !== client.basic.username || !sameSecret(hash, client.basic.passwordSha256.toLowerCase())) throw unauthenticated('basic');
     }
     if (client.tlsClientCertFingerprint !== undefined && fingerprint !== normaliseFingerprint(client.tlsClientCertFingerprint)) throw unauthenticated('tls');
-    await checkWsse(client, token);
-    return { id: client.id, role: 'case-system', authority: client.authority };
-  };
+  }
+  // Only these clients can be known from a UsernameToken alone; without any, a request needs Basic or a certificate.
+  const tokenOnly = clients.some((c) => c.wsse !== undefined && c.basic === undefined && c.tlsClientCertFingerprint === undefined);
+
+  function beforeBody(request: TransportCredentials): PendingAuthentication {
+    const basic = parseBasic(request.headers);
+    const fingerprint = request.tlsClientCertFingerprint === undefined ? undefined : normaliseFingerprint(request.tlsClientCertFingerprint);
+    // The client is found by what the transport presents: the Basic user name, then the certificate.
+    const known =
+      (basic && clients.find((c) => c.basic?.username === basic.username)) ||
+      (fingerprint && clients.find((c) => c.tlsClientCertFingerprint !== undefined && normaliseFingerprint(c.tlsClientCertFingerprint) === fingerprint)) ||
+      undefined;
+    if (known !== undefined) {
+      checkTransport(known, basic, fingerprint);
+      if (known.wsse === undefined) return { needsUsernameToken: false, complete: async () => identity(known) };
+      return {
+        needsUsernameToken: true,
+        complete: async (security) => {
+          await checkWsse(known, parseUsernameToken(security));
+          return identity(known);
+        },
+      };
+    }
+    if (!tokenOnly) throw unauthenticated('none');
+    // Nobody is known yet: the client must be named by the UsernameToken in the SOAP header.
+    return {
+      needsUsernameToken: true,
+      complete: async (security) => {
+        const token = parseUsernameToken(security);
+        const client = token && clients.find((c) => c.wsse?.username === token.username);
+        if (client === undefined) throw unauthenticated('none');
+        checkTransport(client, basic, fingerprint);
+        await checkWsse(client, token);
+        return identity(client);
+      },
+    };
+  }
+
+  const authenticate = async (request: AuthRequest): Promise<ClientIdentity> => beforeBody(request).complete(request.security);
+  return Object.assign(authenticate, { beforeBody });
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { caseSystemClientSchema } from './auth.js';
+import type { XmlLimits } from './xml.js';
 
 const json = <T extends z.ZodType>(schema: T) =>
   z.string().transform((text, ctx) => {
@@ -30,8 +31,14 @@ export const caseSystemEnvSchema = z.object({
   CASE_SYSTEM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
   CASE_SYSTEM_XML_MAX_DEPTH: z.coerce.number().int().min(8).max(256).default(32),
   CASE_SYSTEM_XML_MAX_ELEMENTS: z.coerce.number().int().min(50).max(100_000).default(2000),
+  /** Attributes in one document (namespace declarations included), and on one element. */
+  CASE_SYSTEM_XML_MAX_ATTRIBUTES: z.coerce.number().int().min(50).max(100_000).default(4000),
+  CASE_SYSTEM_XML_MAX_ATTRIBUTES_PER_ELEMENT: z.coerce.number().int().min(8).max(256).default(64),
+  CASE_SYSTEM_XML_MAX_COMMENTS: z.coerce.number().int().min(0).max(100_000).default(100),
+  /** Processing instructions in one document, the XML declaration included. */
+  CASE_SYSTEM_XML_MAX_PROCESSING_INSTRUCTIONS: z.coerce.number().int().min(1).max(10_000).default(10),
   CASE_SYSTEM_WSSE_WINDOW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
-  /** Public origin written into the served WSDL's soap:address (behind a proxy). */
+  /** Base URL written into the served WSDL (soap:address, schema import); before PUBLIC_URL, then the listener's own address. */
   CASE_SYSTEM_PUBLIC_URL: z.url().optional(),
   /** JSON object authority -> {url, wsse?, basic?, timeoutMs?} of the PickupStatusCallback service. */
   CASE_SYSTEM_CALLBACKS: json(z.record(z.string(), callbackTargetSchema)).default({}),
@@ -47,3 +54,15 @@ export const caseSystemEnvSchema = z.object({
 });
 
 export type CaseSystemEnv = z.infer<typeof caseSystemEnvSchema>;
+
+/** The XML limits of the case-system endpoints from their variables. */
+export function xmlLimitsOf(env: CaseSystemEnv): XmlLimits {
+  return {
+    maxDepth: env.CASE_SYSTEM_XML_MAX_DEPTH,
+    maxElements: env.CASE_SYSTEM_XML_MAX_ELEMENTS,
+    maxAttributes: env.CASE_SYSTEM_XML_MAX_ATTRIBUTES,
+    maxAttributesPerElement: env.CASE_SYSTEM_XML_MAX_ATTRIBUTES_PER_ELEMENT,
+    maxComments: env.CASE_SYSTEM_XML_MAX_COMMENTS,
+    maxProcessingInstructions: env.CASE_SYSTEM_XML_MAX_PROCESSING_INSTRUCTIONS,
+  };
+}

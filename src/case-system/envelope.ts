@@ -93,12 +93,16 @@ export function faultEnvelope(version: SoapVersion, info: FaultInfo): string {
 
 /**
  * SOAP 1.1 (WS-I Basic Profile R1126) answers faults with 500; SOAP 1.2 uses 400 for sender faults.
- * Deliberate deviation: a fault whose code means "resend later" (503: Redis unavailable, replica
- * not confirming) gets 503 in both versions, with Retry-After (`retryAfter`), because clients and
- * proxies treat 503 as retryable; the body is still a valid fault (docs/case-system.md).
+ * Deliberate deviations (docs/case-system.md), each with a complete fault as the body: a fault whose
+ * code means "resend later" (503: Redis unavailable, replica not confirming) gets 503 in both
+ * versions, with Retry-After (`retryAfter`), because clients and proxies treat 503 as retryable;
+ * authentication failures get 401; a body over the size limit, refused at the HTTP layer before
+ * anything of it was parsed, gets 413 like every other route (and like a proxy's body limit).
  */
-export function faultStatus(version: SoapVersion, info: FaultInfo): 400 | 401 | 500 | 503 {
+export function faultStatus(version: SoapVersion, info: FaultInfo): 400 | 401 | 413 | 500 | 503 {
   if (info.code === 'UNAUTHENTICATED') return 401;
+  // Refused at the HTTP layer before anything was parsed, like the REST routes and a proxy's body limit.
+  if (info.code === 'BODY_TOO_LARGE') return 413;
   if (info.status === 503) return 503;
   if (version === '1.2' && info.sender) return 400;
   return 500;

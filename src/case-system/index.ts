@@ -15,9 +15,11 @@ export {
   verifiedClientFingerprint,
   type AuthRequest,
   type CaseSystemAuthenticator,
+  type PendingAuthentication,
+  type TransportCredentials,
   type CaseSystemClientConfig,
   type NonceStore,
 } from './auth.js';
 export { CaseSystemReportQueue, reportFor, type CallbackTarget, type CaseSystemReport, type DeadLetter, type ReportDeliverer, type ReportQueueOptions } from './reports.js';
-export { caseSystemEnvSchema, callbackTargetSchema, type CaseSystemEnv } from './config.js';
-export { DEFAULT_XML_LIMITS, type XmlLimits } from './xml.js';
+export { caseSystemEnvSchema, callbackTargetSchema, xmlLimitsOf, type CaseSystemEnv } from './config.js';
+export { DEFAULT_XML_LIMITS, XmlShapeScanner, type XmlLimits } from './xml.js';

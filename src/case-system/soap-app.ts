@@ -1,9 +1,11 @@
 /**
  * The inbound case-system endpoint: SOAP 1.1/1.2 at /soap/v1/pickup (canonical
  * format and every vendor mapping inside the SOAP body) and plain XML over
- * HTTP POST at /xml/v1/{mapping}. Order of checks: body size (streamed, never
- * buffered past the limit), XML shape, parse, authentication, operation,
- * mapping, validation in the PickupPort. A rejection stores nothing: the port
+ * HTTP POST at /xml/v1/{mapping}. Order of checks: authentication by HTTP Basic
+ * and client certificate (before the body is read), body size and XML shape
+ * (while the body streams in, never buffered past the limit), parse,
+ * WS-Security UsernameToken (the only check that needs the parsed header),
+ * operation, mapping, validation in the PickupPort. A rejection stores nothing: the port
  * is only called with a complete notice.
  *
  * The envelope is handled here rather than by node-soap's server: one request
@@ -26,7 +28,7 @@ import type { ClientIdentity, PickupPort, PickupView } from '../service/types.js
 import { verifiedClientFingerprint, type CaseSystemAuthenticator } from './auth.js';
 import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP_NS, retryAfter, SOAP11_NS, SOAP12_NS, toXml, type FaultInfo, type SoapVersion, type XmlValue } from './envelope.js';
 import type { CaseSystemMapping } from './mapping.js';
-import { allChildren, children, DEFAULT_XML_LIMITS, parseXml, type XmlElement, type XmlLimits } from './xml.js';
+import { allChildren, children, DEFAULT_XML_LIMITS, escapeXml, parseCheckedXml, XmlShapeScanner, type XmlElement, type XmlLimits } from './xml.js';
 
 
 export interface CaseSystemAppDeps {
@@ -39,8 +41,14 @@ export interface CaseSystemAppDeps {
   clock: Clock;
   maxBodyBytes: number;
   xmlLimits?: XmlLimits;
-  /** Public base URL for the WSDL's soap:address; default: taken from the request. */
+  /**
+   * Base URL written into the served WSDL (soap:address and the schema import): CASE_SYSTEM_PUBLIC_URL,
+   * else PUBLIC_URL. Without it the WSDL names the listener the request came in on (see listenerOrigin),
+   * never the request's Host header.
+   */
   publicBaseUrl?: string;
+  /** Origin for requests that reach the app without a socket (in-process, e.g. `app.request`); default `http://127.0.0.1`. */
+  listenerUrl?: string;
   wsdlDir?: string;
 }
 
@@ -48,8 +56,15 @@ export interface CaseSystemAppDeps {
 export type CaseSystemEnv = { Bindings: { incoming?: { socket?: unknown } } };
 type Env = CaseSystemEnv;
 
-/** Reads a request body, refusing (without buffering) anything over `max` bytes. */
-export async function readBodyLimited(request: Request, max: number): Promise<string> {
+const SOAP_PATH = '/soap/v1/pickup';
+
+/**
+ * Reads a request body, refusing anything over `max` bytes: a declared Content-Length before
+ * anything is read, a streamed body as soon as it passes the limit (it is never buffered whole).
+ * `inspect` sees every chunk as it arrives and may throw to refuse the body early; the rest is
+ * then not read.
+ */
+export async function readBodyLimited(request: Request, max: number, inspect?: (chunk: Uint8Array) => void): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   const tooLarge = (): DokuboxError => new DokuboxError('BODY_TOO_LARGE', `The body is larger than ${max} bytes; send one notice per request.`);
   if (Number.isFinite(declared) && declared > max) throw tooLarge();
@@ -61,13 +76,36 @@ export async function readBodyLimited(request: Request, max: number): Promise<st
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw tooLarge();
+    try {
+      if (size > max) throw tooLarge();
+      inspect?.(value);
+    } catch (error) {
+      await reader.cancel().catch(() => undefined);
+      throw error;
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads an XML body within the size limit, checking its shape while it arrives (see XmlShapeScanner). */
+async function readXmlBody(request: Request, max: number, limits: XmlLimits): Promise<string> {
+  const scanner = new XmlShapeScanner(limits);
+  const text = await readBodyLimited(request, max, (chunk) => scanner.push(chunk));
+  scanner.end();
+  return text;
+}
+
+/**
+ * The origin of the listener a Node request came in on: the scheme of its socket (https on the mutual-TLS
+ * listener), the local address the connection reached and the listening port. Nothing of it comes from the
+ * request's headers. `undefined` without a socket (in-process requests).
+ */
+export function listenerOrigin(incoming: { socket?: unknown } | undefined): string | undefined {
+  const socket = incoming?.socket as { localAddress?: unknown; localPort?: unknown; encrypted?: unknown } | undefined;
+  if (typeof socket?.localAddress !== 'string' || typeof socket.localPort !== 'number') return undefined;
+  const address = socket.localAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  return `${socket.encrypted === true ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${socket.localPort}`;
 }
 
 function soapVersionOf(contentType: string | undefined): SoapVersion {
@@ -127,14 +165,15 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     return verifiedClientFingerprint(c.env?.incoming);
   }
 
+  /** Where the WSDL says the service is: the configured public URL, else the listener's own address (never the Host header). */
   function wsdlAddress(c: Context<Env>): string {
-    const url = new URL(c.req.url);
-    return deps.publicBaseUrl === undefined ? `${url.origin}${url.pathname}` : `${deps.publicBaseUrl.replace(/\/$/, '')}${url.pathname}`;
+    const base = deps.publicBaseUrl ?? listenerOrigin(c.env?.incoming) ?? deps.listenerUrl ?? 'http://127.0.0.1';
+    return escapeXml(`${base.replace(/\/+$/, '')}${SOAP_PATH}`);
   }
 
   const app = new Hono<Env>();
 
-  app.get('/soap/v1/pickup', (c) => {
+  app.get(SOAP_PATH, (c) => {
     const address = wsdlAddress(c);
     const xsd = c.req.query('xsd');
     if (xsd !== undefined) return xsd === 'pickup.xsd' ? c.body(xsdText, 200, { 'content-type': 'text/xml; charset=utf-8' }) : c.text('No such schema.', 404);
@@ -145,18 +184,23 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     return c.body(wsdl, 200, { 'content-type': 'text/xml; charset=utf-8' });
   });
 
-  app.post('/soap/v1/pickup', async (c) => {
+  app.post(SOAP_PATH, async (c) => {
     let version = soapVersionOf(c.req.header('content-type'));
     let mapping: CaseSystemMapping | undefined;
+    let bodyRead = false;
     try {
-      const text = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
-      const root = await parseXml(text, limits);
+      // HTTP Basic and the client certificate before anything of the body is read; only a
+      // UsernameToken needs the parsed SOAP header.
+      const pending = deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
+      let client = pending.needsUsernameToken ? undefined : await pending.complete();
+      const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      bodyRead = true;
+      const root = await parseCheckedXml(text);
       if (root.$ns.local !== 'Envelope' || (root.$ns.uri !== SOAP11_NS && root.$ns.uri !== SOAP12_NS)) {
         throw new DokuboxError('VALIDATION_FAILED', 'The body is not a SOAP 1.1 or 1.2 envelope.', { context: { reason: 'not_an_envelope' } });
       }
       version = root.$ns.uri === SOAP12_NS ? '1.2' : '1.1';
-      const security = children(root, 'Header').flatMap((h) => children(h, 'Security'))[0];
-      const client = await deps.authenticate({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c), security });
+      client ??= await pending.complete(children(root, 'Header').flatMap((h) => children(h, 'Security'))[0]);
       const body = children(root, 'Body')[0];
       const payload = body === undefined ? [] : allChildren(body);
       const request = payload[0];
@@ -185,18 +229,21 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': contentTypeFor(version),
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
+        ...(bodyRead ? {} : closeUnread(c.req.raw)),
       });
     }
   });
 
   app.post('/xml/v1/:mapping', async (c) => {
     const mapping = deps.mappings.get(c.req.param('mapping'));
+    let bodyRead = false;
     try {
       if (mapping === undefined) throw new DokuboxError('NOT_FOUND', 'No case-system format of this name is configured.');
       // Plain XML has no WS-Security header: authenticate before reading the body at all.
-      const client = await deps.authenticate({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
-      const text = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
-      const root = await parseXml(text, limits);
+      const client = await deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) }).complete();
+      const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      bodyRead = true;
+      const root = await parseCheckedXml(text);
       const operation = mapping.operationFor(root);
       if (operation === undefined) {
         throw new DokuboxError('VALIDATION_FAILED', root.$ns.uri === mapping.namespace ? `Unknown message ${root.$ns.local} for the format ${mapping.name}.` : `The root element is not in the namespace ${mapping.namespace}.`, {
@@ -212,11 +259,20 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': 'application/xml; charset=utf-8',
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
+        ...(bodyRead ? {} : closeUnread(c.req.raw)),
       });
     }
   });
 
   return app;
+}
+
+/**
+ * A request refused before its body was read to the end (credentials, size, shape): the rest is not
+ * wanted, so the connection is closed after the answer instead of receiving and discarding it.
+ */
+function closeUnread(request: Request): Record<string, string> {
+  return request.body === null ? {} : { connection: 'close' };
 }
 
 /** A 401 names the scheme a client can answer with. */

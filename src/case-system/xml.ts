@@ -1,6 +1,8 @@
 /**
- * Untrusted XML from case systems: size, shape and DOCTYPE checks on the raw
- * text before any parser sees it, then parsing with xml2js into a uniform
+ * Untrusted XML from case systems: shape and DOCTYPE checks on the raw bytes
+ * as they arrive (XmlShapeScanner), before any parser sees them, then parsing
+ * with xml2js (sax underneath, whose attribute handling is quadratic in the
+ * attributes of one element: hence the limits) into a uniform
  * tree (every element an object with `$ns`, optional `$` attributes and `_`
  * text; children always arrays) that mappings address by local names.
  */
@@ -12,9 +14,24 @@ export interface XmlLimits {
   maxDepth: number;
   /** Most elements accepted in one document. */
   maxElements: number;
+  /** Most attributes in one document, namespace declarations included. */
+  maxAttributes: number;
+  /** Most attributes on one element, namespace declarations included. */
+  maxAttributesPerElement: number;
+  /** Most comments in one document. */
+  maxComments: number;
+  /** Most processing instructions in one document, the XML declaration included. */
+  maxProcessingInstructions: number;
 }
 
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 32, maxElements: 2000 };
+export const DEFAULT_XML_LIMITS: XmlLimits = {
+  maxDepth: 32,
+  maxElements: 2000,
+  maxAttributes: 4000,
+  maxAttributesPerElement: 64,
+  maxComments: 100,
+  maxProcessingInstructions: 10,
+};
 
 export interface XmlAttribute {
   value: string;
@@ -33,65 +50,154 @@ function malformed(message: string, context: Record<string, string | number> = {
   return new DokuboxError('MALFORMED_BODY', message, { context });
 }
 
+const LT = 0x3c; // <
+const GT = 0x3e; // >
+const BANG = 0x21; // !
+const QUESTION = 0x3f; // ?
+const SLASH = 0x2f; // /
+const EQUALS = 0x3d; // =
+const DQUOTE = 0x22;
+const SQUOTE = 0x27;
+const COMMENT_OPEN = Buffer.from('<!--');
+const CDATA_OPEN = Buffer.from('<![CDATA[');
+
+type ScanMode = 'text' | 'tag' | 'comment' | 'cdata' | 'pi';
+const TERMINATORS = { comment: Buffer.from('-->'), cdata: Buffer.from(']]>'), pi: Buffer.from('?>') } as const;
+
 /**
- * One linear pass over the raw text: rejects DOCTYPE/ENTITY declarations (no
- * entity expansion can happen later), counts elements and tracks nesting, so
- * a hostile document is refused before a parser allocates anything for it.
+ * Checks the shape of XML as its bytes arrive, before any parser sees them:
+ * refuses DOCTYPE/ENTITY declarations (no entity expansion can happen later)
+ * and counts elements, nesting, attributes (in total and per element),
+ * comments and processing instructions, throwing MALFORMED_BODY at the first
+ * limit passed, so a hostile document is refused after the bytes that break
+ * the limit, not after all of it. One linear pass; only the markup characters
+ * are looked at, which are ASCII and never part of a multi-byte UTF-8
+ * sequence, so chunks may end anywhere.
  */
-export function checkXmlShape(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): void {
-  let depth = 0;
-  let elements = 0;
-  let i = text.indexOf('<');
-  while (i !== -1 && i < text.length) {
-    const next = text.charCodeAt(i + 1);
-    if (text.startsWith('<!--', i)) {
-      const end = text.indexOf('-->', i + 4);
-      if (end === -1) throw malformed('The XML ends inside a comment.');
-      i = text.indexOf('<', end + 3);
-      continue;
-    }
-    if (text.startsWith('<![CDATA[', i)) {
-      const end = text.indexOf(']]>', i + 9);
-      if (end === -1) throw malformed('The XML ends inside a CDATA section.');
-      i = text.indexOf('<', end + 3);
-      continue;
-    }
-    if (next === 0x21 /* ! */) {
-      // <!DOCTYPE, <!ENTITY, <!ELEMENT ...: never needed by a SOAP or XÖV message, and the door to entity expansion.
-      throw malformed('DOCTYPE and ENTITY declarations are not accepted; send the message without them.', { reason: 'doctype' });
-    }
-    if (next === 0x3f /* ? */) {
-      const end = text.indexOf('?>', i + 2);
-      if (end === -1) throw malformed('The XML ends inside a processing instruction.');
-      i = text.indexOf('<', end + 2);
-      continue;
-    }
-    // Find the end of the tag, skipping quoted attribute values (they may contain '>').
-    let j = i + 1;
-    let quote = 0;
-    for (; j < text.length; j++) {
-      const ch = text.charCodeAt(j);
-      if (quote !== 0) {
-        if (ch === quote) quote = 0;
-      } else if (ch === 0x22 || ch === 0x27) {
-        quote = ch;
-      } else if (ch === 0x3e /* > */) {
-        break;
-      }
-    }
-    if (j >= text.length) throw malformed('The XML ends inside a tag.');
-    if (next === 0x2f /* / */) {
-      depth -= 1;
-    } else {
-      elements += 1;
-      if (elements > limits.maxElements) throw malformed(`The XML has more than ${limits.maxElements} elements.`, { reason: 'too_many_elements' });
-      if (text.charCodeAt(j - 1) !== 0x2f) {
-        depth += 1;
-        if (depth > limits.maxDepth) throw malformed(`The XML nests deeper than ${limits.maxDepth} levels.`, { reason: 'too_deep' });
-      }
-    }
-    i = text.indexOf('<', j + 1);
+export class XmlShapeScanner {
+  private mode: ScanMode = 'text';
+  /** Unscanned bytes kept from the previous chunk (a few bytes of an unfinished construct). */
+  private carry: Buffer = Buffer.alloc(0);
+  private quote = 0;
+  private closing = false;
+  private previous = 0;
+  private tagAttributes = 0;
+  private depth = 0;
+  private elements = 0;
+  private attributes = 0;
+  private comments = 0;
+  private instructions = 0;
+
+  constructor(private readonly limits: XmlLimits = DEFAULT_XML_LIMITS) {}
+
+  /** Scans the next bytes (or text) of the document. */
+  push(chunk: Uint8Array | string): void {
+    const next = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = this.carry.length === 0 ? next : Buffer.concat([this.carry, next]);
+    this.carry = buf.subarray(this.scan(buf));
   }
+
+  /** The document is complete: refuses one that ends inside markup. */
+  end(): void {
+    if (this.mode !== 'text' || this.carry.length > 0) throw malformed(`The XML ends inside ${this.mode === 'comment' ? 'a comment' : this.mode === 'cdata' ? 'a CDATA section' : this.mode === 'pi' ? 'a processing instruction' : 'a tag'}.`);
+  }
+
+  /** Scans `buf` as far as it can; returns the offset of the first byte it needs to see again with more data. */
+  private scan(buf: Buffer): number {
+    let i = 0;
+    while (i < buf.length) {
+      if (this.mode === 'text') {
+        const lt = buf.indexOf(LT, i);
+        if (lt === -1) return buf.length;
+        if (lt + 1 >= buf.length) return lt;
+        const kind = buf[lt + 1];
+        if (kind === BANG) {
+          if (startsWithAt(buf, lt, COMMENT_OPEN)) {
+            this.count('comments', this.limits.maxComments, 'comments', 'too_many_comments');
+            this.mode = 'comment';
+            i = lt + COMMENT_OPEN.length;
+          } else if (startsWithAt(buf, lt, CDATA_OPEN)) {
+            this.mode = 'cdata';
+            i = lt + CDATA_OPEN.length;
+          } else if (isPrefixAt(buf, lt, COMMENT_OPEN) || isPrefixAt(buf, lt, CDATA_OPEN)) {
+            return lt; // "<!-" or "<![CD" at the end of the chunk: decide with more data
+          } else {
+            // <!DOCTYPE, <!ENTITY, <!ELEMENT ...: never needed by a SOAP or XÖV message, and the door to entity expansion.
+            throw malformed('DOCTYPE and ENTITY declarations are not accepted; send the message without them.', { reason: 'doctype' });
+          }
+        } else if (kind === QUESTION) {
+          this.count('instructions', this.limits.maxProcessingInstructions, 'processing instructions', 'too_many_processing_instructions');
+          this.mode = 'pi';
+          i = lt + 2;
+        } else {
+          this.mode = 'tag';
+          this.closing = kind === SLASH;
+          this.quote = 0;
+          this.previous = 0;
+          this.tagAttributes = 0;
+          if (!this.closing) this.count('elements', this.limits.maxElements, 'elements', 'too_many_elements');
+          i = lt + 1;
+        }
+      } else if (this.mode === 'tag') {
+        for (; i < buf.length; i++) {
+          const ch = buf[i] ?? 0;
+          if (this.quote !== 0) {
+            if (ch === this.quote) this.quote = 0;
+          } else if (ch === DQUOTE || ch === SQUOTE) {
+            this.quote = ch;
+          } else if (ch === EQUALS && !this.closing) {
+            // Outside quotes, '=' in a start tag only stands between an attribute's name and value.
+            this.tagAttributes += 1;
+            if (this.tagAttributes > this.limits.maxAttributesPerElement) {
+              throw malformed(`An XML element has more than ${this.limits.maxAttributesPerElement} attributes.`, { reason: 'too_many_attributes_per_element' });
+            }
+            this.count('attributes', this.limits.maxAttributes, 'attributes', 'too_many_attributes');
+          } else if (ch === GT) {
+            if (this.closing) {
+              this.depth -= 1;
+            } else if (this.previous !== SLASH) {
+              this.depth += 1;
+              if (this.depth > this.limits.maxDepth) throw malformed(`The XML nests deeper than ${this.limits.maxDepth} levels.`, { reason: 'too_deep' });
+            }
+            this.mode = 'text';
+            i += 1;
+            break;
+          }
+          this.previous = ch;
+        }
+      } else {
+        const terminator = TERMINATORS[this.mode];
+        const end = buf.indexOf(terminator, i);
+        // Keep the last bytes: they may be the start of the terminator.
+        if (end === -1) return Math.max(i, buf.length - (terminator.length - 1));
+        this.mode = 'text';
+        i = end + terminator.length;
+      }
+    }
+    return buf.length;
+  }
+
+  private count(counter: 'elements' | 'attributes' | 'comments' | 'instructions', limit: number, what: string, reason: string): void {
+    this[counter] += 1;
+    if (this[counter] > limit) throw malformed(`The XML has more than ${limit} ${what}.`, { reason });
+  }
+}
+
+function startsWithAt(buf: Buffer, at: number, prefix: Buffer): boolean {
+  return buf.length - at >= prefix.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+}
+
+/** Whether the rest of `buf` from `at` is a proper prefix of `full` (more data may complete it). */
+function isPrefixAt(buf: Buffer, at: number, full: Buffer): boolean {
+  const rest = buf.length - at;
+  return rest < full.length && buf.compare(full, 0, rest, at, buf.length) === 0;
+}
+
+/** Checks a whole document's shape (see XmlShapeScanner). */
+export function checkXmlShape(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): void {
+  const scanner = new XmlShapeScanner(limits);
+  scanner.push(text);
+  scanner.end();
 }
 
 const parserOptions: xml2js.ParserOptions = {
@@ -103,9 +209,14 @@ const parserOptions: xml2js.ParserOptions = {
   attrNameProcessors: [xml2js.processors.stripPrefix],
 };
 
-/** Parses checked XML text; returns the root element. */
+/** Checks the shape of XML text (see XmlShapeScanner) and parses it; returns the root element. */
 export async function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): Promise<XmlElement> {
   checkXmlShape(text, limits);
+  return parseCheckedXml(text);
+}
+
+/** Parses XML text whose shape an XmlShapeScanner has already checked; returns the root element. */
+export async function parseCheckedXml(text: string): Promise<XmlElement> {
   let parsed: unknown;
   try {
     parsed = await new xml2js.Parser(parserOptions).parseStringPromise(text);

@@ -4,7 +4,7 @@
  * Routes live in routes/; the SOAP and webhook endpoints of the integrations
  * mount onto the app returned here (see `mount`).
  */
-import { Hono } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
@@ -12,8 +12,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { DokuboxError } from '../core/errors.js';
-import type { SmartLocker } from '../../adapters/locker/smart/index.js';
+import { MAX_WEBHOOK_BYTES as SMART_WEBHOOK_MAX_BYTES, SIGNATURE_HEADER as SMART_SIGNATURE_HEADER, TIMESTAMP_HEADER as SMART_TIMESTAMP_HEADER, type SmartLocker } from '../../adapters/locker/smart/index.js';
 import { SevenGateway } from '../../adapters/sms/seven/gateway.js';
+import { SEVEN_WEBHOOK_MAX_BYTES } from '../../adapters/sms/seven/webhook.js';
 import type { SmsGateway } from '../../adapters/sms/types.js';
 import type { CaseSystemReportQueue } from '../case-system/reports.js';
 import type { BoxLifecycle } from '../lifecycle/box-lifecycle.js';
@@ -49,6 +50,21 @@ export interface AppDeps {
   metricsOnMainPort: boolean;
   /** Extra sub-apps (SOAP endpoint, webhooks) mounted under their paths. */
   mounts?: { path: string; app: Hono<AppEnv> }[];
+}
+
+/**
+ * A body limit for a webhook: a declared Content-Length over `maxSize` is refused before anything is
+ * read, a streamed body as soon as it passes `maxSize` (hono's bodyLimit). The 413 closes the
+ * connection, so the sender stops sending the rest.
+ */
+function webhookBodyLimit(maxSize: number, expected: string): MiddlewareHandler<AppEnv> {
+  return bodyLimit({
+    maxSize,
+    onError: (c) => {
+      c.header('Connection', 'close');
+      return respondError(c as Context<AppEnv>, new DokuboxError('BODY_TOO_LARGE', `The webhook body is larger than ${maxSize} bytes (${expected}); check what is sent to this URL.`));
+    },
+  });
 }
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -114,20 +130,43 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1', pickupRoutes(deps.service, deps.auth));
   app.route('/v1', reportRoutes(deps.reports, deps.auth));
   // Delivery reports of seven.io (and the development gateway): signed webhooks, checked by the adapter.
-  app.post('/sms/v1/seven/webhook', async (c) => {
-    if (!(deps.smsGateway instanceof SevenGateway)) throw new DokuboxError('NOT_FOUND', 'The configured SMS gateway does not use webhooks.');
-    const answer = await deps.smsGateway.handleWebhook({ method: 'POST', url: c.req.url, headers: c.req.raw.headers, body: await c.req.text() });
-    return c.text(answer.body, answer.status as 200);
-  });
+  // Unsigned requests are refused from their headers and bodies are limited before anything is read.
+  app.post(
+    '/sms/v1/seven/webhook',
+    async (c, next) => {
+      const gateway = deps.smsGateway;
+      if (!(gateway instanceof SevenGateway)) throw new DokuboxError('NOT_FOUND', 'The configured SMS gateway does not use webhooks.');
+      const refused = gateway.checkWebhookHeaders(c.req.raw.headers);
+      if (refused !== undefined) return c.text(refused.body, refused.status as 401);
+      await next();
+    },
+    webhookBodyLimit(SEVEN_WEBHOOK_MAX_BYTES, 'a delivery report of seven.io is under 2 KB'),
+    async (c) => {
+      const gateway = deps.smsGateway as SevenGateway;
+      const answer = await gateway.handleWebhook({ method: 'POST', url: c.req.url, headers: c.req.raw.headers, body: await c.req.text() });
+      return c.text(answer.body, answer.status as 200);
+    },
+  );
   // Signed events of smart locker controllers (HMAC, checked by the adapter; no API key).
-  app.post('/locker/v1/boxes/:boxId/events', async (c) => {
-    const adapter = deps.smartLockers.get(c.req.param('boxId'));
-    if (adapter === undefined) throw new DokuboxError('NOT_FOUND', 'No smart locker controller is configured for this box.');
-    const result = adapter.handleSmartWebhook(new Uint8Array(await c.req.arrayBuffer()), Object.fromEntries(c.req.raw.headers));
-    if (result.status === 204) return c.body(null, 204);
-    const code = result.status === 401 ? 'UNAUTHENTICATED' : result.status === 413 ? 'BODY_TOO_LARGE' : 'VALIDATION_FAILED';
-    return respondError(c, new DokuboxError(code, result.body ?? 'The webhook was rejected.'));
-  });
+  app.post(
+    '/locker/v1/boxes/:boxId/events',
+    async (c, next) => {
+      if (!deps.smartLockers.has(c.req.param('boxId'))) throw new DokuboxError('NOT_FOUND', 'No smart locker controller is configured for this box.');
+      if (!c.req.header(SMART_TIMESTAMP_HEADER) || !c.req.header(SMART_SIGNATURE_HEADER)) {
+        return respondError(c, new DokuboxError('UNAUTHENTICATED', `The event is not signed: send the ${SMART_TIMESTAMP_HEADER} and ${SMART_SIGNATURE_HEADER} headers (docs/locker.md).`));
+      }
+      await next();
+    },
+    webhookBodyLimit(SMART_WEBHOOK_MAX_BYTES, 'an event of a locker controller is under 1 KB'),
+    async (c) => {
+      const adapter = deps.smartLockers.get(c.req.param('boxId'));
+      if (adapter === undefined) throw new DokuboxError('NOT_FOUND', 'No smart locker controller is configured for this box.');
+      const result = adapter.handleSmartWebhook(new Uint8Array(await c.req.arrayBuffer()), Object.fromEntries(c.req.raw.headers));
+      if (result.status === 204) return c.body(null, 204);
+      const code = result.status === 401 ? 'UNAUTHENTICATED' : result.status === 413 ? 'BODY_TOO_LARGE' : 'VALIDATION_FAILED';
+      return respondError(c, new DokuboxError(code, result.body ?? 'The webhook was rejected.'));
+    },
+  );
   app.route('/v1', boxRoutes({ service: deps.service, store: deps.store, auth: deps.auth, alarms: deps.alarms, lifecycles: deps.lifecycles }));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
   return app;

@@ -9,19 +9,23 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 
-export type AlarmKind =
-  | 'door_did_not_open'
-  | 'door_left_open'
-  | 'door_opened_without_command'
-  | 'item_left_after_pickup'
-  | 'loaded_without_document'
-  | 'item_still_present_after_retrieval'
-  | 'board_offline'
-  | 'board_online'
-  | 'inventory_mismatch'
-  | 'transition_failed'
-  | 'sms_failed'
-  | 'sms_undeliverable';
+/** Every alarm kind; openapi.yaml lists the same (tests/integration/openapi.test.ts compares them). */
+export const ALARM_KINDS = [
+  'door_did_not_open',
+  'door_left_open',
+  'door_opened_without_command',
+  'item_left_after_pickup',
+  'loaded_without_document',
+  'item_still_present_after_retrieval',
+  'board_offline',
+  'board_online',
+  'inventory_mismatch',
+  'transition_failed',
+  'sms_failed',
+  'sms_undeliverable',
+] as const;
+
+export type AlarmKind = (typeof ALARM_KINDS)[number];
 
 export interface Alarm {
   kind: AlarmKind;

@@ -81,7 +81,9 @@ export interface CompartmentOccupancy {
   defective: boolean;
 }
 
-export type CompartmentState = 'free' | 'reserved' | 'occupied' | 'retrieval' | 'defective';
+/** Every compartment state; openapi.yaml lists the same (tests/integration/openapi.test.ts compares them). */
+export const COMPARTMENT_STATES = ['free', 'reserved', 'occupied', 'retrieval', 'defective'] as const;
+export type CompartmentState = (typeof COMPARTMENT_STATES)[number];
 
 export interface CompartmentStatus {
   id: string;

@@ -30,4 +30,24 @@ describe('API docs page', () => {
     expect(blocked).toEqual([]);
     expect(errors).toEqual([]);
   });
+
+  it('"Try it out" sends the request to the origin that serves the page, whatever its port', async () => {
+    const page = await browser.newPage();
+    const blocked = await offlineOnly(page);
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/livez') sent.push(r.url());
+    });
+    await page.goto(`${base}/docs`);
+    const operation = page.locator('.opblock', { has: page.locator('.opblock-summary-path', { hasText: /^\/livez$/ }) });
+    await operation.locator('.opblock-summary').click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    // Swagger UI shows the request URL and the live answer (or "Failed to fetch") once the request ended.
+    await operation.locator('.live-responses-table tbody .response-col_status').first().waitFor({ timeout: 5000 });
+    expect(await operation.locator('.request-url').innerText()).toContain(`${base}/livez`);
+    expect(await operation.locator('.live-responses-table tbody .response-col_status').first().innerText()).toBe('200');
+    expect(sent).toEqual([`${base}/livez`]);
+    expect(blocked).toEqual([]);
+  });
 });

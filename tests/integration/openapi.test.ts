@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { load as parseYaml } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorld, type TestWorld } from '../support/harness.js';
+import { readWithPyYaml } from '../support/pyyaml.js';
 
 let world: TestWorld;
 beforeAll(async () => {
@@ -16,6 +19,13 @@ describe('openapi.yaml', () => {
   it('is a valid OpenAPI 3.1 document', async () => {
     const api = (await SwaggerParser.validate('openapi.yaml')) as { openapi: string };
     expect(api.openapi).toBe('3.1.0');
+  });
+
+  it('reads the same with a strict YAML 1.1 parser (PyYAML) as with the service\'s YAML 1.2 parser', () => {
+    // E.g. a plain scalar with `?` inside a flow mapping: PyYAML takes `?` for the complex-key indicator and refuses the file.
+    const strict = readWithPyYaml('openapi.yaml');
+    expect(strict.error).toBeUndefined();
+    expect(strict.data).toEqual(JSON.parse(JSON.stringify(parseYaml(readFileSync('openapi.yaml', 'utf8')))));
   });
 
   it('documents every route the app serves, and nothing it does not', async () => {

@@ -29,15 +29,24 @@ async function faultOf(res: Response): Promise<{ code: string; field?: string; t
 }
 
 describe('case-system SOAP endpoint: happy paths and golden files', () => {
-  it('serves the WSDL with the request address and its schema', async () => {
-    const { app } = await makeApp();
-    const res = await app.request('http://box.example:8080/soap/v1/pickup?wsdl');
+  it('serves the WSDL with the listener\'s address and its schema, never the address of the request\'s Host header', async () => {
+    const { app } = await makeApp({ listenerUrl: 'http://127.0.0.1:8080' });
+    const res = await app.request('http://evil.example/soap/v1/pickup?wsdl', { headers: { host: 'evil.example' } });
     expect(res.status).toBe(200);
     const wsdl = await res.text();
-    expect(wsdl).toContain('location="http://box.example:8080/soap/v1/pickup"');
-    expect(wsdl).toContain('schemaLocation="http://box.example:8080/soap/v1/pickup?xsd=pickup.xsd"');
-    const xsd = await app.request('http://box.example:8080/soap/v1/pickup?xsd=pickup.xsd');
+    expect(wsdl).not.toContain('evil.example');
+    expect(wsdl).toContain('location="http://127.0.0.1:8080/soap/v1/pickup"');
+    expect(wsdl).toContain('schemaLocation="http://127.0.0.1:8080/soap/v1/pickup?xsd=pickup.xsd"');
+    const xsd = await app.request('http://evil.example/soap/v1/pickup?xsd=pickup.xsd');
     expect(await xsd.text()).toContain('targetNamespace="urn:dokubox:pickup:1"');
+  });
+
+  it('serves the WSDL with the configured public URL, a path prefix included', async () => {
+    const { app } = await makeApp({ publicBaseUrl: 'https://abh.example/dokubox/' });
+    const wsdl = await (await app.request('http://evil.example/soap/v1/pickup?wsdl', { headers: { host: 'evil.example' } })).text();
+    expect(wsdl).toContain('<soap:address location="https://abh.example/dokubox/soap/v1/pickup"/>');
+    expect(wsdl).toContain('<soap12:address location="https://abh.example/dokubox/soap/v1/pickup"/>');
+    expect(wsdl).toContain('schemaLocation="https://abh.example/dokubox/soap/v1/pickup?xsd=pickup.xsd"');
   });
 
   it('NotifyDocumentsReady (canonical, SOAP 1.1), then a duplicate', async () => {
@@ -170,7 +179,7 @@ describe('case-system SOAP endpoint: every rejection is a fault and stores nothi
       const fault = await faultOf(res);
       expect(fault.code).toBe(testCase.code);
       if (testCase.field !== undefined) expect(fault.field).toBe(testCase.field);
-      expect(res.status).toBe(testCase.code === 'UNAUTHENTICATED' ? 401 : 500);
+      expect(res.status).toBe(testCase.code === 'UNAUTHENTICATED' ? 401 : testCase.code === 'BODY_TOO_LARGE' ? 413 : 500);
       expect(fault.text).toContain(`<faultcode>dokubox:${testCase.code}</faultcode>`);
       expect(fault.text).not.toMatch(/at .*\.(ts|js):\d+/);
       expect(port.stored.size).toBe(0);

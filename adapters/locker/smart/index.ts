@@ -76,7 +76,8 @@ interface Slot {
   webhookSeq: number;
 }
 
-const MAX_WEBHOOK_BYTES = 16 * 1024;
+/** The largest event body accepted; the HTTP route refuses larger ones (413) before reading them. */
+export const MAX_WEBHOOK_BYTES = 16 * 1024;
 const SEEN_EVENT_IDS = 2048;
 
 export class SmartLocker extends EventEmitter implements LockerAdapter {

@@ -107,6 +107,18 @@ export class SevenGateway implements SmsGateway {
     return this.readAnswer(raw, message.foreignId);
   }
 
+  /**
+   * What can be decided from the headers alone (webhooks configured, signature headers present,
+   * well-formed and fresh): the answer for a request that cannot pass, before its body is read.
+   */
+  checkWebhookHeaders(headers: WebhookRequest['headers']): { status: number; body: string } | undefined {
+    if (!this.verifier) return { status: 404, body: 'webhooks are not configured' };
+    const refusal = this.verifier.checkHeaders(headers);
+    if (refusal === undefined) return undefined;
+    this.options.logger.warn({ reason: refusal, gateway: this.name }, 'sms webhook refused');
+    return { status: refusal === 'malformed' ? 400 : 401, body: refusal };
+  }
+
   /** Verifies a delivery-report webhook and hands its reports to the listeners. */
   async handleWebhook(request: WebhookRequest): Promise<{ status: number; body: string }> {
     if (!this.verifier) return { status: 404, body: 'webhooks are not configured' };

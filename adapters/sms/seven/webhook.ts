@@ -20,6 +20,13 @@ export interface WebhookRequest {
   body: string | Uint8Array;
 }
 
+/**
+ * The largest webhook body accepted. A delivery report is under 2 KB; anything
+ * far larger is not from seven.io and is refused before it is read
+ * (`POST /sms/v1/seven/webhook` answers 413).
+ */
+export const SEVEN_WEBHOOK_MAX_BYTES = 16 * 1024;
+
 export type WebhookRefusal = 'missing_headers' | 'bad_signature' | 'stale' | 'replayed' | 'malformed';
 
 export type WebhookVerification = { ok: true; reports: DeliveryReport[] } | { ok: false; reason: WebhookRefusal };
@@ -87,19 +94,31 @@ export class SevenWebhookVerifier {
     this.maxAgeSeconds = options.maxAgeSeconds ?? 300;
   }
 
+  /**
+   * The checks that need only the headers (present, well-formed, fresh), so a
+   * request that cannot pass is refused before its body is read.
+   */
+  checkHeaders(headers: WebhookRequest['headers']): WebhookRefusal | undefined {
+    const timestamp = header(headers, 'x-timestamp');
+    const nonce = header(headers, 'x-nonce');
+    const signature = header(headers, 'x-signature');
+    if (!timestamp || !nonce || !signature) return 'missing_headers';
+    if (!/^\d{1,12}$/.test(timestamp) || nonce.length > 200) return 'malformed';
+    const ageSeconds = this.options.clock.now() / 1000 - Number(timestamp);
+    if (Math.abs(ageSeconds) > this.maxAgeSeconds) return 'stale';
+    return undefined;
+  }
+
   async verify(request: WebhookRequest): Promise<WebhookVerification> {
-    const timestamp = header(request.headers, 'x-timestamp');
-    const nonce = header(request.headers, 'x-nonce');
-    const signature = header(request.headers, 'x-signature');
-    if (!timestamp || !nonce || !signature) return { ok: false, reason: 'missing_headers' };
-    if (!/^\d{1,12}$/.test(timestamp) || nonce.length > 200) return { ok: false, reason: 'malformed' };
+    const refusal = this.checkHeaders(request.headers);
+    if (refusal !== undefined) return { ok: false, reason: refusal };
+    const timestamp = header(request.headers, 'x-timestamp') ?? '';
+    const nonce = header(request.headers, 'x-nonce') ?? '';
+    const signature = header(request.headers, 'x-signature') ?? '';
 
     const expected = Buffer.from(signSevenWebhook(this.options.signingSecret, { timestamp, nonce, method: request.method, url: request.url, body: request.body }), 'hex');
     const given = /^[0-9a-fA-F]{64}$/.test(signature) ? Buffer.from(signature, 'hex') : Buffer.alloc(0);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad_signature' };
-
-    const ageSeconds = this.options.clock.now() / 1000 - Number(timestamp);
-    if (Math.abs(ageSeconds) > this.maxAgeSeconds) return { ok: false, reason: 'stale' };
 
     // Remember nonces at least as long as a timestamp stays acceptable.
     if (!(await this.options.nonces.claim(nonce, this.maxAgeSeconds * 2))) return { ok: false, reason: 'replayed' };
