@@ -5,6 +5,7 @@
  * parser, someone's tooling breaks: tests compare the two.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const SCRIPT = `
 import json, sys, yaml
@@ -18,7 +19,9 @@ else:
 
 /** PyYAML's reading of `path` as JSON data, or its error message. */
 export function readWithPyYaml(path: string): { data?: unknown; error?: string } {
-  const run = spawnSync('python3', ['-c', SCRIPT, path], { encoding: 'utf8' });
+  // Debian's interpreter first (python3-yaml installs there), then whatever python3 is on the PATH.
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const run = spawnSync(python, ['-c', SCRIPT, path], { encoding: 'utf8' });
   if (run.error !== undefined || run.status !== 0) {
     throw new Error(`PyYAML is missing: install it (Debian: apt-get install -y python3-yaml) to check YAML files with it (${run.error?.message ?? run.stderr.trim()})`);
   }
