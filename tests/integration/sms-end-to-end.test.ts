@@ -34,16 +34,17 @@ describe('SMS end to end: queue -> seven.io adapter -> simulator -> signed webho
     webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/sms/seven`;
     sim.setWebhookUrl(webhookUrl);
 
-    let outcome: SmsOutcome | undefined;
+    let reported: (o: SmsOutcome) => void = () => undefined;
+    const outcome = new Promise<SmsOutcome>((resolve) => {
+      reported = resolve;
+    });
     const queue = new SmsQueue({
       connection: redisUrl,
       queueName: `e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       prefix: 'test',
       gateway,
       reader: { loadForSms: async () => ({ mobile: MOBILE, code: '204817', language: 'ar', location: 'Julius-Bremer-Str. 8', deadline: Date.parse('2026-03-11T18:30:00Z'), hours: DEFAULT_OPENING_HOURS, timeZone: 'Europe/Berlin' }) },
-      onOutcome: (_pickupId, _kind, o) => {
-        outcome = o;
-      },
+      onOutcome: (_pickupId, _kind, o) => reported(o),
       templates: loadSmsTemplates(),
       sender: 'DokuBox',
       logger,
@@ -60,7 +61,8 @@ describe('SMS end to end: queue -> seven.io adapter -> simulator -> signed webho
       expect(sms?.text).toContain('\u2066204817\u2069');
       expect(sms?.foreignId).toBe('pickup-ar-1.ready');
       expect(await attributed).toEqual({ pickupId: 'pickup-ar-1', kind: 'ready', status: 'delivered' });
-      expect(outcome).toMatchObject({ status: 'sent', gateway: 'seven', encoding: 'ucs2', language: 'ar' });
+      // The delivery report may be attributed before the worker reported its own outcome: wait for both.
+      expect(await outcome).toMatchObject({ status: 'sent', gateway: 'seven', encoding: 'ucs2', language: 'ar' });
     } finally {
       await queue.stopWorker();
       await queue.queue.obliterate({ force: true });
