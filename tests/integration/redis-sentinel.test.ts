@@ -95,7 +95,8 @@ describe('Sentinel failover during ingest', () => {
       await resendUntilAccepted(service.url, c, { deadline, pauseMs: 50 });
     });
 
-    const situation = async (): Promise<string> => JSON.stringify({ answers: answerSummary(cases), promoted, topology: await topology() });
+    // On failure: the answers, the topology, and what the service logged (warnings and errors).
+    const situation = async (): Promise<string> => `${JSON.stringify({ answers: answerSummary(cases), promoted, topology: await topology() })}\nservice log:\n${service.output().slice(-4000)}`;
     expect(dishonestAnswers(cases)).toEqual([]);
     expect(contractViolations(cases)).toEqual([]);
     expect(cases.filter((c) => !accepted(c.answers.at(-1) as never)).length, await situation()).toBe(0);
@@ -123,6 +124,9 @@ describe('Sentinel failover during ingest', () => {
     expect(service.pid()).toBe(pid);
     const [fresh] = noticeCases(1);
     const answer = await resendUntilAccepted(service.url, fresh!, { deadline: performance.now() + 10_000, pauseMs: 50 });
-    expect(answer, JSON.stringify(fresh!.answers)).toMatchObject({ status: 201, outcome: 'created' });
+    // Answered at once it is created; after a 503 (no replica confirmed it in time yet) the first try may
+    // have stored it, and the resend then says duplicate, as the contract promises.
+    if (fresh!.answers.length === 1) expect(answer, JSON.stringify(fresh!.answers)).toMatchObject({ status: 201, outcome: 'created' });
+    else expect(['created', 'duplicate'], JSON.stringify(fresh!.answers)).toContain(answer.outcome);
   }, 90_000);
 });
