@@ -237,8 +237,31 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
       concurrency: this.options.concurrency ?? 4,
       lockDuration,
       stalledInterval: Math.max(500, Math.round(lockDuration / 2)),
+      // A job whose worker died (or stalled past its lock under load) runs again; delivering twice is harmless.
+      maxStalledCount: 10,
     });
     this.worker.on('error', (error) => this.log.error({ err: { name: error.name, message: error.message } }, 'report worker error'));
+    this.worker.on('failed', (job, error) => {
+      if (job === undefined) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than allowable limit/.test(error.message);
+      if (!final) return;
+      // Not a refusal by the case system (those become dead letters in `process`): still no report may vanish.
+      void this.deadLetterFailedJob(job, error).catch((failure: unknown) =>
+        this.log.error({ pickupId: job.data.pickupId, seq: job.data.seq, err: failure instanceof Error ? failure.message : String(failure) }, 'failed report job not recorded as a dead letter'),
+      );
+    });
+  }
+
+  /** A report job BullMQ gave up on (internal errors, stalled too often) becomes a dead letter, visible and replayable. */
+  private async deadLetterFailedJob(job: Job<ReportJobData>, error: Error): Promise<void> {
+    const { pickupId, seq } = job.data;
+    const event = (await this.options.ledger.history(pickupId)).find((e) => e.seq === seq);
+    const report = event === undefined ? undefined : reportFor(event);
+    if (report === undefined || (await this.options.ledger.reportedSeq(pickupId)) >= seq) return;
+    const dead: Omit<DeadLetter, 'waiting'> = { pickupId, report, error: `not delivered: ${error.message}`.slice(0, 500), attempts: job.attemptsMade, failedAt: isoAt(this.options.clock) };
+    if ((await this.options.redis.hsetnx(this.deadKey, pickupId, JSON.stringify(dead))) === 0) return;
+    this.log.error({ pickupId, eventId: report.eventId, attempts: job.attemptsMade }, 'report moved to dead letters');
+    this.emit('dead', dead);
   }
 
   private async process(job: Job<ReportJobData>, token: string | undefined): Promise<void> {

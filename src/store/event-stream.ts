@@ -114,6 +114,11 @@ export class EventStream implements EventSubscriber {
     for (const sub of this.subscriptions.values()) {
       sub.connection = this.o.blockingConnection?.() ?? this.o.redis.duplicate();
       sub.connection.on('error', () => undefined); // reported by the read loop
+      // A read in flight when the connection dropped may have been served (the entries are pending for
+      // us) without the reply reaching us; after every reconnect, look at our own pending entries first.
+      sub.connection.on('ready', () => {
+        sub.checkPending = true;
+      });
       sub.loop = this.run(sub);
     }
     const tick = (): void => {
@@ -171,6 +176,8 @@ export class EventStream implements EventSubscriber {
     if (now - this.lastTrim >= (this.o.trimEveryMs ?? 5000)) {
       this.lastTrim = now;
       trimmed = await this.trim();
+      // Safety net: now and then re-read our own pending entries, whatever left them there.
+      for (const sub of this.subscriptions.values()) sub.checkPending = true;
     }
     return { claimed, trimmed };
   }

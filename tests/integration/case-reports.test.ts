@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { SoapCallbackClient } from '../../adapters/case-system/callback-client.js';
-import { CaseSystemReportQueue, reportFor } from '../../src/case-system/reports.js';
+import { CaseSystemReportQueue, reportFor, type ReportLedger } from '../../src/case-system/reports.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { PickupEvent } from '../../src/core/events.js';
 import type { PickupState, TransitionReason } from '../../src/core/pickup.js';
@@ -73,7 +73,7 @@ class ManualEvents implements EventSubscriber {
   }
 }
 
-async function setup(options: { attempts?: number; timeoutMs?: number; serverWsse?: { username: string; password: string }; clientWsse?: { username: string; password: string } } = {}): Promise<{ queue: CaseSystemReportQueue; callback: CallbackServer; events: ManualEvents; redis: Redis; prefix: string }> {
+async function setup(options: { attempts?: number; timeoutMs?: number; serverWsse?: { username: string; password: string }; clientWsse?: { username: string; password: string }; ledger?: (store: PickupStore) => ReportLedger } = {}): Promise<{ queue: CaseSystemReportQueue; callback: CallbackServer; events: ManualEvents; redis: Redis; prefix: string }> {
   const url = inject('redisUrl');
   const redis = new Redis(url);
   const callback = await startCallbackServer(options.serverWsse ? { wsse: options.serverWsse } : {});
@@ -81,7 +81,7 @@ async function setup(options: { attempts?: number; timeoutMs?: number; serverWss
   const prefix = `test:${id}:`;
   const ns = `test-${id}`;
   const queue = new CaseSystemReportQueue({
-    ledger: new PickupStore(redis, ns),
+    ledger: options.ledger ? options.ledger(new PickupStore(redis, ns)) : new PickupStore(redis, ns),
     redis,
     connection: { url, maxRetriesPerRequest: null },
     prefix,
@@ -229,5 +229,23 @@ describe('status reports to the case system', () => {
     expect(reports.map((r) => r.seq)).toEqual([1, 2]);
     expect(callback.attempts.filter((a) => a.eventId === 'p-11-2')).toHaveLength(1);
     expect(await queue.listDeadLetters()).toHaveLength(0);
+  });
+
+  it('a report BullMQ gives up on for an internal error ends as a dead letter, not lost', async () => {
+    // The case system takes the report every time, but recording that it did keeps failing (e.g. Redis trouble).
+    const { queue, events } = await setup({
+      attempts: 2,
+      ledger: (store) => ({
+        history: (id) => store.history(id),
+        reportedSeq: (id) => store.reportedSeq(id),
+        markReported: async () => {
+          throw new Error('cursor not written');
+        },
+      }),
+    });
+    const deadLetter = once(queue, 'dead');
+    await events.emit(lifecycle('p-12', 'ADVIS-12')[0] as PickupEvent);
+    await deadLetter;
+    expect(await queue.listDeadLetters()).toMatchObject([{ pickupId: 'p-12', report: { eventId: 'p-12-1' }, error: 'not delivered: cursor not written' }]);
   });
 });

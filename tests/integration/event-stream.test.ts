@@ -126,4 +126,24 @@ describe('event stream', () => {
     // The pickup's own history, the audit trail, is untouched.
     expect((await service.view(pickup.id)).history).toHaveLength(3);
   });
+
+  it('handles entries left pending for this instance without its knowledge (a read served while the connection dropped)', async () => {
+    const ns = world.config.REDIS_KEY_PREFIX;
+    const { redis, logger } = world.dokubox;
+    const live = new EventStream({ redis, ns, logger, consumer: 'instance-c', trimEveryMs: 0 });
+    const seen: string[] = [];
+    live.subscribe('reports', async (e) => {
+      seen.push(e.eventId);
+    });
+    await live.init();
+    expect(await live.drain()).toBe(0);
+    const { pickup } = await world.dokubox.service.submitNotice(caseSystem, notice());
+    // Redis delivered the entry to instance-c, but the reply was lost with the connection.
+    await redis.xreadgroup('GROUP', 'reports', 'instance-c', 'COUNT', 10, 'STREAMS', `${ns}:events`, '>');
+    expect(await live.drain()).toBe(0);
+    // The next housekeeping round (also every reconnect) makes it look at its own pending entries again.
+    await live.housekeep();
+    expect(await live.drain()).toBe(1);
+    expect(seen).toEqual([`${pickup.id}:1`]);
+  });
 });

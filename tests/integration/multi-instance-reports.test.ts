@@ -47,7 +47,6 @@ beforeAll(async () => {
     SEVEN_WEBHOOK_PUBLIC_URL: webhook,
     SMS_RATE_LIMIT: '1000',
     SMS_BACKOFF_BASE_MS: '200',
-    WORKER_LOCK_MS: '2000',
   });
   for (let i = 0; i < 3; i += 1) instances.push(await startServiceProcess(env));
 }, 60_000);

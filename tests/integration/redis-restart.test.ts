@@ -105,12 +105,15 @@ describe('Redis killed and restarted during ingest', () => {
       // The same process, and its background loops came back: event subscribers consumed everything, the expiry sweep runs again.
       expect(service.pid()).toBe(pid);
       expect(service.running()).toBe(true);
+      let groups: unknown[][] = [];
       await until('every event subscriber to catch up', async () => {
-        const groups = (await admin.xinfo('GROUPS', `${env.REDIS_KEY_PREFIX}:events`)) as unknown[][];
+        groups = (await admin.xinfo('GROUPS', `${env.REDIS_KEY_PREFIX}:events`)) as unknown[][];
         return groups.length > 0 && groups.every((g) => {
           const info = Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [String(g[2 * i]), g[2 * i + 1]]));
           return Number(info.pending) === 0 && Number(info.lag) === 0;
         });
+      }).catch((error: unknown) => {
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\ngroups: ${JSON.stringify(groups)}\nservice log:\n${service.output().slice(-4000)}`);
       });
       const completed = `${env.REDIS_KEY_PREFIX}:bull:maintenance:completed`;
       const sweepsBefore = await admin.zcard(completed);
