@@ -10,7 +10,7 @@ import { startCallbackServer, type CallbackServer } from '../../simulator/case-s
 import { CaseSystemSimulator } from '../../simulator/case-system/client.js';
 import { sampleNotice } from '../../simulator/case-system/data.js';
 import { AUTHORITY, createWorld, type TestWorld } from '../support/harness.js';
-import { CLIENT_FINGERPRINT, postWithClientCert } from '../fixtures/case-system/helpers.js';
+import { mutualTlsEnv, postWithClientCert } from '../fixtures/case-system/helpers.js';
 
 let world: TestWorld;
 let callback: CallbackServer;
@@ -63,21 +63,11 @@ describe('case system end to end', () => {
 });
 
 describe('case systems with client certificates', () => {
-  const tls = (name: string) => `tests/fixtures/case-system/tls/${name}`;
   const post = (port: number, cert: 'client' | 'rogue') =>
     postWithClientCert(port, cert, readFileSync('tests/fixtures/case-system/status-canonical.request.xml', 'utf8'), { soapaction: '"urn:dokubox:pickup:1/GetPickupStatus"' });
 
   it('serves the SOAP endpoint over HTTPS on CASE_SYSTEM_TLS_PORT and knows the client by its certificate', async () => {
-    const tlsWorld = await createWorld({
-      env: {
-        PORT: '0',
-        CASE_SYSTEM_TLS_PORT: '0',
-        CASE_SYSTEM_TLS_KEY_FILE: tls('server.key'),
-        CASE_SYSTEM_TLS_CERT_FILE: tls('server.crt'),
-        CASE_SYSTEM_TLS_CLIENT_CA_FILE: tls('ca.crt'),
-        CASE_SYSTEM_CLIENTS: JSON.stringify([{ id: 'tls-1', authority: AUTHORITY, tlsClientCertFingerprint: CLIENT_FINGERPRINT }]),
-      },
-    });
+    const tlsWorld = await createWorld({ env: mutualTlsEnv(AUTHORITY) });
     try {
       const { tlsUrl } = await tlsWorld.dokubox.listen();
       const port = Number(new URL(tlsUrl!).port);

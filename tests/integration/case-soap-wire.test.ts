@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import soap from 'soap';
@@ -9,6 +8,7 @@ import { CALLBACK_WSDL, PICKUP_WSDL, PICKUP_XSD } from '../../adapters/case-syst
 import { serveMutualTls } from '../../src/case-system/auth.js';
 import { CaseSystemSimulator } from '../../simulator/case-system/client.js';
 import { sampleNotice } from '../../simulator/case-system/data.js';
+import { answerToPartialUpload } from '../support/lazy-body.js';
 import { canonicalNotice, CLIENT_FINGERPRINT, makeApp, postWithClientCert, soapEnvelope, tlsFile } from '../fixtures/case-system/helpers.js';
 
 const servers: ServerType[] = [];
@@ -29,28 +29,11 @@ const BASIC = { basic: { username: 'advis-mdb', password: 'correct horse battery
 /** The authority and box of the test's case-system clients (tests/fixtures/case-system/helpers.ts). */
 const FIXTURE = { authority: 'abh-magdeburg', boxId: 'mdb-foyer' };
 
-/** Sends the headers and at most `sent` bytes of a body declared `declared` bytes long; resolves with the answer without sending the rest. */
-function answerToPartialUpload(base: string, headers: Record<string, string>, declared: number, sent: number): Promise<{ status: number; body: string; connection: string | undefined }> {
-  const url = new URL('/soap/v1/pickup', base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-length': String(declared) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, body: text, connection: res.headers.connection });
-      });
-    });
-    req.on('error', reject);
-    req.write(Buffer.alloc(sent, 0x20));
-  });
-}
 
 describe('refusals over a socket arrive before the body is sent', () => {
   it('an oversized SOAP upload gets 413 and a closed connection after its first KiB', async () => {
     const { app } = await makeApp();
-    const answer = await answerToPartialUpload(await listen(app), { 'content-type': 'text/xml', authorization: `Basic ${Buffer.from('advis-mdb:correct horse battery').toString('base64')}` }, 100 * 1024 * 1024, 1024);
+    const answer = await answerToPartialUpload(new URL('/soap/v1/pickup', await listen(app)), { 'content-type': 'text/xml', authorization: `Basic ${Buffer.from('advis-mdb:correct horse battery').toString('base64')}` }, 100 * 1024 * 1024, 1024);
     expect(answer.status).toBe(413);
     expect(answer.body).toContain('<faultcode>dokubox:BODY_TOO_LARGE</faultcode>');
     expect(answer.connection).toBe('close');
@@ -58,7 +41,7 @@ describe('refusals over a socket arrive before the body is sent', () => {
 
   it('a wrong Basic password gets 401 before any of the body is sent', async () => {
     const { app } = await makeApp();
-    const answer = await answerToPartialUpload(await listen(app), { 'content-type': 'text/xml', authorization: `Basic ${Buffer.from('advis-mdb:wrong').toString('base64')}` }, 200 * 1024, 0);
+    const answer = await answerToPartialUpload(new URL('/soap/v1/pickup', await listen(app)), { 'content-type': 'text/xml', authorization: `Basic ${Buffer.from('advis-mdb:wrong').toString('base64')}` }, 200 * 1024, 0);
     expect(answer.status).toBe(401);
     expect(answer.body).toContain('dokubox:UNAUTHENTICATED');
     expect(answer.connection).toBe('close');

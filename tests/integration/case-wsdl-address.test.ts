@@ -7,7 +7,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { AUTHORITY, createWorld } from '../support/harness.js';
-import { CLIENT_FINGERPRINT, tlsFile } from '../fixtures/case-system/helpers.js';
+import { mutualTlsEnv, tlsFile } from '../fixtures/case-system/helpers.js';
 
 /** GET ?wsdl with a forged Host header, over HTTP or (with the test client certificate) HTTPS. */
 function getWsdl(url: string): Promise<string> {
@@ -45,17 +45,7 @@ describe('the served WSDL names the service', () => {
   });
 
   it('on the mutual-TLS listener by its https address', async () => {
-    const tls = (name: string) => `tests/fixtures/case-system/tls/${name}`;
-    const world = await createWorld({
-      env: {
-        PORT: '0',
-        CASE_SYSTEM_TLS_PORT: '0',
-        CASE_SYSTEM_TLS_KEY_FILE: tls('server.key'),
-        CASE_SYSTEM_TLS_CERT_FILE: tls('server.crt'),
-        CASE_SYSTEM_TLS_CLIENT_CA_FILE: tls('ca.crt'),
-        CASE_SYSTEM_CLIENTS: JSON.stringify([{ id: 'tls-1', authority: AUTHORITY, tlsClientCertFingerprint: CLIENT_FINGERPRINT }]),
-      },
-    });
+    const world = await createWorld({ env: mutualTlsEnv(AUTHORITY) });
     try {
       const { tlsUrl } = await world.dokubox.listen();
       expect(tlsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);

@@ -4,12 +4,11 @@
  * than their limit (16 KiB): the assertions count the bytes pulled from the
  * request's body stream.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook as signSmartEvent } from '../../adapters/locker/smart/protocol.js';
 import { signSevenWebhook } from '../../adapters/sms/seven/webhook.js';
 import { createWorld, type TestWorld } from '../support/harness.js';
-import { lazyBody, streamingRequest } from '../support/lazy-body.js';
+import { answerToPartialUpload, lazyBody, streamingRequest } from '../support/lazy-body.js';
 
 const SEVEN_SECRET = 'seven-webhook-secret-0001';
 const SMART_SECRET = 'smart-webhook-secret-0001';
@@ -47,22 +46,7 @@ async function errorCode(res: Response): Promise<string> {
 }
 
 /** Sends the headers and the first KiB of a body declared `declared` bytes long, and resolves with the answer without sending the rest. */
-function answerToPartialUpload(path: string, headers: Record<string, string>, declared: number): Promise<{ status: number; body: string; connection: string | undefined }> {
-  const url = new URL(path, base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-length': String(declared) } }, (res: IncomingMessage) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, body: text, connection: res.headers.connection });
-      });
-    });
-    req.on('error', reject);
-    req.write(Buffer.alloc(1024, 0x20));
-  });
-}
+const partialUpload = (path: string, headers: Record<string, string>, declared: number) => answerToPartialUpload(new URL(path, base), headers, declared, 1024);
 
 describe('seven.io delivery-report webhook', () => {
   it('accepts a signed event', async () => {
@@ -104,7 +88,7 @@ describe('seven.io delivery-report webhook', () => {
   });
 
   it('over a socket, answers an oversized upload with 413 before the rest of it is sent, and closes the connection', async () => {
-    const answer = await answerToPartialUpload('/sms/v1/seven/webhook', sevenHeaders('', `${base}/sms/v1/seven/webhook`), 100 * 1024 * 1024);
+    const answer = await partialUpload('/sms/v1/seven/webhook', sevenHeaders('', `${base}/sms/v1/seven/webhook`), 100 * 1024 * 1024);
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
     expect(answer.connection).toBe('close');
@@ -151,7 +135,7 @@ describe('smart locker event webhook', () => {
   });
 
   it('over a socket, answers an oversized upload with 413 before the rest of it is sent', async () => {
-    const answer = await answerToPartialUpload(path, smartHeaders(''), 100 * 1024 * 1024);
+    const answer = await partialUpload(path, smartHeaders(''), 100 * 1024 * 1024);
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
   }, 10_000);

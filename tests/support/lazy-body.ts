@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+
 /**
  * A request body that is produced only while it is read, so a test can say
  * how much of it the server consumed (`pulled()`), e.g. none when a request is
@@ -25,4 +27,25 @@ export function lazyBody(source: number | string, chunk = 4096): { stream: Reada
 /** A Request with a streamed body (for `app.request`). */
 export function streamingRequest(url: string, headers: Record<string, string>, body: ReadableStream<Uint8Array> | string): Request {
   return new Request(url, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
+}
+
+/**
+ * Sends the headers of a POST declaring a `declared`-byte body and then only
+ * `sent` bytes of it; resolves with the answer without sending the rest (a
+ * server that refuses before reading answers anyway).
+ */
+export function answerToPartialUpload(url: URL, headers: Record<string, string>, declared: number, sent: number): Promise<{ status: number; body: string; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-length': String(declared) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body: text, connection: res.headers.connection });
+      });
+    });
+    req.on('error', reject);
+    req.write(Buffer.alloc(sent, 0x20));
+  });
 }
