@@ -258,9 +258,14 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
     const event = (await this.options.ledger.history(pickupId)).find((e) => e.seq === seq);
     const report = event === undefined ? undefined : reportFor(event);
     if (report === undefined || (await this.options.ledger.reportedSeq(pickupId)) >= seq) return;
-    const dead: Omit<DeadLetter, 'waiting'> = { pickupId, report, error: `not delivered: ${error.message}`.slice(0, 500), attempts: job.attemptsMade, failedAt: isoAt(this.options.clock) };
-    if ((await this.options.redis.hsetnx(this.deadKey, pickupId, JSON.stringify(dead))) === 0) return;
-    this.log.error({ pickupId, eventId: report.eventId, attempts: job.attemptsMade }, 'report moved to dead letters');
+    await this.park(report, `not delivered: ${error.message}`, job.attemptsMade);
+  }
+
+  /** Parks a report as the pickup's dead letter (its later reports wait behind it); a pickup has at most one. */
+  private async park(report: CaseSystemReport, error: string, attempts: number): Promise<void> {
+    const dead: Omit<DeadLetter, 'waiting'> = { pickupId: report.pickupId, report, error: error.slice(0, 500), attempts, failedAt: isoAt(this.options.clock) };
+    if ((await this.options.redis.hsetnx(this.deadKey, report.pickupId, JSON.stringify(dead))) === 0) return;
+    this.log.error({ pickupId: report.pickupId, eventId: report.eventId, attempts }, 'report moved to dead letters');
     this.emit('dead', dead);
   }
 
@@ -296,10 +301,7 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
         this.log.warn({ pickupId, eventId: report.eventId, attempt, err: message.slice(0, 200) }, 'report delivery failed; will retry');
         throw error;
       }
-      const dead: Omit<DeadLetter, 'waiting'> = { pickupId, report, error: message.slice(0, 500), attempts: attempt, failedAt: isoAt(this.options.clock) };
-      await redis.hset(this.deadKey, pickupId, JSON.stringify(dead));
-      this.log.error({ pickupId, eventId: report.eventId, attempts: attempt }, 'report moved to dead letters');
-      this.emit('dead', dead);
+      await this.park(report, message, attempt);
       return;
     }
     await ledger.markReported(pickupId, seq);

@@ -421,17 +421,8 @@ export class PickupService implements PickupPort {
     await this.o.store.dropReminder(pickupId);
   }
 
-  async deadlineOf(pickupId: string): Promise<number | undefined> {
-    return (await this.o.store.get(pickupId))?.deadline;
-  }
-
   async boxOfPickup(pickupId: string): Promise<string | undefined> {
     return (await this.o.store.get(pickupId))?.boxId;
-  }
-
-  /** Calendar of a box (reminders). */
-  calendarOf(boxId: string): BoxCalendar | undefined {
-    return this.o.calendars.get(boxId);
   }
 
   /** The farewell message (cancelled) has had its outcome: forget the number kept for it. */

@@ -62,6 +62,14 @@ function nextId(id: string): string {
   return `${ms}-${BigInt(seq ?? '0') + 1n}`;
 }
 
+/** The fields of an XINFO reply entry (a flat name/value list) by name. */
+function infoFields(raw: unknown): Map<string, string | number> {
+  const fields = raw as (string | number)[];
+  const info = new Map<string, string | number>();
+  for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1] as string | number);
+  return info;
+}
+
 function compareIds(a: string, b: string): number {
   const [am, as] = a.split('-').map((p) => BigInt(p));
   const [bm, bs] = b.split('-').map((p) => BigInt(p));
@@ -193,9 +201,7 @@ export class EventStream implements EventSubscriber {
     }
     let claimed = 0;
     for (const raw of consumers) {
-      const fields = raw as (string | number)[];
-      const info = new Map<string, string | number>();
-      for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1] as string | number);
+      const info = infoFields(raw);
       const name = String(info.get('name'));
       if (name === this.consumer) continue;
       if ((await redis.exists(this.heartbeatKey(name))) === 1) continue;
@@ -235,9 +241,7 @@ export class EventStream implements EventSubscriber {
     if (groups.length === 0) return 0;
     let keepFrom: string | undefined;
     for (const raw of groups) {
-      const fields = raw as (string | number)[];
-      const info = new Map<string, string | number>();
-      for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1] as string | number);
+      const info = infoFields(raw);
       const name = String(info.get('name'));
       let needed = nextId(String(info.get('last-delivered-id') ?? '0-0'));
       if (Number(info.get('pending') ?? 0) > 0) {

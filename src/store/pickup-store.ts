@@ -308,10 +308,6 @@ export class PickupStore {
     return (await this.redis.hget(this.key('box', boxId, 'serials'), serialHash)) ?? undefined;
   }
 
-  async findByCodeHash(boxId: string, codeHash: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.key('box', boxId, 'codes'), codeHash)) ?? undefined;
-  }
-
   /**
    * Everything a verification reads, in one round trip, with the same Redis
    * commands whether `codeHash` is live at the box or not. `sealed` is the
