@@ -22,6 +22,11 @@ export function hashCode(secret: string | Buffer, boxId: string, code: string): 
   return createHmac('sha256', secret).update(`pickup-code\u0000${boxId}\u0000${code}`).digest('hex');
 }
 
+/** Keyed hash of the card access number (CAN) of an applicant's old card at one box: the only form in which a CAN is kept. */
+export function hashCan(secret: string | Buffer, boxId: string, can: string): string {
+  return createHmac('sha256', secret).update(`card-access-number\u0000${boxId}\u0000${can}`).digest('hex');
+}
+
 export function hashesEqual(a: string, b: string): boolean {
   const left = Buffer.from(a, 'hex');
   const right = Buffer.from(b, 'hex');

@@ -71,7 +71,18 @@ export interface TransitionParams {
 
 export type VerificationLookup =
   | { pickupId: undefined }
-  | { pickupId: string; state: PickupState; compartment: string | null; codeHash: string; sealed: string | undefined };
+  | {
+      pickupId: string;
+      state: PickupState;
+      compartment: string | null;
+      codeHash: string;
+      sealed: string | undefined;
+      /** The notice said the applicant renews an old card (its CAN is the factor at boxes asking dateOfBirthOrCan). */
+      renewal: boolean;
+      canHash: string | undefined;
+      /** Too many failed second factors: the code opens nothing until staff issue a new one. */
+      codeBlocked: boolean;
+    };
 
 export interface CompartmentOccupancy {
   /** The open pickup holding the compartment, and its state (null when its hash is gone). */
@@ -315,7 +326,7 @@ export class PickupStore {
    * filler of `padLength` characters instead).
    */
   async lookupForVerification(boxId: string, codeHash: string, padLength: number): Promise<VerificationLookup> {
-    const [pickupId, state, compartment, storedHash, sealed, sealedFound] = (await this.scripts.verify(this.ns, boxId, codeHash, padLength)) as string[];
+    const [pickupId, state, compartment, storedHash, sealed, sealedFound, renewal, canHash, blocked] = (await this.scripts.verify(this.ns, boxId, codeHash, padLength)) as string[];
     if (!pickupId || !state) return { pickupId: undefined };
     return {
       pickupId,
@@ -323,6 +334,9 @@ export class PickupStore {
       compartment: compartment ? compartment : null,
       codeHash: storedHash ?? '',
       sealed: sealedFound === '1' ? sealed : undefined,
+      renewal: renewal === '1',
+      canHash: canHash ? canHash : undefined,
+      codeBlocked: blocked === '1',
     };
   }
 
@@ -384,6 +398,33 @@ export class PickupStore {
 
   async farewell(pickupId: string): Promise<string | undefined> {
     return (await this.redis.get(this.key('farewell', pickupId))) ?? undefined;
+  }
+
+  /** The state of each pickup (null where it is gone or the id is empty), in one round trip. */
+  async pickupStates(ids: string[]): Promise<(string | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.key('pickup', id === '' ? '-' : id), 'state');
+    return (await results(pipeline)) as (string | null)[];
+  }
+
+  /** The pickup whose door a kiosk device opened last (the page follows it until the door closes). */
+  async setDeviceOperation(deviceId: string, pickupId: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.key('kiosk', deviceId, 'operation'), pickupId, 'EX', ttlSeconds);
+  }
+
+  async deviceOperation(deviceId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.key('kiosk', deviceId, 'operation'))) ?? undefined;
+  }
+
+  /** Records whether a lock board (`gateway/board`) of a box answers; the instance driving it writes, every instance reads. */
+  async setLinkState(boxId: string, link: string, online: boolean): Promise<void> {
+    await this.redis.hset(this.key('box', boxId, 'links'), link, online ? '1' : '0');
+  }
+
+  async linkStates(boxId: string): Promise<Map<string, boolean>> {
+    const links = await this.redis.hgetall(this.key('box', boxId, 'links'));
+    return new Map(Object.entries(links).map(([link, value]) => [link, value === '1']));
   }
 
   async dropFarewell(pickupId: string): Promise<void> {

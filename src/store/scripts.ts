@@ -300,9 +300,9 @@ return 1
 export const VERIFY = `
 local ns, box, hash, pad = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local p = redis.call('HGET', ns .. ':box:' .. box .. ':codes', hash) or ''
-local h = redis.call('HMGET', ns .. ':pickup:' .. p, 'state', 'compartment', 'codeHash')
+local h = redis.call('HMGET', ns .. ':pickup:' .. p, 'state', 'compartment', 'codeHash', 'renewal', 'canHash', 'codeBlocked')
 local sealed = redis.call('GET', ns .. ':pii:' .. p)
 local found = (p ~= '' and sealed) and '1' or ''
 if found == '' then sealed = string.rep('.', pad) end
-return {p, h[1] or '', h[2] or '', h[3] or '', sealed, found}
+return {p, h[1] or '', h[2] or '', h[3] or '', sealed, found, h[4] or '', h[5] or '', h[6] or ''}
 `;
