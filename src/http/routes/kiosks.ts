@@ -4,7 +4,7 @@
  * listing and revoking kiosks, ending a kiosk's pause after failed attempts,
  * and the staff accounts that sign in at the kiosk (staff number and PIN).
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { DokuboxError } from '../../core/errors.js';
@@ -57,7 +57,7 @@ export function kioskAdminRoutes(d: KioskAdminDeps): Hono<AppEnv> {
     return c.json({ boxId: box.id, kiosks });
   });
 
-  const deviceOf = async (c: Parameters<Parameters<typeof app.get>[1]>[0], deviceId: string) => {
+  const deviceOf = async (c: Context<AppEnv>, deviceId: string) => {
     const device = await d.devices.get(deviceId);
     if (device === undefined || device.authority !== clientOf(c).authority) throw new DokuboxError('NOT_FOUND', 'No kiosk with this id is enrolled for your authority.', { field: 'deviceId' });
     return device;
