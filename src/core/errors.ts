@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   ILLEGAL_TRANSITION: { status: 409, retryable: false },
   CONCURRENT_UPDATE: { status: 409, retryable: true },
   CODE_SPACE_EXHAUSTED: { status: 503, retryable: true },
+  CODE_LIMIT_REACHED: { status: 409, retryable: false },
   VERIFICATION_FAILED: { status: 401, retryable: false },
   COMPARTMENT_UNAVAILABLE: { status: 409, retryable: false },
   DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true },
