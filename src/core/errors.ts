@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   ILLEGAL_TRANSITION: { status: 409, retryable: false },
   CONCURRENT_UPDATE: { status: 409, retryable: true },
   CODE_SPACE_EXHAUSTED: { status: 503, retryable: true },
+  CODE_LIMIT_REACHED: { status: 409, retryable: false },
   VERIFICATION_FAILED: { status: 401, retryable: false },
   PIN_LETTER_MISSING: { status: 422, retryable: false },
   KIOSK_PAUSED: { status: 429, retryable: true },

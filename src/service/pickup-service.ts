@@ -71,6 +71,26 @@ export const DEVICE_FAILURE_LIMIT = 5;
 
 const MAX_CAS_RETRIES = 5;
 
+/** New codes staff may issue for one pickup (PickupService.issueNewCode); after that the document is handed over at the counter. */
+export const MAX_NEW_CODES = 5;
+
+/** Why a pickup in `state` gets no new code, and what to do instead. */
+function newCodeRefusal(state: PickupState): string {
+  switch (state) {
+    case 'waiting':
+    case 'reserved':
+      return `This pickup is '${state}': its document is not in the box yet, so it has no code to replace; the code is sent by SMS once staff have loaded the document.`;
+    case 'loaded':
+      return "This pickup is 'loaded': the SMS with its first code is still on its way; issue a new code once the pickup is 'notified' (the gateway accepted that SMS).";
+    case 'expired':
+      return "This pickup is 'expired': its code is dead and the document waits in the box for staff; take it out (open the compartment) and hand it over at the counter.";
+    case 'fault':
+      return "This pickup is 'fault': the box could not hand the document out; resolve the fault first (the pickup is then served again and gets a fresh code when loaded).";
+    default:
+      return `This pickup is '${state}' and has ended; it has no code any more.`;
+  }
+}
+
 export class PickupService implements PickupPort {
   private readonly newId: () => string;
   private readonly randomCode: () => string;
@@ -300,6 +320,53 @@ export class PickupService implements PickupPort {
     throw new DokuboxError('CODE_SPACE_EXHAUSTED', 'No free pickup code could be drawn for this box; retry.', { context: { pickupId } });
   }
 
+  /**
+   * Staff give a notified pickup a new code (its old one was blocked at the
+   * box, or the applicant lost the SMS): a fresh code, unique among the box's
+   * live codes, replaces the old one, which no longer verifies; the failed
+   * verifications and the block are cleared. The SMS with the new code is
+   * queued from the event stream (the `pickup.code` event, once per code
+   * generation). At most MAX_NEW_CODES per pickup. Nothing is reported to
+   * the case system (the state does not change).
+   */
+  async issueNewCode(client: ClientIdentity, ref: PickupRef, actor: string): Promise<{ pickup: PickupView; codeGeneration: number }> {
+    const pickupId = (await this.resolve(client, ref)).id;
+    let stale = 0;
+    for (let draw = 0; draw < 20; ) {
+      const [pickup, generation] = await Promise.all([this.o.store.get(pickupId), this.o.store.codeGeneration(pickupId)]);
+      if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
+      if (pickup.state !== 'notified') {
+        throw new DokuboxError('ILLEGAL_TRANSITION', `${newCodeRefusal(pickup.state)} A new code is only issued while the pickup is 'notified'.`, { context: { pickupId, state: pickup.state } });
+      }
+      if (generation >= MAX_NEW_CODES) {
+        throw new DokuboxError(
+          'CODE_LIMIT_REACHED',
+          `This pickup has had ${generation} new codes, the most allowed (${MAX_NEW_CODES}); hand the document over at the counter instead: cancel the pickup (reason cancelled_by_staff) and take the document out of its compartment.`,
+          { context: { pickupId, codeGeneration: generation } },
+        );
+      }
+      const code = this.randomCode();
+      const result = await this.o.store.reissueCode({
+        now: this.nowIso(),
+        pickupId,
+        expectedGeneration: generation,
+        maxGenerations: MAX_NEW_CODES,
+        codeHash: hashCode(this.codeSecret, pickup.boxId, code),
+        sealed: this.o.cipher.seal(pickupId, { ...this.personalData(pickup), code }),
+        actor,
+      });
+      if (result.outcome === 'ok') return { pickup: await this.view(pickupId), codeGeneration: result.generation };
+      if (result.outcome === 'code_collision') {
+        draw += 1;
+        continue;
+      }
+      // Changed in between (state, generation, or the limit reached by a concurrent call): read again and decide anew.
+      stale += 1;
+      if (stale >= MAX_CAS_RETRIES) throw new DokuboxError('CONCURRENT_UPDATE', 'The pickup changed concurrently several times; retry the request.', { context: { pickupId } });
+    }
+    throw new DokuboxError('CODE_SPACE_EXHAUSTED', 'No free pickup code could be drawn for this box; retry.', { context: { pickupId } });
+  }
+
   /** The gateway accepted the SMS: the deadline starts now. */
   async markNotified(pickupId: string, actor = 'system'): Promise<StoredPickup> {
     const pickup = await this.o.store.get(pickupId);
@@ -454,9 +521,11 @@ export class PickupService implements PickupPort {
   /**
    * What the SMS worker needs at send time, or undefined when there is
    * nothing to send: the pickup ended, or its state no longer fits the kind
-   * (a `ready` message for a pickup that is not `loaded`).
+   * (a `ready` message for a pickup that is not `loaded`), or, for a new
+   * `code`, `generation` is no longer the pickup's current code.
    */
-  async smsRecipient(pickupId: string, kind: 'ready' | 'reminder' | 'expired' | 'cancelled'): Promise<SmsRecipientData | undefined> {
+  async smsRecipient(pickupId: string, kind: 'ready' | 'reminder' | 'expired' | 'cancelled' | 'code', generation?: number): Promise<SmsRecipientData | undefined> {
+    if (kind === 'code') return this.newCodeRecipient(pickupId, generation);
     const pickup = await this.o.store.get(pickupId);
     if (pickup === undefined) return undefined;
     const box = this.o.boxes.get(pickup.boxId);
@@ -475,6 +544,27 @@ export class PickupService implements PickupPort {
     // The ready message announces the deadline that markNotified will set: quiet hours keep sending and acceptance on the same day.
     const deadline = kind === 'ready' ? calendar.deadline(this.o.clock.now(), box.deadlineWorkingDays) : (pickup.deadline ?? this.o.clock.now());
     return { ...base, mobile: personal.mobile, deadline, ...(kind === 'expired' || personal.code === undefined ? {} : { code: personal.code }) };
+  }
+
+  /** The new-code SMS: only while the pickup is notified and `generation` is its current code (an outdated one sends nothing). */
+  private async newCodeRecipient(pickupId: string, generation: number | undefined): Promise<SmsRecipientData | undefined> {
+    const pickup = await this.o.store.get(pickupId);
+    // Read after the sealed data, on purpose: generations only grow and REISSUE changes code and generation together,
+    // so when the generation read last is still `generation`, the code read before belongs to it.
+    const current = await this.o.store.codeGeneration(pickupId);
+    const box = pickup === undefined ? undefined : this.o.boxes.get(pickup.boxId);
+    if (pickup === undefined || box === undefined || pickup.state !== 'notified' || pickup.pii === undefined || generation !== current) return undefined;
+    const personal = this.personalData(pickup);
+    if (personal.code === undefined) return undefined;
+    return {
+      language: pickup.language,
+      location: box.location,
+      hours: box.openingHours,
+      timeZone: box.timeZone,
+      mobile: personal.mobile,
+      code: personal.code,
+      deadline: pickup.deadline ?? this.o.clock.now(),
+    };
   }
 
   /**

@@ -9,7 +9,7 @@ import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
 import type { ReplicaWait } from './replica-wait.js';
-import { ANNOTATE, COMPARTMENT, INGEST, REMIND, REPORTED, SYNC_BOX, TRANSITION, VERIFY } from './scripts.js';
+import { ANNOTATE, COMPARTMENT, INGEST, REISSUE, REMIND, REPORTED, SYNC_BOX, TRANSITION, VERIFY } from './scripts.js';
 
 export interface StoredPickup {
   id: string;
@@ -69,6 +69,25 @@ export interface TransitionParams {
   fields?: Record<string, string>;
 }
 
+export interface ReissueParams {
+  now: string;
+  pickupId: string;
+  /** The code generation the caller read (compare-and-set). */
+  expectedGeneration: number;
+  /** Refused (`limit`) once the pickup has had this many new codes. */
+  maxGenerations: number;
+  codeHash: string;
+  /** The sealed personal data with the new code. */
+  sealed: string;
+  actor: string;
+}
+
+export type ReissueResult =
+  | { outcome: 'ok'; generation: number }
+  | { outcome: 'state'; state: PickupState }
+  | { outcome: 'stale' | 'limit'; generation: number }
+  | { outcome: 'code_collision' };
+
 export type VerificationLookup =
   | { pickupId: undefined }
   | {
@@ -115,7 +134,7 @@ async function results(pipeline: ChainableCommander): Promise<unknown[]> {
 }
 
 export class PickupStore {
-  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind' | 'verify', ScriptFn>;
+  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind' | 'verify' | 'reissue', ScriptFn>;
 
   private readonly replicaWait: ReplicaWait | undefined;
 
@@ -143,6 +162,7 @@ export class PickupStore {
       reported: define('reported', REPORTED),
       remind: define('remind', REMIND),
       verify: define('verify', VERIFY),
+      reissue: define('reissue', REISSUE),
     };
   }
 
@@ -252,6 +272,35 @@ export class PickupStore {
     for (const [field, value] of Object.entries(fields)) args.push(field, value);
     const result = (await this.scripts.annotate(...args)) as string[];
     return result[0] === 'ok' ? 'ok' : result[0] === 'duplicate' ? 'duplicate' : 'not_found';
+  }
+
+  /**
+   * Gives a notified pickup a new code (REISSUE): swaps the live code hash,
+   * replaces the sealed personal data, clears verifyFailures and codeBlocked,
+   * raises codeGeneration and appends a `pickup.code` event, atomically.
+   */
+  async reissueCode(p: ReissueParams): Promise<ReissueResult> {
+    const result = (await this.scripts.reissue(this.ns, p.now, p.pickupId, p.expectedGeneration, p.maxGenerations, p.codeHash, p.sealed, p.actor)) as string[];
+    switch (result[0]) {
+      case 'ok':
+        return { outcome: 'ok', generation: Number(result[1]) };
+      case 'state':
+        return { outcome: 'state', state: result[1] as PickupState };
+      case 'stale':
+      case 'limit':
+        return { outcome: result[0], generation: Number(result[1]) };
+      case 'code_collision':
+        return { outcome: 'code_collision' };
+      case 'not_found':
+        throw new DokuboxError('NOT_FOUND', 'The pickup does not exist (or its personal data was deleted).', { context: { pickupId: p.pickupId } });
+      default:
+        throw new Error(`unexpected reissue result ${String(result[0])}`);
+    }
+  }
+
+  /** How many new codes the pickup has had (0 while it has its first code). */
+  async codeGeneration(pickupId: string): Promise<number> {
+    return Number((await this.redis.hget(this.key('pickup', pickupId), 'codeGeneration')) ?? 0);
   }
 
   async compartmentAction(now: string, boxId: string, compartment: string, action: 'emptied' | 'defective' | 'repaired'): Promise<void> {
