@@ -131,7 +131,7 @@ export async function createKioskWorld(options: { start?: string; env?: Record<s
     },
     async notifiedPickup(box, overrides = {}) {
       phoneCounter += 1;
-      const mobile = `+4915190${String(phoneCounter).padStart(6, '0')}${String(process.pid % 10)}`;
+      const mobile = `+49151${String(40_000_000 + phoneCounter)}`;
       const input = notice({ authority: KIOSK_BOXES[box].authority, boxId: box, mobile, ...overrides });
       const created = await api('POST', '/v1/notices', keyOf('case-system', box), input);
       expect(created.status).toBe(201);
