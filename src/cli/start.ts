@@ -6,6 +6,7 @@
  * generated under ./var/ and printed. Any variable that is set wins over these defaults.
  * `npm start` goes through simulator/start.ts, which adds the simulated world.
  */
+import { randomInt } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,13 +89,18 @@ export async function start(options: StartOptions = {}): Promise<void> {
     ...notes.map((n) => `  note: ${n}`),
   ];
   if (devKeys.length > 0) {
+    const kiosk = await developmentKiosk(url, devKeys, [...dokubox.boxes.values()][0]?.id).catch(() => undefined);
+    if (kiosk !== undefined) {
+      lines.push(`  kiosk       ${url}/kiosk/enroll  one-time code ${kiosk.code} (15 minutes), then ${url}/kiosk`);
+      lines.push(`  staff       sign in at the kiosk as ${kiosk.staffNumber} with PIN ${kiosk.pin}`);
+    }
     lines.push('  development API keys (send as "Authorization: Bearer <key>"):');
     for (const k of devKeys) lines.push(`    ${k.role.padEnd(12)} ${k.authority.padEnd(16)} ${k.key}`);
   }
   if (devKeys.length > 0 || companion?.shell !== undefined) {
     // One line to paste into a terminal: the README's walk uses these names.
     const keyOf = (role: string): string | undefined => devKeys.find((k) => k.role === role)?.key;
-    const vars: Record<string, string | undefined> = { API: url, CASE_KEY: keyOf('case-system'), STAFF_KEY: keyOf('staff'), KIOSK_KEY: keyOf('kiosk'), ...companion?.shell };
+    const vars: Record<string, string | undefined> = { API: url, CASE_KEY: keyOf('case-system'), STAFF_KEY: keyOf('staff'), KIOSK_KEY: keyOf('kiosk'), ADMIN_KEY: keyOf('admin'), ...companion?.shell };
     const assignments = Object.entries(vars).filter((e): e is [string, string] => e[1] !== undefined);
     lines.push('  for your shell (the README walks through a pickup with these):', `    export ${assignments.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
@@ -121,6 +127,25 @@ export async function start(options: StartOptions = {}): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * Development only: a one-time code that enrols a browser as the first box's
+ * kiosk, and a staff account to sign in there, made through the API like a
+ * clerk would (docs/kiosk.md).
+ */
+async function developmentKiosk(url: string, keys: { role: string; authority: string; key: string }[], boxId: string | undefined): Promise<{ code: string; staffNumber: string; pin: string } | undefined> {
+  if (boxId === undefined) return undefined;
+  const staff = keys.find((k) => k.role === 'staff');
+  const admin = keys.find((k) => k.role === 'admin' && k.authority === staff?.authority);
+  if (staff === undefined || admin === undefined) return undefined;
+  const enrollment = await fetch(`${url}/v1/kiosk-enrollments`, { method: 'POST', headers: { authorization: `Bearer ${staff.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ boxId }) });
+  if (enrollment.status !== 201) return undefined;
+  const { code } = (await enrollment.json()) as { code: string };
+  const pin = String(randomInt(100_000, 1_000_000));
+  const account = await fetch(`${url}/v1/staff-accounts/1001`, { method: 'PUT', headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ pin, name: 'Entwicklung' }) });
+  if (account.status !== 204) return undefined;
+  return { code, staffNumber: '1001', pin };
 }
 
 /** Runs `start` and turns start-up failures into one clear message and exit code 1. */

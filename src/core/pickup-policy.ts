@@ -77,6 +77,19 @@ export interface FactorHashes {
   equal(a: string, b: string): boolean;
 }
 
+/** The entries a policy needs that are absent (a malformed request, not a guess): field names. */
+export function missingFactors(policy: PickupPolicy, entered: Partial<EnteredFactors>): string[] {
+  const missing: string[] = [];
+  if (entered.code === undefined) missing.push('code');
+  for (const step of policy.steps) {
+    if (step === 'mobile' && entered.mobile === undefined) missing.push('mobile');
+    if (step === 'dateOfBirth' && entered.dateOfBirth === undefined) missing.push('dateOfBirth');
+    if (step === 'pinLetter' && entered.pinLetter === undefined) missing.push('pinLetter');
+    if (step === 'dateOfBirthOrCan' && entered.dateOfBirth === undefined && entered.can === undefined) missing.push('dateOfBirth or can');
+  }
+  return missing;
+}
+
 /** Format checks before anything is looked up: a malformed entry is a failed attempt without a lookup. */
 export function factorsWellFormed(policy: PickupPolicy, entered: EnteredFactors): boolean {
   if (!/^\d{6}$/.test(entered.code)) return false;

@@ -119,6 +119,8 @@ describe('the status codes of openapi.yaml', () => {
       compartment: [...new Set(['001', loadable.compartment]), 'zzz'],
       mapping: ['xoev-vendor', 'no-such-format'],
       messageId: [pickup.messageId, 'unknown-message', ''],
+      deviceId: ['kiosk-00000000', 'not a device'],
+      staffNumber: ['1001', 'x'.repeat(40)],
     };
     const duplicate = notice();
     const keys = [null, 'not-a-key', ...Object.values(KEYS)];
@@ -147,7 +149,10 @@ describe('the status codes of openapi.yaml', () => {
       'POST /v1/pickups/{pickupId}/cancel': [() => ({ reason: 'cancelled_by_staff' }), () => ({ reason: 'bored' })],
       'POST /v1/boxes/{boxId}/loadings': [() => ({ serialNumber: 'NOSUCHDOC1' }), () => ({ serialNumber: loadable.serialNumber })],
       'POST /v1/boxes/{boxId}/pickups': [() => ({ code: '123456', dateOfBirth: '1991-04-17' })],
-      'POST /v1/boxes/{boxId}/verifications': [() => ({ code: '123456', dateOfBirth: '1991-04-17' })],
+      // Six failures: the client pauses (429).
+      'POST /v1/boxes/{boxId}/verifications': [1, 2, 3, 4, 5, 6].map((n) => () => ({ code: `12345${n}`, dateOfBirth: '1991-04-17' })),
+      'POST /v1/kiosk-enrollments': [() => ({ boxId: BOX }), () => ({ boxId: 'no-such-box' })],
+      'PUT /v1/staff-accounts/{staffNumber}': [() => ({ pin: '246810', name: 'M. Schulz' }), () => ({ pin: '12' })],
     };
     const special = new Set(['/soap/v1/pickup', '/xml/v1/{mapping}', '/sms/v1/seven/webhook', '/locker/v1/boxes/{boxId}/events']);
 

@@ -65,6 +65,8 @@ export function testEnv(redisUrl: string, overrides: Record<string, string> = {}
     LOCKERS_ENABLED: 'false',
     SMS_DEV_URL: 'http://127.0.0.1:9',
     LOG_LEVEL: 'info',
+    // Tests move the clock freely; the kiosk's tests enforce opening hours (tests/support/kiosk-world.ts).
+    BOX_OPENING_HOURS: 'ignore',
     ...overrides,
   };
 }

@@ -71,6 +71,7 @@ export async function createKioskWorld(options: { start?: string; env?: Record<s
       API_KEYS: JSON.stringify(apiKeys),
       SMS_GATEWAY: 'dev',
       SMS_DEV_URL: phones.seven.url,
+      BOX_OPENING_HOURS: 'enforce',
       ...options.env,
     },
   });

@@ -2,7 +2,8 @@
  * Boxes and compartments, and the staff and kiosk actions that move a pickup
  * through the box when no locker adapter drives them (manual confirmation).
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { missingFactors } from '../../core/pickup-policy.js';
 import { z } from 'zod';
 import type { PickupService } from '../../service/pickup-service.js';
 import type { BoxLifecycle } from '../../lifecycle/box-lifecycle.js';
@@ -87,9 +88,18 @@ export function boxRoutes({ service, store, auth, alarms, lifecycles }: BoxRoute
     return c.json({ pickupId: pickup.id, compartment: pickup.compartment, state: pickup.state, door: 'manual' });
   });
 
+  /** The entries of an applicant, with every factor the box's policy asks for (400 naming the first one missing). */
+  const enteredAt = async (c: Context<AppEnv>, boxId: string) => {
+    const entered = parseBody(verificationSchema, await readJson(c));
+    const box = service.box(clientOf(c), boxId);
+    const missing = missingFactors(box.pickup, entered);
+    if (missing.length > 0) fail('VALIDATION_FAILED', `This box asks for ${missing.join(', ')} besides the code (its policy: ${box.pickup.steps.join(', ')}).`, missing[0]);
+    return entered;
+  };
+
   app.post('/boxes/:boxId/pickups', requireRole(auth, 'kiosk'), async (c) => {
     const client = clientOf(c);
-    const entered = parseBody(verificationSchema, await readJson(c));
+    const entered = await enteredAt(c, c.req.param('boxId'));
     const lifecycle = lifecycleOf(client, c.req.param('boxId'));
     if (lifecycle === undefined) fail('COMPARTMENT_UNAVAILABLE', 'This box has no connected locker; the document can be collected at the counter.');
     const opened = await lifecycle.openForPickup(client, entered);
@@ -114,7 +124,7 @@ export function boxRoutes({ service, store, auth, alarms, lifecycles }: BoxRoute
   });
 
   app.post('/boxes/:boxId/verifications', requireRole(auth, 'kiosk'), async (c) => {
-    const entered = parseBody(verificationSchema, await readJson(c));
+    const entered = await enteredAt(c, c.req.param('boxId'));
     return c.json(await service.verify(clientOf(c), c.req.param('boxId'), entered));
   });
 

@@ -58,7 +58,7 @@ export function kioskAdminRoutes(d: KioskAdminDeps): Hono<AppEnv> {
   });
 
   const deviceOf = async (c: Context<AppEnv>, deviceId: string) => {
-    const device = await d.devices.get(deviceId);
+    const device = /^[A-Za-z0-9_.-]{1,64}$/.test(deviceId) ? await d.devices.get(deviceId) : undefined;
     if (device === undefined || device.authority !== clientOf(c).authority) throw new DokuboxError('NOT_FOUND', 'No kiosk with this id is enrolled for your authority.', { field: 'deviceId' });
     return device;
   };
