@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto';
 import type { BoxDefinition } from '../core/box.js';
 import type { BoxCalendar } from '../core/calendar.js';
 import type { Clock } from '../core/clock.js';
-import { hashCode, generateCode, isWellFormedCode, verifyCodeAndBirthDate } from '../core/code.js';
+import { hashCan, hashCode, generateCode, isWellFormedCode, verifyCodeAndBirthDate } from '../core/code.js';
 import type { DocumentTypeCatalog } from '../core/documents.js';
 import type { SmsEventReason } from '../core/events.js';
 import { DokuboxError } from '../core/errors.js';
-import { parseNotice } from '../core/notice.js';
+import { fingerprintContent, parseNotice } from '../core/notice.js';
 import { effectsOf, transition as checkTransition, type PickupState, type TransitionReason } from '../core/pickup.js';
 import { keyedHash, stableStringify, type PersonalData, type PiiCipher } from '../security/pii-cipher.js';
 import type { PickupStore, StoredPickup } from '../store/pickup-store.js';
@@ -121,7 +121,7 @@ export class PickupService implements PickupPort {
     const result = await this.o.store.ingest({
       now,
       messageKey: `${notice.authority}:${notice.messageId}`,
-      fingerprint: keyedHash(this.o.secret, 'notice', stableStringify(notice)),
+      fingerprint: keyedHash(this.o.secret, 'notice', stableStringify(fingerprintContent(notice))),
       pickupId,
       boxId: box.id,
       accessible: notice.accessible,
@@ -135,6 +135,9 @@ export class PickupService implements PickupPort {
         messageId: notice.messageId,
         caseNumber: notice.caseNumber,
         accessible: notice.accessible ? '1' : '0',
+        renewal: notice.renewal ? '1' : '0',
+        // The old card's CAN only as a keyed hash, never in clear (not even sealed); dropped with the personal data.
+        ...(notice.oldCardCan === undefined ? {} : { canHash: hashCan(this.codeSecret, box.id, notice.oldCardCan) }),
         language: notice.language,
         documentTypes: JSON.stringify(notice.documents.map((d) => d.type)),
         pii: this.o.cipher.seal(pickupId, personal),
