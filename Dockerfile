@@ -34,6 +34,8 @@ COPY --from=build --chown=node:node /app/dist/adapters ./dist/adapters
 # Files the compiled code reads from the project tree (found via package.json).
 COPY --chown=node:node adapters/case-system/wsdl ./adapters/case-system/wsdl
 COPY --chown=node:node mappings ./mappings
+# The screens' style sheets and browser scripts (compiled with esbuild when the service starts).
+COPY --chown=node:node src/web ./src/web
 RUN mkdir -p "$NODE_COMPILE_CACHE" && chown node:node "$NODE_COMPILE_CACHE"
 USER node
 # Loads (but does not start) the service once: start.js only starts when it is the program.

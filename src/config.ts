@@ -109,6 +109,9 @@ export const envSchema = z.object({
   LOCKER_DOOR_OPEN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   LOCKER_DOOR_LEFT_OPEN_MS: z.coerce.number().int().min(1000).default(120_000),
   LOCKER_LEASE_TTL_MS: z.coerce.number().int().min(500).default(10_000),
+  BOX_OPENING_HOURS: z.enum(['enforce', 'ignore']).default('enforce'),
+  KIOSK_SECURE_COOKIES: bool.optional(),
+  I18N_DIR: z.string().default('mappings/i18n'),
 })
   .extend(caseSystemEnvSchema.shape)
   .extend(smsEnvShape)
@@ -118,7 +121,10 @@ export const envSchema = z.object({
   .superRefine((env, ctx) => checkRedisEnv(env, ctx), { when: () => true });
 
 /** The development SMS gateway talks to the simulator, which production does not run. */
-function checkDevelopmentOnly(env: { NODE_ENV: string; SMS_GATEWAY: string }, ctx: z.RefinementCtx): void {
+function checkDevelopmentOnly(env: { NODE_ENV: string; SMS_GATEWAY: string; BOX_OPENING_HOURS: string }, ctx: z.RefinementCtx): void {
+  if (env.BOX_OPENING_HOURS === 'ignore' && env.NODE_ENV === 'production') {
+    ctx.addIssue({ code: 'custom', path: ['BOX_OPENING_HOURS'], message: 'must be enforce in production (ignore lets the simulated box open at night)' });
+  }
   if (env.SMS_GATEWAY === 'dev' && env.NODE_ENV === 'production') {
     ctx.addIssue({ code: 'custom', path: ['SMS_GATEWAY'], message: 'must be seven or smpp in production (the default dev sends to the simulator, which production does not run); see docs/sms.md' });
   }

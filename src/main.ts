@@ -36,6 +36,13 @@ import { PickupStore } from './store/pickup-store.js';
 import { projectPath } from './project-root.js';
 import { closeRedis, connectRedis, redisOptions, redisSettings, untilReady } from './store/redis-connections.js';
 import { ReplicaWait } from './store/replica-wait.js';
+import { AttemptLimiter } from './kiosk/attempts.js';
+import { KioskDevices } from './kiosk/devices.js';
+import { StaffAccounts } from './kiosk/staff-accounts.js';
+import { kioskAdminRoutes } from './http/routes/kiosks.js';
+import { loadAsset } from './web/assets.js';
+import { loadCatalogues } from './web/i18n.js';
+import { kioskRoutes } from './web/kiosk/routes.js';
 
 export { PROJECT_ROOT } from './project-root.js';
 
@@ -109,6 +116,12 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   const store = new PickupStore(redis, config.REDIS_KEY_PREFIX, { replicaWait });
   for (const box of boxes.values()) await store.syncBox(box);
 
+  const metrics = createMetrics({ store, boxes });
+  const alarms = new RedisAlarms(redis, config.REDIS_KEY_PREFIX, clock, logger, (alarm) => metrics.alarms.inc({ box: alarm.boxId, kind: alarm.kind }));
+  // The kiosk at the box: attempt limits, enrolled kiosk PCs, staff who sign in there (src/kiosk/).
+  const attempts = new AttemptLimiter(redis, config.REDIS_KEY_PREFIX);
+  const kioskDevices = new KioskDevices(redis, config.REDIS_KEY_PREFIX);
+  const staffAccounts = new StaffAccounts(redis, config.REDIS_KEY_PREFIX);
   const service = new PickupService({
     store,
     boxes,
@@ -120,10 +133,11 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     idempotencyTtlDays: config.IDEMPOTENCY_TTL_DAYS,
     auditRetentionDays: config.AUDIT_RETENTION_DAYS,
     ...(options.randomCode === undefined ? {} : { randomCode: options.randomCode }),
+    attempts,
+    alarms,
+    openingHours: config.BOX_OPENING_HOURS,
   });
   const events = new EventStream({ redis, ns: config.REDIS_KEY_PREFIX, logger, blockingConnection: () => connectRedis(redisConfig, 'blocking', logger) });
-  const metrics = createMetrics({ store, boxes });
-  const alarms = new RedisAlarms(redis, config.REDIS_KEY_PREFIX, clock, logger, (alarm) => metrics.alarms.inc({ box: alarm.boxId, kind: alarm.kind }));
   const lockers = createLockerRuntime({
     boxes: config.LOCKERS_ENABLED ? boxes : new Map(),
     service,
@@ -217,7 +231,31 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     openapiPath: projectPath('openapi.yaml'),
     docsEnabled: config.DOCS_ENABLED,
     metricsOnMainPort: config.METRICS_PORT === undefined,
-    mounts: [{ path: '/', app: caseApp as unknown as Hono<AppEnv> }, ...(options.mounts ?? [])],
+    mounts: [
+      { path: '/', app: caseApp as unknown as Hono<AppEnv> },
+      { path: '/v1', app: kioskAdminRoutes({ service, auth, devices: kioskDevices, staff: staffAccounts, attempts, clock }) },
+      {
+        path: '/kiosk',
+        app: kioskRoutes({
+          service,
+          store,
+          boxes,
+          lifecycles: lockers.lifecycles,
+          devices: kioskDevices,
+          staff: staffAccounts,
+          attempts,
+          alarms,
+          clock,
+          catalogues: loadCatalogues(projectPath(config.I18N_DIR)),
+          assets: {
+            css: loadAsset(projectPath('src/web/kiosk/kiosk.css'), '/kiosk/assets', 'kiosk.css'),
+            js: loadAsset(projectPath('src/web/kiosk/client.ts'), '/kiosk/assets', 'kiosk.ts'),
+          },
+          secureCookies: config.KIOSK_SECURE_COOKIES ?? config.NODE_ENV === 'production',
+        }) as unknown as Hono<AppEnv>,
+      },
+      ...(options.mounts ?? []),
+    ],
   });
 
   const bullPrefix = `${config.REDIS_KEY_PREFIX}:bull`;

@@ -46,7 +46,11 @@ export type ReportStatus =
   | 'cancelled'
   | 'fault';
 
-/** SMS events (no state change) by reason; an accepted ready SMS is the transition to notified instead. */
+/**
+ * SMS events (no state change) by reason; an accepted ready SMS is the transition to notified instead.
+ * Not reported: `code_sent` (the SMS with a new code staff issued), like the `pickup.code` event
+ * (`code_reissued`) itself: the state does not change and the case system has nothing to do about it.
+ */
 const SMS_STATUS: Partial<Record<string, ReportStatus>> = {
   sms_failed: 'smsFailed',
   sms_delivered: 'smsDelivered',

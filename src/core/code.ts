@@ -22,12 +22,7 @@ export function hashCode(secret: string | Buffer, boxId: string, code: string): 
   return createHmac('sha256', secret).update(`pickup-code\u0000${boxId}\u0000${code}`).digest('hex');
 }
 
-/**
- * Keyed hash of the card access number (CAN, six digits printed on the front
- * of an eAT) of the card a new document renews, at one box: the only form in
- * which a CAN is stored. Same secret as the code hash, its own domain string,
- * so a CAN hash never equals the hash of the same digits as a pickup code.
- */
+/** Keyed hash of the card access number (CAN) of an applicant's old card at one box: the only form in which a CAN is kept. */
 export function hashCan(secret: string | Buffer, boxId: string, can: string): string {
   return createHmac('sha256', secret).update(`card-access-number\u0000${boxId}\u0000${can}`).digest('hex');
 }

@@ -6,14 +6,17 @@
 import type { PickupState, TransitionReason } from './pickup.js';
 
 /** Things that happen to a pickup's messages without changing its state. */
-export type SmsEventReason = 'sms_accepted_by_gateway' | 'sms_failed' | 'sms_delivered' | 'sms_undeliverable' | 'reminder_sent';
+export type SmsEventReason = 'sms_accepted_by_gateway' | 'sms_failed' | 'sms_delivered' | 'sms_undeliverable' | 'reminder_sent' | 'code_sent';
+
+/** Things that happen to a pickup's code without changing its state (not reported to the case system: src/case-system/reports.ts). */
+export type CodeEventReason = 'code_reissued';
 
 export type Actor = `${'case-system' | 'kiosk' | 'staff' | 'locker' | 'system' | 'admin'}:${string}` | 'system';
 
 export interface PickupEvent {
   /** Unique per event; derived ids make downstream deliveries idempotent. */
   eventId: string;
-  type: 'pickup.created' | 'pickup.transitioned' | 'pickup.sms' | 'compartment.changed';
+  type: 'pickup.created' | 'pickup.transitioned' | 'pickup.sms' | 'pickup.code' | 'compartment.changed';
   pickupId: string;
   authority: string;
   boxId: string;
@@ -21,11 +24,13 @@ export interface PickupEvent {
   messageId: string;
   from: PickupState | null;
   to: PickupState;
-  reason: TransitionReason | 'notice_received' | SmsEventReason;
+  reason: TransitionReason | 'notice_received' | SmsEventReason | CodeEventReason;
   compartment: string | null;
   actor: Actor;
   /** ISO 8601 time from the injected clock. */
   at: string;
   /** Sequence number of this event within its pickup (1, 2, ...). */
   seq: number;
+  /** `pickup.code` events only: the code generation the event created (1 for the first new code, ...). */
+  codeGeneration?: number;
 }

@@ -12,6 +12,7 @@ import type { BoxDefinition } from '../core/box.js';
 import type { Clock, TimerHandle, Timers } from '../core/clock.js';
 import { DokuboxError } from '../core/errors.js';
 import type { PickupService } from '../service/pickup-service.js';
+import type { EnteredFactors } from '../core/pickup-policy.js';
 import type { ClientIdentity } from '../service/types.js';
 import type { AlarmSink } from '../store/alarms.js';
 import type { DoorCommand } from './door-relay.js';
@@ -101,9 +102,29 @@ export class BoxLifecycle {
     return { pickupId: pickup.id, compartment: pickup.compartment };
   }
 
-  /** The applicant entered code and date of birth at the box. */
-  async openForPickup(client: ClientIdentity, entered: { code: string; dateOfBirth: string }): Promise<OpenResult> {
-    const verified = await this.o.service.verify(client, this.o.box.id, entered);
+  /**
+   * Whether the box can open doors: some lock board answers, here or (with
+   * several instances) at the instance that drives it.
+   */
+  async online(): Promise<boolean> {
+    if (this.o.adapter.snapshot().some((s) => s.door !== 'unknown')) return true;
+    if (this.o.route === undefined) return false;
+    for (const online of (await this.o.service.linkStates(this.o.box.id)).values()) if (online) return true;
+    return false;
+  }
+
+  /** Throws BOX_OFFLINE when no lock board of the box answers: nothing can open. */
+  async assertOnline(): Promise<void> {
+    if (!(await this.online())) {
+      throw new DokuboxError('BOX_OFFLINE', `Box '${this.o.box.id}' is offline: no lock board answers, so no door can open. Staff have an alarm; try again later or collect the document at the counter.`);
+    }
+  }
+
+  /** The applicant entered the factors of the box's policy (code, mobile number, date of birth or CAN). */
+  async openForPickup(client: ClientIdentity, entered: EnteredFactors, deviceId?: string): Promise<OpenResult> {
+    this.o.service.assertOpen(this.o.box);
+    await this.assertOnline();
+    const verified = await this.o.service.verify(client, this.o.box.id, entered, deviceId);
     await this.openDoor({ purpose: 'pickup', compartment: verified.compartment, pickupId: verified.pickupId, actor: `kiosk:${client.id}` });
     return { pickupId: verified.pickupId, compartment: verified.compartment };
   }
@@ -186,6 +207,7 @@ export class BoxLifecycle {
           detail: describeBoard(board),
         });
       }
+      await this.o.service.recordLink(box, `${board.gateway}/${board.board ?? '*'}`, board.type === 'board.online').catch(() => undefined);
       if (board.type === 'board.online') await this.reconcile(board);
       return;
     }
@@ -254,10 +276,17 @@ export class BoxLifecycle {
         if (item === 'absent') return this.o.alarms.raise({ kind: 'loaded_without_document', ...tag });
         await this.o.service.markLoaded(op.pickupId as string, op.actor);
         return;
-      case 'pickup':
+      case 'pickup': {
+        const method = this.o.box.pickup.steps.filter((s) => s !== 'pinLetter').join('+');
+        if (this.o.box.pickup.oldDocument === 'intoCompartment') {
+          // The old document goes in as the new one comes out: staff empty the compartment unless the sensor reads it empty.
+          await this.o.service.markCollected(op.pickupId as string, op.actor, method, { oldDocumentInside: item !== 'absent' });
+          return;
+        }
         if (item === 'present') return this.o.alarms.raise({ kind: 'item_left_after_pickup', ...tag });
-        await this.o.service.markCollected(op.pickupId as string, op.actor, 'code_and_date_of_birth');
+        await this.o.service.markCollected(op.pickupId as string, op.actor, method);
         return;
+      }
       case 'retrieval':
         if (item === 'present') return this.o.alarms.raise({ kind: 'item_still_present_after_retrieval', ...tag });
         await this.o.service.finishRetrieval(box, op.compartment, op.actor);

@@ -8,6 +8,7 @@ import { load as parseYaml } from 'js-yaml';
 import { z } from 'zod';
 import { validateOpeningHours, WEEKDAYS, type Weekday } from '../core/calendar.js';
 import type { BoxDefinition } from '../core/box.js';
+import { DEFAULT_POLICY, OLD_DOCUMENT_HANDLING, POLICY_PRESETS, POLICY_STEPS, policyProblems } from '../core/pickup-policy.js';
 import type { DocumentType } from '../core/documents.js';
 
 export class MappingError extends Error {
@@ -46,6 +47,17 @@ const boxSchema = z.strictObject({
   closedOnHolidays: z.boolean().default(true),
   deadlineWorkingDays: z.number().int().min(1).max(60).default(7),
   locker: z.record(z.string(), z.unknown()).optional(),
+  pickup: z
+    .union([
+      z.strictObject({ preset: z.enum(Object.keys(POLICY_PRESETS) as [keyof typeof POLICY_PRESETS]) }).transform(({ preset }) => POLICY_PRESETS[preset]),
+      z.strictObject({ steps: z.array(z.enum(POLICY_STEPS)).min(1).max(POLICY_STEPS.length), oldDocument: z.enum(OLD_DOCUMENT_HANDLING).default('none') }),
+    ])
+    .default(DEFAULT_POLICY)
+    .superRefine((policy, ctx) => {
+      for (const problem of policyProblems(policy)) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  front: z.strictObject({ columns: z.number().int().min(1).max(200), rows: z.number().int().min(1).max(100) }).optional(),
+  kioskIdleSeconds: z.number().int().min(15).max(600).default(60),
   compartments: z.array(compartmentSchema).min(1).max(2000),
 });
 
@@ -85,6 +97,9 @@ export function loadBoxFile(file: string): BoxDefinition {
     validateOpeningHours(box.openingHours);
   } catch (error) {
     throw new MappingError(file, 'openingHours', error instanceof Error ? error.message : String(error));
+  }
+  if (box.front !== undefined && box.front.columns * box.front.rows < box.compartments.length) {
+    throw new MappingError(file, 'front', `has ${box.front.columns * box.front.rows} places for ${box.compartments.length} compartments; raise columns or rows`);
   }
   const seen = new Set<string>();
   box.compartments.forEach((c, i) => {

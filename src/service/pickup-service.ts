@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { BoxDefinition } from '../core/box.js';
 import type { BoxCalendar } from '../core/calendar.js';
 import type { Clock } from '../core/clock.js';
-import { hashCan, hashCode, generateCode, isWellFormedCode, verifyCodeAndBirthDate } from '../core/code.js';
+import { hashCan, hashCode, generateCode, hashesEqual } from '../core/code.js';
+import { factorsMatch, factorsWellFormed, type EnteredFactors } from '../core/pickup-policy.js';
 import type { DocumentTypeCatalog } from '../core/documents.js';
 import type { SmsEventReason } from '../core/events.js';
 import { DokuboxError } from '../core/errors.js';
@@ -17,7 +18,8 @@ import { fingerprintContent, parseNotice } from '../core/notice.js';
 import { effectsOf, transition as checkTransition, type PickupState, type TransitionReason } from '../core/pickup.js';
 import { keyedHash, stableStringify, type PersonalData, type PiiCipher } from '../security/pii-cipher.js';
 import type { PickupStore, StoredPickup } from '../store/pickup-store.js';
-import type { ClientIdentity, PickupPort, PickupRef, PickupView, SubmitResult } from './types.js';
+import type { AlarmSink } from '../store/alarms.js';
+import type { AttemptGuard, ClientIdentity, PickupPort, PickupRef, PickupView, SubmitResult } from './types.js';
 
 export interface PickupServiceOptions {
   store: PickupStore;
@@ -32,6 +34,11 @@ export interface PickupServiceOptions {
   auditRetentionDays: number;
   newId?: () => string;
   randomCode?: () => string;
+  /** Attempt limits of verification; none: unlimited (unit tests of other parts). */
+  attempts?: AttemptGuard;
+  alarms?: AlarmSink;
+  /** `ignore` lets a box open outside its opening hours (the simulated world at night; never in production). */
+  openingHours?: 'enforce' | 'ignore';
 }
 
 export interface SmsRecipientData {
@@ -49,7 +56,40 @@ export interface VerificationResult {
   compartment: string;
 }
 
+/** The failure of a verification: the same for every cause, with the device's attempt count. */
+export interface VerificationFailureContext {
+  /** Failed attempts of this device within the window. */
+  failures: number;
+  /** Failed attempts left before the device pauses. */
+  remaining: number;
+  /** When the device paused with this failure: the end of the pause (ms). */
+  pausedUntil?: number;
+}
+
+/** Failed attempts within the window after which a device pauses. */
+export const DEVICE_FAILURE_LIMIT = 5;
+
 const MAX_CAS_RETRIES = 5;
+
+/** New codes staff may issue for one pickup (PickupService.issueNewCode); after that the document is handed over at the counter. */
+export const MAX_NEW_CODES = 5;
+
+/** Why a pickup in `state` gets no new code, and what to do instead. */
+function newCodeRefusal(state: PickupState): string {
+  switch (state) {
+    case 'waiting':
+    case 'reserved':
+      return `This pickup is '${state}': its document is not in the box yet, so it has no code to replace; the code is sent by SMS once staff have loaded the document.`;
+    case 'loaded':
+      return "This pickup is 'loaded': the SMS with its first code is still on its way; issue a new code once the pickup is 'notified' (the gateway accepted that SMS).";
+    case 'expired':
+      return "This pickup is 'expired': its code is dead and the document waits in the box for staff; take it out (open the compartment) and hand it over at the counter.";
+    case 'fault':
+      return "This pickup is 'fault': the box could not hand the document out; resolve the fault first (the pickup is then served again and gets a fresh code when loaded).";
+    default:
+      return `This pickup is '${state}' and has ended; it has no code any more.`;
+  }
+}
 
 export class PickupService implements PickupPort {
   private readonly newId: () => string;
@@ -210,7 +250,7 @@ export class PickupService implements PickupPort {
     to: PickupState,
     reason: TransitionReason,
     actor: string,
-    extra: { fields?: Record<string, string>; deadline?: number; codeHash?: string } = {},
+    extra: { fields?: Record<string, string>; deadline?: number; codeHash?: string; release?: 'retrieval' } = {},
   ): Promise<StoredPickup> {
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt += 1) {
       const pickup = await this.o.store.get(pickupId);
@@ -229,7 +269,7 @@ export class PickupService implements PickupPort {
         to,
         reason,
         actor,
-        release: effects.release,
+        release: extra.release ?? effects.release,
         dropCode: effects.dropCode,
         dropPersonal: effects.dropPersonal,
         markDefective: effects.markDefective,
@@ -283,6 +323,53 @@ export class PickupService implements PickupPort {
     throw new DokuboxError('CODE_SPACE_EXHAUSTED', 'No free pickup code could be drawn for this box; retry.', { context: { pickupId } });
   }
 
+  /**
+   * Staff give a notified pickup a new code (its old one was blocked at the
+   * box, or the applicant lost the SMS): a fresh code, unique among the box's
+   * live codes, replaces the old one, which no longer verifies; the failed
+   * verifications and the block are cleared. The SMS with the new code is
+   * queued from the event stream (the `pickup.code` event, once per code
+   * generation). At most MAX_NEW_CODES per pickup. Nothing is reported to
+   * the case system (the state does not change).
+   */
+  async issueNewCode(client: ClientIdentity, ref: PickupRef, actor: string): Promise<{ pickup: PickupView; codeGeneration: number }> {
+    const pickupId = (await this.resolve(client, ref)).id;
+    let stale = 0;
+    for (let draw = 0; draw < 20; ) {
+      const [pickup, generation] = await Promise.all([this.o.store.get(pickupId), this.o.store.codeGeneration(pickupId)]);
+      if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
+      if (pickup.state !== 'notified') {
+        throw new DokuboxError('ILLEGAL_TRANSITION', `${newCodeRefusal(pickup.state)} A new code is only issued while the pickup is 'notified'.`, { context: { pickupId, state: pickup.state } });
+      }
+      if (generation >= MAX_NEW_CODES) {
+        throw new DokuboxError(
+          'CODE_LIMIT_REACHED',
+          `This pickup has had ${generation} new codes, the most allowed (${MAX_NEW_CODES}); hand the document over at the counter instead: cancel the pickup (reason cancelled_by_staff) and take the document out of its compartment.`,
+          { context: { pickupId, codeGeneration: generation } },
+        );
+      }
+      const code = this.randomCode();
+      const result = await this.o.store.reissueCode({
+        now: this.nowIso(),
+        pickupId,
+        expectedGeneration: generation,
+        maxGenerations: MAX_NEW_CODES,
+        codeHash: hashCode(this.codeSecret, pickup.boxId, code),
+        sealed: this.o.cipher.seal(pickupId, { ...this.personalData(pickup), code }),
+        actor,
+      });
+      if (result.outcome === 'ok') return { pickup: await this.view(pickupId), codeGeneration: result.generation };
+      if (result.outcome === 'code_collision') {
+        draw += 1;
+        continue;
+      }
+      // Changed in between (state, generation, or the limit reached by a concurrent call): read again and decide anew.
+      stale += 1;
+      if (stale >= MAX_CAS_RETRIES) throw new DokuboxError('CONCURRENT_UPDATE', 'The pickup changed concurrently several times; retry the request.', { context: { pickupId } });
+    }
+    throw new DokuboxError('CODE_SPACE_EXHAUSTED', 'No free pickup code could be drawn for this box; retry.', { context: { pickupId } });
+  }
+
   /** The gateway accepted the SMS: the deadline starts now. */
   async markNotified(pickupId: string, actor = 'system'): Promise<StoredPickup> {
     const pickup = await this.o.store.get(pickupId);
@@ -304,32 +391,122 @@ export class PickupService implements PickupPort {
   }
 
   /**
-   * Checks a code and date of birth at a box. Fails with one message for
-   * every reason, so a caller learns nothing about which part was wrong; and
-   * does the same work whether the code is live or not, so the answer time
-   * does not tell either: one Redis round trip with the same commands, one
-   * decryption of a sealed record of the usual size with the same key (a
-   * decoy when no pickup matches), one constant-time comparison of code hash
-   * and date of birth.
+   * Whether the box is open for pickups now; throws BOX_CLOSED with the next
+   * opening time otherwise (outside opening hours, on a public holiday).
    */
-  async verify(client: ClientIdentity, boxId: string, entered: { code: string; dateOfBirth: string }): Promise<VerificationResult> {
+  assertOpen(box: BoxDefinition): void {
+    if (this.o.openingHours === 'ignore') return;
+    const calendar = this.o.calendars.get(box.id);
+    const now = this.o.clock.now();
+    if (calendar === undefined || calendar.isOpen(now)) return;
+    const next = calendar.nextOpening(now);
+    throw new DokuboxError('BOX_CLOSED', `Box '${box.id}' is closed now${next === undefined ? '' : `; it opens again at ${new Date(next).toISOString()}`}. Nothing opens outside opening hours.`, {
+      context: next === undefined ? {} : { nextOpening: new Date(next).toISOString() },
+    });
+  }
+
+  /** Whether the box is open now, and when it opens next. */
+  openingState(box: BoxDefinition): { open: boolean; nextOpening: number | undefined } {
+    const calendar = this.o.calendars.get(box.id);
+    const now = this.o.clock.now();
+    if (this.o.openingHours === 'ignore' || calendar === undefined) return { open: true, nextOpening: now };
+    const open = calendar.isOpen(now);
+    return { open, nextOpening: open ? now : calendar.nextOpening(now) };
+  }
+
+  /** Throws KIOSK_PAUSED while a device pauses after too many failed attempts. */
+  async assertNotPaused(deviceId: string): Promise<void> {
+    if (this.o.attempts === undefined) return;
+    const status = await this.o.attempts.status(deviceId, this.o.clock.now());
+    if (status.paused) {
+      throw new DokuboxError('KIOSK_PAUSED', `Too many failed attempts at this device; it accepts entries again at ${new Date(status.until).toISOString()}, or when staff release it.`, {
+        context: { pausedUntil: new Date(status.until).toISOString(), level: status.level },
+      });
+    }
+  }
+
+  /**
+   * Checks what the applicant entered at a box against the box's policy
+   * (core/pickup-policy.ts): the code always, then mobile number, date of
+   * birth or the old card's CAN. Fails with one message for every reason, so
+   * a caller learns nothing about which part was wrong or whether the code
+   * exists; and does the same work either way, so the answer time does not
+   * tell either: one Redis round trip with the same commands, one decryption
+   * of a sealed record of the usual size with the same key (a decoy when no
+   * pickup matches), every comparison in constant time, and one attempt
+   * record. A failure counts against the device (`deviceId`, a kiosk or an
+   * API client) and, when the code is live, against its pickup: after a few
+   * the code is blocked until staff issue a new one.
+   */
+  async verify(client: ClientIdentity, boxId: string, entered: EnteredFactors, deviceId: string = `${client.role}:${client.id}`): Promise<VerificationResult> {
     const box = this.box(client, boxId);
-    const failure = new DokuboxError('VERIFICATION_FAILED', 'Code or date of birth is not correct, or the pickup is no longer available; check the SMS or ask at the counter.');
-    if (!isWellFormedCode(entered.code)) throw failure;
+    const policy = box.pickup;
+    this.assertOpen(box);
+    await this.assertNotPaused(deviceId);
+    if (policy.steps.includes('pinLetter') && entered.pinLetter !== true) {
+      throw new DokuboxError('PIN_LETTER_MISSING', 'This box hands out cards only once the PIN letter has arrived; wait for it, or collect the card at the counter.', { field: 'pinLetter' });
+    }
+    if (!factorsWellFormed(policy, entered)) return this.failVerification(box.id, deviceId, undefined);
     const codeHash = hashCode(this.codeSecret, box.id, entered.code);
     const found = await this.o.store.lookupForVerification(box.id, codeHash, this.decoy.sealed.length);
     const live = found.pickupId !== undefined && found.sealed !== undefined;
     const personal = live ? this.o.cipher.open(found.pickupId, found.sealed as string) : this.o.cipher.open(this.decoy.id, this.decoy.sealed);
-    const ok = verifyCodeAndBirthDate(
-      { secret: this.codeSecret, boxId: box.id, storedCodeHash: live ? found.codeHash : this.decoy.codeHash, storedDateOfBirth: personal.dateOfBirth },
+    const ok = factorsMatch(
+      policy,
+      {
+        codeHash: live ? found.codeHash : this.decoy.codeHash,
+        mobile: personal.mobile,
+        dateOfBirth: personal.dateOfBirth,
+        renewal: live ? found.renewal : false,
+        canHash: live ? found.canHash : this.decoy.codeHash,
+      },
       entered,
+      { codeHash, canHash: entered.can === undefined ? '' : hashCan(this.codeSecret, box.id, entered.can), equal: hashesEqual },
     );
-    if (!ok || !live || found.state !== 'notified' || found.compartment === null) throw failure;
+    if (!ok || !live || found.codeBlocked || found.state !== 'notified' || found.compartment === null) {
+      return this.failVerification(box.id, deviceId, live ? found.pickupId : undefined);
+    }
+    await this.o.attempts?.recordSuccess(deviceId, found.pickupId, this.o.clock.now());
     return { pickupId: found.pickupId, compartment: found.compartment };
   }
 
-  async markCollected(pickupId: string, actor: string, method: string): Promise<StoredPickup> {
-    return this.apply(pickupId, 'collected', 'code_verified_and_taken', actor, { fields: { collectedAt: this.nowIso(), verification: method } });
+  private async failVerification(boxId: string, deviceId: string, livePickupId: string | undefined): Promise<never> {
+    const recorded = await this.o.attempts?.recordFailure(deviceId, livePickupId, this.o.clock.now());
+    const failures = recorded?.failures ?? 0;
+    if (recorded?.paused !== undefined) {
+      await this.o.alarms?.raise({ kind: 'kiosk_paused', boxId, detail: `${deviceId} paused until ${new Date(recorded.paused.until).toISOString()} (pause ${recorded.paused.level}) after ${DEVICE_FAILURE_LIMIT} failed attempts` });
+    }
+    if (recorded?.pickupBlocked === true && livePickupId !== undefined) {
+      await this.o.alarms?.raise({ kind: 'code_blocked', boxId, pickupId: livePickupId, detail: 'code blocked after failed second factors; issue a new code (POST /v1/pickups/{id}/code)' });
+    }
+    const context: Record<string, string | number> = {
+      failures: recorded?.paused !== undefined ? DEVICE_FAILURE_LIMIT : failures,
+      remaining: recorded?.paused !== undefined ? 0 : Math.max(0, DEVICE_FAILURE_LIMIT - failures),
+      ...(recorded?.paused === undefined ? {} : { pausedUntil: new Date(recorded.paused.until).toISOString() }),
+    };
+    throw new DokuboxError('VERIFICATION_FAILED', 'The entries do not match an available pickup, or the pickup is no longer available; check the SMS and the entries, or ask at the counter.', { context });
+  }
+
+  /**
+   * The applicant took the document. `oldDocumentInside`: the box's policy has
+   * the old document put into the compartment (Bochum), so the compartment
+   * waits for staff to empty it instead of becoming free.
+   */
+  async markCollected(pickupId: string, actor: string, method: string, options: { oldDocumentInside?: boolean } = {}): Promise<StoredPickup> {
+    return this.apply(pickupId, 'collected', 'code_verified_and_taken', actor, {
+      fields: { collectedAt: this.nowIso(), verification: method },
+      ...(options.oldDocumentInside === true ? { release: 'retrieval' as const } : {}),
+    });
+  }
+
+  /** A lock board (or controller) of a box answered or fell silent, as the instance driving it saw it. */
+  async recordLink(boxId: string, link: string, online: boolean): Promise<void> {
+    await this.o.store.setLinkState(boxId, link, online);
+  }
+
+  /** The links of a box as their drivers last recorded them. */
+  async linkStates(boxId: string): Promise<Map<string, boolean>> {
+    return this.o.store.linkStates(boxId);
   }
 
   async markReturned(pickupId: string, actor: string): Promise<StoredPickup> {
@@ -347,9 +524,11 @@ export class PickupService implements PickupPort {
   /**
    * What the SMS worker needs at send time, or undefined when there is
    * nothing to send: the pickup ended, or its state no longer fits the kind
-   * (a `ready` message for a pickup that is not `loaded`).
+   * (a `ready` message for a pickup that is not `loaded`), or, for a new
+   * `code`, `generation` is no longer the pickup's current code.
    */
-  async smsRecipient(pickupId: string, kind: 'ready' | 'reminder' | 'expired' | 'cancelled'): Promise<SmsRecipientData | undefined> {
+  async smsRecipient(pickupId: string, kind: 'ready' | 'reminder' | 'expired' | 'cancelled' | 'code', generation?: number): Promise<SmsRecipientData | undefined> {
+    if (kind === 'code') return this.newCodeRecipient(pickupId, generation);
     const pickup = await this.o.store.get(pickupId);
     if (pickup === undefined) return undefined;
     const box = this.o.boxes.get(pickup.boxId);
@@ -368,6 +547,27 @@ export class PickupService implements PickupPort {
     // The ready message announces the deadline that markNotified will set: quiet hours keep sending and acceptance on the same day.
     const deadline = kind === 'ready' ? calendar.deadline(this.o.clock.now(), box.deadlineWorkingDays) : (pickup.deadline ?? this.o.clock.now());
     return { ...base, mobile: personal.mobile, deadline, ...(kind === 'expired' || personal.code === undefined ? {} : { code: personal.code }) };
+  }
+
+  /** The new-code SMS: only while the pickup is notified and `generation` is its current code (an outdated one sends nothing). */
+  private async newCodeRecipient(pickupId: string, generation: number | undefined): Promise<SmsRecipientData | undefined> {
+    const pickup = await this.o.store.get(pickupId);
+    // Read after the sealed data, on purpose: generations only grow and REISSUE changes code and generation together,
+    // so when the generation read last is still `generation`, the code read before belongs to it.
+    const current = await this.o.store.codeGeneration(pickupId);
+    const box = pickup === undefined ? undefined : this.o.boxes.get(pickup.boxId);
+    if (pickup === undefined || box === undefined || pickup.state !== 'notified' || pickup.pii === undefined || generation !== current) return undefined;
+    const personal = this.personalData(pickup);
+    if (personal.code === undefined) return undefined;
+    return {
+      language: pickup.language,
+      location: box.location,
+      hours: box.openingHours,
+      timeZone: box.timeZone,
+      mobile: personal.mobile,
+      code: personal.code,
+      deadline: pickup.deadline ?? this.o.clock.now(),
+    };
   }
 
   /**

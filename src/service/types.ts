@@ -61,3 +61,14 @@ export interface EventSubscriber {
    */
   subscribe(name: string, handler: EventHandler): void;
 }
+
+/**
+ * Attempt limits of pickup verification (src/kiosk/attempts.ts): per device
+ * (a kiosk, or an API client) and per pickup (failed second factors for a
+ * live code block that code).
+ */
+export interface AttemptGuard {
+  status(deviceId: string, now: number): Promise<{ paused: false; failures: number } | { paused: true; until: number; level: number }>;
+  recordFailure(deviceId: string, pickupId: string | undefined, now: number): Promise<{ paused: { until: number; level: number } | undefined; pickupBlocked: boolean; failures: number }>;
+  recordSuccess(deviceId: string, pickupId: string, now: number): Promise<void>;
+}

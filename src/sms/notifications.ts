@@ -6,6 +6,7 @@
  *   loaded    -> "ready" SMS with the code; accepted -> notified (deadline starts)
  *   notified  -> reminder N working days before the deadline
  *   expired   -> "expired" SMS;  cancelled (after notification) -> "cancelled" SMS
+ *   new code (pickup.code event) -> "code" SMS of that code generation, once per generation
  *   permanent failure / undeliverable -> event `sms_failed` / `sms_undeliverable` + alarm
  */
 import type { Logger } from 'pino';
@@ -32,7 +33,7 @@ export class SmsNotifications {
 
   /** The queue's reader: personal data is decrypted only here, at send time. */
   readonly reader: SmsReader = {
-    loadForSms: (pickupId, kind) => this.o.service.smsRecipient(pickupId, kind),
+    loadForSms: (pickupId, kind, generation) => this.o.service.smsRecipient(pickupId, kind, generation),
   };
 
   bind(queue: SmsQueue): void {
@@ -81,6 +82,7 @@ export class SmsNotifications {
 
   private async onEvent(event: PickupEvent): Promise<void> {
     const queue = this.queue;
+    if (queue !== undefined && event.type === 'pickup.code') return this.onNewCode(queue, event);
     if (queue === undefined || event.type !== 'pickup.transitioned' && event.type !== 'pickup.created') return;
     switch (event.to) {
       case 'loaded':
@@ -105,6 +107,17 @@ export class SmsNotifications {
       default:
         return;
     }
+  }
+
+  /**
+   * Staff issued a new code: its SMS, once for this generation (a replayed
+   * event queues nothing new; the job of a generation that a newer code
+   * overtook sends nothing, see PickupService.smsRecipient).
+   */
+  private async onNewCode(queue: SmsQueue, event: PickupEvent): Promise<void> {
+    const generation = event.codeGeneration;
+    if (event.reason !== 'code_reissued' || generation === undefined) return;
+    await queue.notify(event.pickupId, 'code', { generation });
   }
 
   /**
@@ -141,6 +154,9 @@ export class SmsNotifications {
         await this.markNotified(pickupId);
       } else if (kind === 'reminder') {
         await this.o.service.recordSms(pickupId, 'reminder_sent');
+      } else if (kind === 'code') {
+        // For the audit trail only: `code_sent` is no status report (the case system did not ask for the new code).
+        await this.o.service.recordSms(pickupId, 'code_sent');
       }
       return;
     }

@@ -1,20 +1,22 @@
 /**
- * The SMS queue: one BullMQ job per pickup and kind. Job data carries only
- * the pickup id and the kind; the phone number and the code are read through
- * the injected reader when the job runs, so Redis never holds them and a
- * pickup that ended in the meantime sends nothing.
+ * The SMS queue: one BullMQ job per pickup and kind (for `code`, per code
+ * generation). Job data carries only the pickup id and the kind (and the
+ * generation); the phone number and the code are read through the injected
+ * reader when the job runs, so Redis never holds them and a pickup that
+ * ended in the meantime sends nothing.
  *
- * No duplicate by design: the job id is derived from pickup and kind, so a
- * second `notify` is ignored while the job exists. Completed jobs are not
- * kept; instead each pickup and kind has one small state record for
- * `keepDays`: `sending` just before the request goes to the gateway, then
- * the final outcome (`sent` with the gateway's message id, `failed`,
- * `skipped`, `uncertain`) and whether it was reported. A retried, stalled or
- * re-added job reads it first: after `sent` it only finishes the
- * bookkeeping; after `sending` without an outcome (the worker died while the
- * gateway had the request) the message may or may not have gone out, which
- * is treated like a timeout after sending: not sent again unless
- * `retryAmbiguous` (see docs/sms.md).
+ * No duplicate by design: the job id is derived from pickup and kind (and,
+ * for `code`, the code generation: each new code is a message of its own),
+ * so a second `notify` is ignored while the job exists. Completed jobs are
+ * not kept; instead each message (pickup and kind, or pickup, `code` and
+ * generation) has one small state record for `keepDays`: `sending` just
+ * before the request goes to the gateway, then the final outcome (`sent`
+ * with the gateway's message id, `failed`, `skipped`, `uncertain`) and
+ * whether it was reported. A retried, stalled or re-added job reads it
+ * first: after `sent` it only finishes the bookkeeping; after `sending`
+ * without an outcome (the worker died while the gateway had the request)
+ * the message may or may not have gone out, which is treated like a timeout
+ * after sending: not sent again unless `retryAmbiguous` (see docs/sms.md).
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -24,13 +26,13 @@ import type { OpeningHours } from '../core/calendar.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_QUIET_HOURS, quietUntil, validateQuietHours, type QuietHours } from './quiet-hours.js';
-import { renderSms, SMS_KINDS, SmsTemplateError, type SmsKind, type SmsTemplateSet } from './templates.js';
+import { PER_GENERATION_SMS_KINDS, renderSms, SMS_KINDS, SmsTemplateError, type SmsKind, type SmsTemplateSet } from './templates.js';
 
 /** What the worker needs to send one SMS, read at send time. */
 export interface SmsRecipient {
   /** E.164. */
   mobile: string;
-  /** Required for `ready` and `reminder`. */
+  /** Required for `ready`, `reminder` and `code`. */
   code?: string;
   language: string;
   location: string;
@@ -45,10 +47,12 @@ export interface SmsReader {
    * The data for the SMS of `kind`, or undefined when there is nothing to
    * send any more: for `ready` and `reminder` once the pickup has ended
    * (collected, expired, cancelled, deleted); for `expired` and `cancelled`
-   * once the phone number has been deleted. The core should delete the number
-   * only after the final message's outcome arrived through `onOutcome`.
+   * once the phone number has been deleted; for `code` (with its
+   * `generation`) once the pickup has ended or has a newer code. The core
+   * should delete the number only after the final message's outcome arrived
+   * through `onOutcome`.
    */
-  loadForSms(pickupId: string, kind: SmsKind): Promise<SmsRecipient | undefined>;
+  loadForSms(pickupId: string, kind: SmsKind, generation?: number): Promise<SmsRecipient | undefined>;
 }
 
 export type SmsOutcome =
@@ -63,7 +67,7 @@ export type SmsOutcome =
  * between the outcome and the job's completion): make it idempotent.
  * A throwing callback makes the job retry; the sent marker prevents a resend.
  */
-export type SmsOutcomeHandler = (pickupId: string, kind: SmsKind, outcome: SmsOutcome) => Promise<void> | void;
+export type SmsOutcomeHandler = (pickupId: string, kind: SmsKind, outcome: SmsOutcome, generation?: number) => Promise<void> | void;
 
 export interface SmsQueueOptions {
   /** ioredis options of the queue's connections (the product's come from redisOptions(settings, 'worker')), or a redis:// URL. */
@@ -104,6 +108,8 @@ export interface SmsQueueOptions {
 interface SmsJobData {
   pickupId: string;
   kind: SmsKind;
+  /** The code generation, for the kinds sent once per generation (`code`). */
+  generation?: number;
 }
 
 interface SentRecord {
@@ -120,15 +126,30 @@ type SmsState =
   | ({ s: 'sent'; reported?: 1 } & SentRecord)
   | { s: 'final'; outcome: Exclude<SmsOutcome, { status: 'sent' }>; reported?: 1 };
 
-/** BullMQ refuses `:` in custom job ids, so the pickup id is URI-encoded and joined with a dot. */
-export function smsJobId(pickupId: string, kind: SmsKind): string {
-  return `${encodeURIComponent(pickupId)}.${kind}`;
+/** The message's name within its pickup: the kind, and for per-generation kinds the generation (`code.2`). */
+function messageName(kind: SmsKind, generation: number | undefined): string {
+  return generation === undefined ? kind : `${kind}.${generation}`;
+}
+
+/** Per-generation kinds need a generation (a positive integer), the others must not have one. */
+function checkGeneration(kind: SmsKind, generation: number | undefined): void {
+  if (PER_GENERATION_SMS_KINDS.includes(kind)) {
+    if (generation === undefined || !Number.isSafeInteger(generation) || generation < 1) throw new Error(`the SMS kind '${kind}' is sent once per code generation: pass a generation (1, 2, ...)`);
+  } else if (generation !== undefined) {
+    throw new Error(`the SMS kind '${kind}' is sent once per pickup: it takes no generation`);
+  }
+}
+
+/** BullMQ refuses `:` in custom job ids, so the pickup id is URI-encoded and joined with a dot (`p-1.ready`, `p-1.code.2`). */
+export function smsJobId(pickupId: string, kind: SmsKind, generation?: number): string {
+  return `${encodeURIComponent(pickupId)}.${messageName(kind, generation)}`;
 }
 
 /** seven.io allows `[A-Za-z0-9._@-]`, at most 64, for the echoed reference. */
-export function smsForeignId(pickupId: string, kind: SmsKind): string {
+export function smsForeignId(pickupId: string, kind: SmsKind, generation?: number): string {
   const safe = pickupId.replace(/[^A-Za-z0-9._@-]/g, '-');
-  return `${safe.slice(0, 63 - kind.length)}.${kind}`;
+  const name = messageName(kind, generation);
+  return `${safe.slice(0, 63 - name.length)}.${name}`;
 }
 
 const BACKOFF_TYPE = 'sms-jitter';
@@ -186,18 +207,21 @@ export class SmsQueue {
   }
 
   /**
-   * Queues the SMS of `kind` for a pickup. Returns `duplicate` when a job of
-   * that kind exists already (queued, running, done or failed).
+   * Queues the SMS of `kind` for a pickup (for `code`: of code `generation`).
+   * Returns `duplicate` when a job of that kind (and generation) exists
+   * already (queued, running, done or failed).
    */
-  async notify(pickupId: string, kind: SmsKind, options: { notBefore?: number } = {}): Promise<'queued' | 'duplicate'> {
+  async notify(pickupId: string, kind: SmsKind, options: { notBefore?: number; generation?: number } = {}): Promise<'queued' | 'duplicate'> {
     if (!SMS_KINDS.includes(kind)) throw new Error(`unknown SMS kind '${String(kind)}'`);
-    const jobId = smsJobId(pickupId, kind);
+    checkGeneration(kind, options.generation);
+    const jobId = smsJobId(pickupId, kind, options.generation);
     // A message of this kind that ran already (its job is gone) is not queued again.
-    if ((await this.redis.exists(this.stateKey(pickupId, kind))) === 1) return 'duplicate';
+    if ((await this.redis.exists(this.stateKey(pickupId, kind, options.generation))) === 1) return 'duplicate';
     const before = await this.queue.getJobState(jobId);
     const delay = options.notBefore === undefined ? 0 : Math.max(0, options.notBefore - this.clock.now());
+    const data: SmsJobData = options.generation === undefined ? { pickupId, kind } : { pickupId, kind, generation: options.generation };
     // BullMQ ignores an add for a job id it knows.
-    await this.queue.add(kind, { pickupId, kind }, { jobId, delay });
+    await this.queue.add(kind, data, { jobId, delay });
     return before === 'unknown' ? 'queued' : 'duplicate';
   }
 
@@ -206,8 +230,8 @@ export class SmsQueue {
    * the pickup ended before it was sent), so that `notify` can queue it
    * anew. A message that is running or done stays as it is.
    */
-  async cancel(pickupId: string, kind: SmsKind): Promise<'removed' | 'not_found' | 'already_processed'> {
-    const jobId = smsJobId(pickupId, kind);
+  async cancel(pickupId: string, kind: SmsKind, generation?: number): Promise<'removed' | 'not_found' | 'already_processed'> {
+    const jobId = smsJobId(pickupId, kind, generation);
     const job = await this.queue.getJob(jobId);
     if (!job) return 'not_found';
     const state = await job.getState();
@@ -221,11 +245,11 @@ export class SmsQueue {
     return 'removed';
   }
 
-  /** The pickup and kind a gateway message id belongs to (for delivery reports). */
-  async lookupMessage(providerMessageId: string): Promise<{ pickupId: string; kind: SmsKind } | undefined> {
+  /** The pickup and kind (and code generation) a gateway message id belongs to (for delivery reports). */
+  async lookupMessage(providerMessageId: string): Promise<{ pickupId: string; kind: SmsKind; generation?: number } | undefined> {
     const value = await this.redis.get(`${this.keyPrefix}:msg:${providerMessageId}`);
     if (value === null) return undefined;
-    return JSON.parse(value) as { pickupId: string; kind: SmsKind };
+    return JSON.parse(value) as { pickupId: string; kind: SmsKind; generation?: number };
   }
 
   /**
@@ -298,17 +322,21 @@ export class SmsQueue {
     for (const connection of [...this.owned.splice(0), this.redis]) await connection.quit().catch(() => connection.disconnect());
   }
 
-  private stateKey(pickupId: string, kind: SmsKind): string {
-    return `${this.keyPrefix}:state:${smsJobId(pickupId, kind)}`;
+  private stateKey(pickupId: string, kind: SmsKind, generation?: number): string {
+    return `${this.keyPrefix}:state:${smsJobId(pickupId, kind, generation)}`;
+  }
+
+  private jobStateKey(job: Job<SmsJobData>): string {
+    return this.stateKey(job.data.pickupId, job.data.kind, job.data.generation);
   }
 
   private async readState(job: Job<SmsJobData>): Promise<SmsState | undefined> {
-    const raw = await this.redis.get(this.stateKey(job.data.pickupId, job.data.kind));
+    const raw = await this.redis.get(this.jobStateKey(job));
     return raw === null ? undefined : (JSON.parse(raw) as SmsState);
   }
 
   private async writeState(job: Job<SmsJobData>, state: SmsState): Promise<void> {
-    await this.redis.set(this.stateKey(job.data.pickupId, job.data.kind), JSON.stringify(state), 'EX', this.keepSeconds);
+    await this.redis.set(this.jobStateKey(job), JSON.stringify(state), 'EX', this.keepSeconds);
   }
 
   /** Records a final outcome, reports it, and notes that it was reported (a re-run reports only what was not). */
@@ -337,11 +365,11 @@ export class SmsQueue {
   }
 
   private async report(job: Job<SmsJobData>, outcome: SmsOutcome): Promise<void> {
-    await this.options.onOutcome(job.data.pickupId, job.data.kind, outcome);
+    await this.options.onOutcome(job.data.pickupId, job.data.kind, outcome, job.data.generation);
   }
 
   private async process(job: Job<SmsJobData>, token: string | undefined): Promise<{ outcome: SmsOutcome['status'] }> {
-    const { pickupId, kind } = job.data;
+    const { pickupId, kind, generation } = job.data;
     const log = this.options.logger.child({ jobId: job.id, kind });
 
     const state = await this.readState(job);
@@ -362,9 +390,9 @@ export class SmsQueue {
       throw new UnrecoverableError('the worker stopped while the gateway had the request');
     }
 
-    const recipient = await this.options.reader.loadForSms(pickupId, kind);
+    const recipient = await this.options.reader.loadForSms(pickupId, kind, generation);
     if (!recipient) {
-      log.info('pickup has ended, sms skipped');
+      log.info('pickup has ended (or, for a new code, has a newer one), sms skipped');
       await this.finish(job, { status: 'skipped', reason: 'pickup_ended' });
       return { outcome: 'skipped' };
     }
@@ -394,14 +422,14 @@ export class SmsQueue {
     await this.writeState(job, { s: 'sending' });
     let result: SmsSendResult;
     try {
-      result = await this.options.gateway.send({ to: recipient.mobile, text, sender: this.options.sender, foreignId: smsForeignId(pickupId, kind) });
+      result = await this.options.gateway.send({ to: recipient.mobile, text, sender: this.options.sender, foreignId: smsForeignId(pickupId, kind, generation) });
     } catch (error) {
       return this.handleSendError(job, error, log);
     }
 
     // Bookkeeping first, in one round trip: from here on no run sends again.
     const sent: Extract<SmsState, { s: 'sent' }> = { s: 'sent', gateway: this.options.gateway.name, ...result, language };
-    await this.recordSent(pickupId, kind, sent, log);
+    await this.recordSent(job, sent, log);
     log.info({ providerMessageId: result.providerMessageId, parts: result.parts, encoding: result.encoding, gateway: sent.gateway }, 'sms accepted by gateway');
     await this.reportSent(job, sent);
     return { outcome: 'sent' };
@@ -412,13 +440,16 @@ export class SmsQueue {
    * hiccup must not turn it into an unknown outcome: a few tries before giving up (the record then
    * still says `sending`, and the job ends as `uncertain` rather than sending twice).
    */
-  private async recordSent(pickupId: string, kind: SmsKind, sent: Extract<SmsState, { s: 'sent' }>, log: Logger): Promise<void> {
+  private async recordSent(job: Job<SmsJobData>, sent: Extract<SmsState, { s: 'sent' }>, log: Logger): Promise<void> {
+    // The delivery-report index: what lookupMessage returns (the generation only for per-generation kinds).
+    const { pickupId, kind, generation } = job.data;
+    const ref = generation === undefined ? { pickupId, kind } : { pickupId, kind, generation };
     for (let attempt = 1; ; attempt += 1) {
       try {
         const replies = await this.redis
           .multi()
-          .set(this.stateKey(pickupId, kind), JSON.stringify(sent), 'EX', this.keepSeconds)
-          .set(`${this.keyPrefix}:msg:${sent.providerMessageId}`, JSON.stringify({ pickupId, kind }), 'EX', this.keepSeconds)
+          .set(this.jobStateKey(job), JSON.stringify(sent), 'EX', this.keepSeconds)
+          .set(`${this.keyPrefix}:msg:${sent.providerMessageId}`, JSON.stringify(ref), 'EX', this.keepSeconds)
           .exec();
         const failed = replies === null ? new Error('Connection is closed.') : replies.find(([error]) => error !== null)?.[0];
         if (failed) throw failed;
@@ -434,7 +465,7 @@ export class SmsQueue {
   private async handleSendError(job: Job<SmsJobData>, error: unknown, log: Logger): Promise<never> {
     const attempts = job.attemptsMade + 1;
     const last = attempts >= (job.opts.attempts ?? this.attempts);
-    const clear = (): Promise<number> => this.redis.del(this.stateKey(job.data.pickupId, job.data.kind));
+    const clear = (): Promise<number> => this.redis.del(this.jobStateKey(job));
     if (!isSmsSendError(error)) {
       await clear();
       if (last) await this.finish(job, { status: 'failed', reason: 'internal', attempts });

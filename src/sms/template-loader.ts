@@ -20,15 +20,16 @@ const fileSchema = z.strictObject({
   direction: z.enum(['ltr', 'rtl']),
   weekdays: z.tuple([z.string(), z.string(), z.string(), z.string(), z.string(), z.string(), z.string()]),
   date: z.string().min(1),
-  templates: z.strictObject({ ready: templateText, reminder: templateText, expired: templateText, cancelled: templateText }),
+  templates: z.strictObject({ ready: templateText, reminder: templateText, expired: templateText, cancelled: templateText, code: templateText }),
 });
 
-/** Placeholders a kind must use: a ready SMS without its code is useless. */
+/** Placeholders a kind must use: a ready (or new-code) SMS without its code is useless. */
 const REQUIRED: Record<(typeof SMS_KINDS)[number], readonly string[]> = {
   ready: ['code', 'location', 'deadline'],
   reminder: ['location', 'deadline'],
   expired: [],
   cancelled: [],
+  code: ['code', 'location', 'deadline'],
 };
 
 export function parseTemplateFile(name: string, text: string): LanguageTemplates {

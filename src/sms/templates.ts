@@ -9,8 +9,14 @@ import { DateTime } from 'luxon';
 import { WEEKDAYS, type OpeningHours, type Weekday } from '../core/calendar.js';
 import { countSegments, type SegmentCount } from './segments.js';
 
-export const SMS_KINDS = ['ready', 'reminder', 'expired', 'cancelled'] as const;
+export const SMS_KINDS = ['ready', 'reminder', 'expired', 'cancelled', 'code'] as const;
 export type SmsKind = (typeof SMS_KINDS)[number];
+
+/**
+ * Kinds sent once per code generation instead of once per pickup: `code`, the
+ * new code staff issued (each new code is a message of its own).
+ */
+export const PER_GENERATION_SMS_KINDS: readonly SmsKind[] = ['code'];
 
 export const DEFAULT_SMS_LANGUAGE = 'de';
 

@@ -23,6 +23,9 @@ export const ALARM_KINDS = [
   'transition_failed',
   'sms_failed',
   'sms_undeliverable',
+  'kiosk_paused',
+  'code_blocked',
+  'staff_signin_locked',
 ] as const;
 
 export type AlarmKind = (typeof ALARM_KINDS)[number];

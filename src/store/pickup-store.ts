@@ -9,7 +9,7 @@ import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
 import type { ReplicaWait } from './replica-wait.js';
-import { ANNOTATE, COMPARTMENT, INGEST, REMIND, REPORTED, SYNC_BOX, TRANSITION, VERIFY } from './scripts.js';
+import { ANNOTATE, COMPARTMENT, INGEST, REISSUE, REMIND, REPORTED, SYNC_BOX, TRANSITION, VERIFY } from './scripts.js';
 
 export interface StoredPickup {
   id: string;
@@ -73,9 +73,39 @@ export interface TransitionParams {
   fields?: Record<string, string>;
 }
 
+export interface ReissueParams {
+  now: string;
+  pickupId: string;
+  /** The code generation the caller read (compare-and-set). */
+  expectedGeneration: number;
+  /** Refused (`limit`) once the pickup has had this many new codes. */
+  maxGenerations: number;
+  codeHash: string;
+  /** The sealed personal data with the new code. */
+  sealed: string;
+  actor: string;
+}
+
+export type ReissueResult =
+  | { outcome: 'ok'; generation: number }
+  | { outcome: 'state'; state: PickupState }
+  | { outcome: 'stale' | 'limit'; generation: number }
+  | { outcome: 'code_collision' };
+
 export type VerificationLookup =
   | { pickupId: undefined }
-  | { pickupId: string; state: PickupState; compartment: string | null; codeHash: string; sealed: string | undefined };
+  | {
+      pickupId: string;
+      state: PickupState;
+      compartment: string | null;
+      codeHash: string;
+      sealed: string | undefined;
+      /** The notice said the applicant renews an old card (its CAN is the factor at boxes asking dateOfBirthOrCan). */
+      renewal: boolean;
+      canHash: string | undefined;
+      /** Too many failed second factors: the code opens nothing until staff issue a new one. */
+      codeBlocked: boolean;
+    };
 
 export interface CompartmentOccupancy {
   /** The open pickup holding the compartment, and its state (null when its hash is gone). */
@@ -108,7 +138,7 @@ async function results(pipeline: ChainableCommander): Promise<unknown[]> {
 }
 
 export class PickupStore {
-  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind' | 'verify', ScriptFn>;
+  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind' | 'verify' | 'reissue', ScriptFn>;
 
   private readonly replicaWait: ReplicaWait | undefined;
 
@@ -136,6 +166,7 @@ export class PickupStore {
       reported: define('reported', REPORTED),
       remind: define('remind', REMIND),
       verify: define('verify', VERIFY),
+      reissue: define('reissue', REISSUE),
     };
   }
 
@@ -247,6 +278,35 @@ export class PickupStore {
     return result[0] === 'ok' ? 'ok' : result[0] === 'duplicate' ? 'duplicate' : 'not_found';
   }
 
+  /**
+   * Gives a notified pickup a new code (REISSUE): swaps the live code hash,
+   * replaces the sealed personal data, clears verifyFailures and codeBlocked,
+   * raises codeGeneration and appends a `pickup.code` event, atomically.
+   */
+  async reissueCode(p: ReissueParams): Promise<ReissueResult> {
+    const result = (await this.scripts.reissue(this.ns, p.now, p.pickupId, p.expectedGeneration, p.maxGenerations, p.codeHash, p.sealed, p.actor)) as string[];
+    switch (result[0]) {
+      case 'ok':
+        return { outcome: 'ok', generation: Number(result[1]) };
+      case 'state':
+        return { outcome: 'state', state: result[1] as PickupState };
+      case 'stale':
+      case 'limit':
+        return { outcome: result[0], generation: Number(result[1]) };
+      case 'code_collision':
+        return { outcome: 'code_collision' };
+      case 'not_found':
+        throw new DokuboxError('NOT_FOUND', 'The pickup does not exist (or its personal data was deleted).', { context: { pickupId: p.pickupId } });
+      default:
+        throw new Error(`unexpected reissue result ${String(result[0])}`);
+    }
+  }
+
+  /** How many new codes the pickup has had (0 while it has its first code). */
+  async codeGeneration(pickupId: string): Promise<number> {
+    return Number((await this.redis.hget(this.key('pickup', pickupId), 'codeGeneration')) ?? 0);
+  }
+
   async compartmentAction(now: string, boxId: string, compartment: string, action: 'emptied' | 'defective' | 'repaired'): Promise<void> {
     const result = (await this.scripts.compartment(this.ns, now, boxId, compartment, action)) as string[];
     if (result[0] === 'unknown_compartment') {
@@ -321,7 +381,7 @@ export class PickupStore {
    * filler of `padLength` characters instead).
    */
   async lookupForVerification(boxId: string, codeHash: string, padLength: number): Promise<VerificationLookup> {
-    const [pickupId, state, compartment, storedHash, sealed, sealedFound] = (await this.scripts.verify(this.ns, boxId, codeHash, padLength)) as string[];
+    const [pickupId, state, compartment, storedHash, sealed, sealedFound, renewal, canHash, blocked] = (await this.scripts.verify(this.ns, boxId, codeHash, padLength)) as string[];
     if (!pickupId || !state) return { pickupId: undefined };
     return {
       pickupId,
@@ -329,6 +389,9 @@ export class PickupStore {
       compartment: compartment ? compartment : null,
       codeHash: storedHash ?? '',
       sealed: sealedFound === '1' ? sealed : undefined,
+      renewal: renewal === '1',
+      canHash: canHash ? canHash : undefined,
+      codeBlocked: blocked === '1',
     };
   }
 
@@ -390,6 +453,33 @@ export class PickupStore {
 
   async farewell(pickupId: string): Promise<string | undefined> {
     return (await this.redis.get(this.key('farewell', pickupId))) ?? undefined;
+  }
+
+  /** The state of each pickup (null where it is gone or the id is empty), in one round trip. */
+  async pickupStates(ids: string[]): Promise<(string | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.key('pickup', id === '' ? '-' : id), 'state');
+    return (await results(pipeline)) as (string | null)[];
+  }
+
+  /** The pickup whose door a kiosk device opened last (the page follows it until the door closes). */
+  async setDeviceOperation(deviceId: string, pickupId: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.key('kiosk', deviceId, 'operation'), pickupId, 'EX', ttlSeconds);
+  }
+
+  async deviceOperation(deviceId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.key('kiosk', deviceId, 'operation'))) ?? undefined;
+  }
+
+  /** Records whether a lock board (`gateway/board`) of a box answers; the instance driving it writes, every instance reads. */
+  async setLinkState(boxId: string, link: string, online: boolean): Promise<void> {
+    await this.redis.hset(this.key('box', boxId, 'links'), link, online ? '1' : '0');
+  }
+
+  async linkStates(boxId: string): Promise<Map<string, boolean>> {
+    const links = await this.redis.hgetall(this.key('box', boxId, 'links'));
+    return new Map(Object.entries(links).map(([link, value]) => [link, value === '1']));
   }
 
   async dropFarewell(pickupId: string): Promise<void> {

@@ -300,9 +300,51 @@ return 1
 export const VERIFY = `
 local ns, box, hash, pad = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local p = redis.call('HGET', ns .. ':box:' .. box .. ':codes', hash) or ''
-local h = redis.call('HMGET', ns .. ':pickup:' .. p, 'state', 'compartment', 'codeHash')
+local h = redis.call('HMGET', ns .. ':pickup:' .. p, 'state', 'compartment', 'codeHash', 'renewal', 'canHash', 'codeBlocked')
 local sealed = redis.call('GET', ns .. ':pii:' .. p)
 local found = (p ~= '' and sealed) and '1' or ''
 if found == '' then sealed = string.rep('.', pad) end
-return {p, h[1] or '', h[2] or '', h[3] or '', sealed, found}
+return {p, h[1] or '', h[2] or '', h[3] or '', sealed, found, h[4] or '', h[5] or '', h[6] or ''}
+`;
+
+/**
+ * Gives a notified pickup a new code (staff, after the old one was blocked or
+ * lost), with compare-and-set on the state and the code generation. ARGV: ns,
+ * now, pickupId, expectedGeneration, maxGenerations, codeHash, sealed (the
+ * personal data with the new code), actor. Swaps the code in the box's index
+ * of live codes (a hash live for any pickup, this one included, is refused:
+ * the caller draws again), replaces the sealed data, clears the verification
+ * failures and the block (verifyFailures, codeBlocked), raises codeGeneration
+ * and appends a `pickup.code` event (reason code_reissued) that carries the
+ * new generation: written like record() in LIB, plus that field, so the SMS
+ * of exactly this generation is queued from the stream. The state and the
+ * statistics do not change. Returns {'ok', generation} or {'not_found'} |
+ * {'state', state} | {'stale', generation} | {'limit', generation} |
+ * {'code_collision'}.
+ */
+export const REISSUE = `${LIB}
+local now, p, expectedGen, maxGen, codeHash, sealed, actor = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8]
+local pk = k('pickup', p)
+local h = redis.call('HMGET', pk, 'state', 'boxId', 'codeHash', 'codeGeneration', 'compartment', 'authority', 'messageId')
+if not h[1] then return {'not_found'} end
+if h[1] ~= 'notified' then return {'state', h[1]} end
+local gen = tonumber(h[4] or '0')
+if gen ~= expectedGen then return {'stale', tostring(gen)} end
+if gen >= maxGen then return {'limit', tostring(gen)} end
+if redis.call('EXISTS', k('pii', p)) == 0 then return {'not_found'} end
+local codes = k('box', h[2], 'codes')
+if redis.call('HSETNX', codes, codeHash, p) == 0 then return {'code_collision'} end
+if h[3] and h[3] ~= '' and redis.call('HGET', codes, h[3]) == p then redis.call('HDEL', codes, h[3]) end
+redis.call('HSET', pk, 'codeHash', codeHash, 'updatedAt', now)
+redis.call('SET', k('pii', p), sealed)
+redis.call('HDEL', pk, 'verifyFailures', 'codeBlocked')
+gen = redis.call('HINCRBY', pk, 'codeGeneration', 1)
+local seq = redis.call('HINCRBY', pk, 'seq', 1)
+local compartment = (h[5] and h[5] ~= '') and h[5] or cjson.null
+redis.call('XADD', k('events'), '*', 'e', cjson.encode({
+  eventId = p .. ':' .. seq, type = 'pickup.code', pickupId = p, authority = h[6], boxId = h[2], messageId = h[7],
+  from = 'notified', to = 'notified', reason = 'code_reissued', compartment = compartment, actor = actor, at = now, seq = seq, codeGeneration = gen }))
+redis.call('RPUSH', k('history', p), cjson.encode({
+  seq = seq, type = 'pickup.code', from = 'notified', to = 'notified', reason = 'code_reissued', compartment = compartment, actor = actor, at = now, codeGeneration = gen }))
+return {'ok', tostring(gen)}
 `;

@@ -52,4 +52,11 @@ describe('job and reference ids', () => {
     expect(smsForeignId('case:42', 'ready')).toBe('case-42.ready');
     expect(smsForeignId('x'.repeat(80), 'cancelled')).toHaveLength(64);
   });
+
+  it('name a new-code message by its generation, so that each new code is a message of its own', () => {
+    expect(smsJobId('p-1', 'code', 2)).toBe('p-1.code.2');
+    expect(smsJobId('case:42', 'code', 1)).not.toBe(smsJobId('case:42', 'code', 2));
+    expect(smsForeignId('case:42', 'code', 3)).toBe('case-42.code.3');
+    expect(smsForeignId('x'.repeat(80), 'code', 5)).toMatch(/^x{57}\.code\.5$/);
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SUPPORTED_LANGUAGES } from '../../src/core/notice.js';
 import { countSegments } from '../../src/sms/segments.js';
 import { loadSmsTemplates, parseTemplateFile } from '../../src/sms/template-loader.js';
-import { formatHours, MAX_LOCATION_LENGTH, renderSms, SMS_KINDS, type SmsVariables } from '../../src/sms/templates.js';
+import { formatDeadline, formatHours, MAX_LOCATION_LENGTH, renderSms, SMS_KINDS, type SmsVariables } from '../../src/sms/templates.js';
 
 const templates = loadSmsTemplates();
 // A Wednesday in December; the box closes at 19:30 Berlin time.
@@ -36,6 +36,22 @@ describe('SMS templates', () => {
     expect(sms).toMatchObject({ encoding: 'gsm', segments: 1 });
   });
 
+  it('renders the German new-code text as intended, in one segment', () => {
+    const sms = renderSms(templates, 'code', 'de', typical);
+    expect(sms.text).toBe('Neuer Code für die DokuBox Julius-Bremer-Str. 8: 123456. Der alte gilt nicht mehr. Abholbar bis Mi 02.12., Mo-Fr 8-19:30 Uhr.');
+    expect(sms).toMatchObject({ encoding: 'gsm', segments: 1 });
+  });
+
+  it.each(['de', 'en', 'fr', 'tr', 'ru', 'uk', 'ar', 'fa'])('tells in %s that the new code replaces the old one, with the code, the place and the deadline', (language) => {
+    const sms = renderSms(templates, 'code', language, typical);
+    const ready = renderSms(templates, 'ready', language, typical);
+    expect(sms.language).toBe(language);
+    expect(sms.text).toContain('123456');
+    expect(sms.text).toContain('Julius-Bremer-Str. 8');
+    expect(sms.text).toContain(formatDeadline(deadline, typical.timeZone, templates.get(language)!));
+    expect(sms.text).not.toBe(ready.text);
+  });
+
   it('formats the deadline in the box time zone and the language', () => {
     // 23:30 UTC on Tuesday is already Wednesday in Berlin.
     const late = { ...typical, deadline: Date.parse('2026-12-01T23:30:00Z') };
@@ -59,7 +75,7 @@ describe('SMS templates', () => {
       expect(sms.text).not.toMatch(/[{}\uFFFD]/);
       // No lone surrogates: every code unit pair is a valid scalar.
       expect(sms.text).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
-      if (kind === 'ready' || kind === 'reminder') expect(sms.text).toContain('987650');
+      if (kind === 'ready' || kind === 'reminder' || kind === 'code') expect(sms.text).toContain('987650');
     }
   });
 
@@ -81,9 +97,10 @@ describe('SMS templates', () => {
     expect(renderSms(templates, 'ready', 'UK', typical).language).toBe('uk');
   });
 
-  it('refuses to render a ready SMS without a code', () => {
+  it('refuses to render a ready or new-code SMS without a code', () => {
     const { code: _code, ...withoutCode } = typical;
     expect(() => renderSms(templates, 'ready', 'de', withoutCode)).toThrow(/pickup code/);
+    expect(() => renderSms(templates, 'code', 'ar', withoutCode)).toThrow(/pickup code/);
     expect(renderSms(templates, 'expired', 'de', withoutCode).text).not.toContain('{');
   });
 
@@ -104,9 +121,11 @@ describe('SMS templates', () => {
 
   it('rejects template files with unknown placeholders or a ready text without the code', () => {
     const base = 'language: xx\nlocale: de\ndirection: ltr\nweekdays: [a, b, c, d, e, f, g]\ndate: dd.LL.\ntemplates:\n';
-    const kinds = (ready: string) => `${base}  ready: "${ready}"\n  reminder: "{location} {deadline}"\n  expired: "x"\n  cancelled: "y"\n`;
+    const kinds = (ready: string, code = '{code} {location} {deadline}') => `${base}  ready: "${ready}"\n  reminder: "{location} {deadline}"\n  expired: "x"\n  cancelled: "y"\n  code: "${code}"\n`;
     expect(() => parseTemplateFile('xx.yaml', kinds('{code} {location} {deadline} {name}'))).toThrow(/unknown placeholder/);
     expect(() => parseTemplateFile('xx.yaml', kinds('{location} {deadline}'))).toThrow(/must mention \{code\}/);
+    expect(() => parseTemplateFile('xx.yaml', kinds('{code} {location} {deadline}', 'new code at {location} until {deadline}'))).toThrow(/code must mention \{code\}/);
+    expect(() => parseTemplateFile('xx.yaml', `${base}  ready: "{code} {location} {deadline}"\n  reminder: "{location} {deadline}"\n  expired: "x"\n  cancelled: "y"\n`)).toThrow(/templates\.code/);
     expect(parseTemplateFile('xx.yaml', kinds('{code} {location} {deadline}')).language).toBe('xx');
   });
 });

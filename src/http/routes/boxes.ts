@@ -16,7 +16,14 @@ import { fail, parseBody, readJson } from '../errors.js';
 import { clientOf } from './util.js';
 
 const loadingSchema = z.strictObject({ serialNumber: z.string().trim().min(1).max(32) });
-const verificationSchema = z.strictObject({ code: z.string().max(16), dateOfBirth: z.string().max(10) });
+/** What an applicant entered: the code, and the factors the box's policy asks (mobile, dateOfBirth, can, pinLetter). */
+const verificationSchema = z.strictObject({
+  code: z.string().max(16),
+  mobile: z.string().max(32).optional(),
+  dateOfBirth: z.string().max(10).optional(),
+  can: z.string().max(16).optional(),
+  pinLetter: z.boolean().optional(),
+});
 
 
 export interface BoxRouteDeps {
@@ -123,7 +130,8 @@ export function boxRoutes({ service, store, auth, alarms, lifecycles }: BoxRoute
   app.post('/pickups/:pickupId/collected', requireRole(auth, 'kiosk', 'locker'), async (c) => {
     const client = clientOf(c);
     await service.getPickup(client, { pickupId: c.req.param('pickupId') });
-    const pickup = await service.markCollected(c.req.param('pickupId'), `${client.role}:${client.id}`, 'code_and_date_of_birth');
+    const box = service.box(client, (await service.getPickup(client, { pickupId: c.req.param('pickupId') })).boxId);
+    const pickup = await service.markCollected(c.req.param('pickupId'), `${client.role}:${client.id}`, box.pickup.steps.filter((s) => s !== 'pinLetter').join('+'));
     return c.json(await service.view(pickup.id));
   });
 

@@ -36,5 +36,13 @@ export function pickupRoutes(service: PickupService, auth: ApiKeyAuthenticator):
     return c.json(await service.cancelPickup(client, { pickupId: c.req.param('pickupId') }, reason));
   });
 
+  // Staff issue a new code (the old one was blocked at the box, or the SMS is lost); the SMS with it is queued.
+  app.post('/pickups/:pickupId/code', requireRole(auth, 'staff'), async (c) => {
+    const client = clientOf(c);
+    const actor = `${client.role === 'admin' ? 'admin' : 'staff'}:${client.id}`;
+    const { pickup, codeGeneration } = await service.issueNewCode(client, { pickupId: c.req.param('pickupId') }, actor);
+    return c.json({ pickupId: pickup.id, codeGeneration, state: pickup.state, sms: 'queued' as const });
+  });
+
   return app;
 }
