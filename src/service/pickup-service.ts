@@ -149,6 +149,10 @@ export class PickupService implements PickupPort {
       throw new DokuboxError('FORBIDDEN', `This client may only submit notices for authority '${client.authority}'; field authority names another one.`, { field: 'authority' });
     }
     const box = this.box(client, notice.boxId);
+    if (notice.renewal && notice.oldCardCan === undefined && box.pickup.steps.includes('dateOfBirthOrCan')) {
+      // Such a box asks a renewal for the old card's CAN instead of the date of birth: without it the pickup could never be collected.
+      throw new DokuboxError('VALIDATION_FAILED', `Box '${box.id}' asks applicants who renew a card for the old card's CAN; field oldCardCan (6 digits) is required when renewal is true.`, { field: 'oldCardCan' });
+    }
     const pickupId = this.newId();
     const now = this.nowIso();
     const personal: PersonalData = {

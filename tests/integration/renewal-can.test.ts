@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashCan } from '../../src/core/code.js';
+import { sha256Hex } from '../../src/http/auth.js';
 import { BOX, createWorld, KEYS, notice, type TestWorld } from '../support/harness.js';
 
 /** Digits that appear in nothing else the test writes (ids are UUIDs, times are fixed by the manual clock). */
@@ -130,6 +131,36 @@ describe('renewal notices with the old card\'s CAN', () => {
     for (const digits of [CAN, OTHER_CAN, CAN.slice(0, 5)]) {
       expect(dump, `Redis holds ${digits}`).not.toContain(digits);
       expect(world.logs.join('\n'), `a log line holds ${digits}`).not.toContain(digits);
+    }
+  });
+});
+
+describe('a renewal at a box that asks for the old card\'s CAN (Dortmund policy)', () => {
+  const DORTMUND_KEY = 'test-case-system-dortmund-0001';
+  let dortmund: TestWorld;
+  beforeAll(async () => {
+    dortmund = await createWorld({
+      env: {
+        BOXES_DIR: 'tests/fixtures/boxes-kiosk',
+        API_KEYS: JSON.stringify([{ id: 'case-do', role: 'case-system', authority: 'dortmund-abh', sha256: sha256Hex(DORTMUND_KEY) }]),
+      },
+    });
+  });
+  afterAll(async () => dortmund.close());
+
+  const at = (overrides: Parameters<typeof notice>[0]) => notice({ authority: 'dortmund-abh', boxId: 'do-kiosk', ...overrides });
+
+  it('is refused without the CAN (it could never be collected), naming oldCardCan, and stores nothing', async () => {
+    const res = await dortmund.request('POST', '/v1/notices', { key: DORTMUND_KEY, body: at({ renewal: true }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'oldCardCan' } });
+    expect(await dortmund.dokubox.redis.keys(`${dortmund.config.REDIS_KEY_PREFIX}:pickup:*`)).toEqual([]);
+  });
+
+  it('is accepted with the CAN; a first issue there needs none', async () => {
+    for (const body of [at({ renewal: true, oldCardCan: CAN }), at({})]) {
+      const res = await dortmund.request('POST', '/v1/notices', { key: DORTMUND_KEY, body });
+      expect(res.status).toBe(201);
     }
   });
 });
