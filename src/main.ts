@@ -252,6 +252,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
             js: loadAsset(projectPath('src/web/kiosk/client.ts'), '/kiosk/assets', 'kiosk.ts'),
           },
           secureCookies: config.KIOSK_SECURE_COOKIES ?? config.NODE_ENV === 'production',
+          logger,
         }) as unknown as Hono<AppEnv>,
       },
       ...(options.mounts ?? []),

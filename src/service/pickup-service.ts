@@ -442,7 +442,7 @@ export class PickupService implements PickupPort {
    * API client) and, when the code is live, against its pickup: after a few
    * the code is blocked until staff issue a new one.
    */
-  async verify(client: ClientIdentity, boxId: string, entered: EnteredFactors, deviceId: string = `${client.role}:${client.id}`): Promise<VerificationResult> {
+  async verify(client: ClientIdentity, boxId: string, entered: EnteredFactors, deviceId: string = `api.${client.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`.slice(0, 64)): Promise<VerificationResult> {
     const box = this.box(client, boxId);
     const policy = box.pickup;
     this.assertOpen(box);

@@ -50,7 +50,7 @@ export function kioskAdminRoutes(d: KioskAdminDeps): Hono<AppEnv> {
     const now = d.clock.now();
     const kiosks = await Promise.all(
       devices.map(async (device) => {
-        const status = await d.attempts.status(`kiosk:${device.id}`, now);
+        const status = await d.attempts.status(`kiosk.${device.id}`, now);
         return { ...device, ...(status.paused ? { pausedUntil: new Date(status.until).toISOString() } : {}) };
       }),
     );
@@ -65,7 +65,7 @@ export function kioskAdminRoutes(d: KioskAdminDeps): Hono<AppEnv> {
 
   app.post('/kiosks/:deviceId/release', requireRole(d.auth, 'staff'), async (c) => {
     const device = await deviceOf(c, c.req.param('deviceId'));
-    const released = await d.attempts.release(`kiosk:${device.id}`, d.clock.now());
+    const released = await d.attempts.release(`kiosk.${device.id}`, d.clock.now());
     return c.json({ deviceId: device.id, released });
   });
 

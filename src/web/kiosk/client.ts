@@ -307,7 +307,7 @@ const SVG = 'http://www.w3.org/2000/svg';
 /** The box front: every compartment a cell, the open one highlighted with its number. */
 function drawFront(place: { columns: number; rows: number; column: number; row: number }, label: string, description: string): SVGSVGElement {
   const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('viewBox', `-0.2 -0.2 ${place.columns + 0.4} ${place.rows + 0.4}`);
+  svg.setAttribute('viewBox', `-2 -2 ${place.columns * 10 + 4} ${place.rows * 10 + 4}`);
   svg.setAttribute('class', 'front');
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', description);
@@ -315,18 +315,18 @@ function drawFront(place: { columns: number; rows: number; column: number; row: 
   for (let c = 0; c < place.columns; c += 1) {
     for (let r = 0; r < place.rows; r += 1) {
       const cell = document.createElementNS(SVG, 'rect');
-      cell.setAttribute('x', String(c + 0.05));
-      cell.setAttribute('y', String(place.rows - 1 - r + 0.05));
-      cell.setAttribute('width', '0.9');
-      cell.setAttribute('height', '0.9');
+      cell.setAttribute('x', String(c * 10 + 0.5));
+      cell.setAttribute('y', String((place.rows - 1 - r) * 10 + 0.5));
+      cell.setAttribute('width', '9');
+      cell.setAttribute('height', '9');
       cell.setAttribute('class', c === place.column && r === place.row ? 'target' : 'cell');
       cells.append(cell);
     }
   }
   svg.append(cells);
   const tag = document.createElementNS(SVG, 'text');
-  tag.setAttribute('x', String(place.column + 0.5));
-  tag.setAttribute('y', String(place.rows - 1 - place.row + 0.68));
+  tag.setAttribute('x', String(place.column * 10 + 5));
+  tag.setAttribute('y', String((place.rows - 1 - place.row) * 10 + 6.6));
   tag.setAttribute('text-anchor', 'middle');
   tag.setAttribute('class', 'label');
   tag.textContent = label;

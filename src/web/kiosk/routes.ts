@@ -12,6 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { BoxDefinition } from '../../core/box.js';
 import { frontPosition } from '../../core/box.js';
@@ -54,6 +55,7 @@ export interface KioskRouteDeps {
   assets: { css: Asset; js: Asset };
   /** Set the Secure flag on cookies (behind HTTPS). */
   secureCookies: boolean;
+  logger: Logger;
 }
 
 type KioskEnv = AppEnv & { Variables: { device: KioskDevice; box: BoxDefinition } };
@@ -78,8 +80,8 @@ export function kioskRoutes(d: KioskRouteDeps): Hono<KioskEnv> {
   const assetByPath = new Map([d.assets.css, d.assets.js].map((a) => [a.url.replace(/^\/kiosk/, ''), a]));
   const pageAssets = { css: d.assets.css.url, js: d.assets.js.url };
   const now = (): number => d.clock.now();
-  const deviceKey = (device: KioskDevice): string => `kiosk:${device.id}`;
-  const staffKey = (device: KioskDevice): string => `kiosk-staff:${device.id}`;
+  const deviceKey = (device: KioskDevice): string => `kiosk.${device.id}`;
+  const staffKey = (device: KioskDevice): string => `staff-signin.${device.id}`;
   const clientOf = (device: KioskDevice): ClientIdentity => ({ id: device.id, role: 'kiosk', authority: device.authority });
   const cookieOptions = (maxAge: number) => ({ httpOnly: true, sameSite: 'Strict' as const, path: '/kiosk', secure: d.secureCookies, maxAge });
 
@@ -96,7 +98,11 @@ export function kioskRoutes(d: KioskRouteDeps): Hono<KioskEnv> {
       onError: (c) => respondError(c as unknown as Context<AppEnv>, new DokuboxError('BODY_TOO_LARGE', 'A kiosk request is under 4 KB.')),
     }),
   );
-  app.onError((error, c) => kioskError(c, toDokuboxError(error)));
+  app.onError((error, c) => {
+    const err = toDokuboxError(error);
+    if (err.code === 'INTERNAL') d.logger.error({ requestId: c.get('requestId'), err: error instanceof Error ? { type: error.name, message: error.message, stack: error.stack } : String(error) }, 'unhandled error');
+    return kioskError(c, err);
+  });
 
   /** JSON errors for the page: the error envelope plus what the screen should show. */
   const kioskError = (c: Context<KioskEnv>, error: DokuboxError, extra: Record<string, unknown> = {}): Response => {
