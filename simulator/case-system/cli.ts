@@ -26,6 +26,9 @@ options:
   --format F          notify: canonical (default) or xoev
   --authority A       notify: authority of the notices (default ${SAMPLE_AUTHORITY})
   --box B             notify: box of the notices (default ${SAMPLE_BOX})
+  --renewal           notify: the documents renew a card the applicant has
+  --can DIGITS        notify: CAN of that old card (6 digits; sent as given, the service
+                      takes it only together with --renewal)
   --message-id ID     status, cancel: the notice's message id
   --port N            callback-server: port (default 8090)
   --help              this text
@@ -56,6 +59,8 @@ const OPTIONS = {
   format: { type: 'string', default: 'canonical' },
   authority: { type: 'string', default: SAMPLE_AUTHORITY },
   box: { type: 'string', default: SAMPLE_BOX },
+  renewal: { type: 'boolean', default: false },
+  can: { type: 'string' },
   'message-id': { type: 'string' },
 } as const;
 
@@ -78,7 +83,7 @@ async function main(): Promise<void> {
   if (command === 'notify') {
     const count = Number(values.count);
     if (!Number.isInteger(count) || count < 1) usageError('--count must be a whole number of at least 1');
-    const target = { authority: values.authority, boxId: values.box };
+    const target = { authority: values.authority, boxId: values.box, ...(values.renewal ? { renewal: true } : {}), ...(values.can === undefined ? {} : { oldCardCan: values.can }) };
     if (values.format === 'xoev') {
       const runId = String(Date.now());
       for (let i = 0; i < count; i++) {

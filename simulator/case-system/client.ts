@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import soap from 'soap';
-import { sampleNotice, toXoevXml, type SampleNotice } from './data.js';
+import { sampleNotice, toXoevXml, type RenewalOptions, type SampleNotice } from './data.js';
 
 export interface SimulatorCredentials {
   basic?: { username: string; password: string };
@@ -79,14 +79,22 @@ export class CaseSystemSimulator {
   }
 
   /** Sends `count` realistic notices, `parallel` at a time; returns the outcomes in order. */
-  async notifyBatch(count: number, options: { parallel?: number; runId?: string; authority?: string; boxId?: string } = {}): Promise<NotifyOutcome[]> {
+  async notifyBatch(count: number, options: { parallel?: number; runId?: string; authority?: string; boxId?: string } & RenewalOptions = {}): Promise<NotifyOutcome[]> {
     const runId = options.runId ?? randomBytes(4).toString('hex');
     const out: NotifyOutcome[] = new Array<NotifyOutcome>(count);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < count) {
         const i = next++;
-        out[i] = await this.notify(sampleNotice(i, { runId, ...(options.authority ? { authority: options.authority } : {}), ...(options.boxId ? { boxId: options.boxId } : {}) }));
+        out[i] = await this.notify(
+          sampleNotice(i, {
+            runId,
+            ...(options.authority ? { authority: options.authority } : {}),
+            ...(options.boxId ? { boxId: options.boxId } : {}),
+            ...(options.renewal === undefined ? {} : { renewal: options.renewal }),
+            ...(options.oldCardCan === undefined ? {} : { oldCardCan: options.oldCardCan }),
+          }),
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 4) }, worker));

@@ -14,6 +14,16 @@ export interface SampleNotice {
   language: string;
   consent: boolean;
   accessible: boolean;
+  /** The document renews a card the applicant has (absent: not a renewal). */
+  renewal?: boolean;
+  /** CAN (6 digits) of the renewed card; the service takes it only with renewal true. */
+  oldCardCan?: string;
+}
+
+/** What a sample notice says about a renewed card (sent as given, so refusals can be tried too). */
+export interface RenewalOptions {
+  renewal?: boolean;
+  oldCardCan?: string;
 }
 
 const PEOPLE: [string, string, string][] = [
@@ -46,7 +56,7 @@ function serial(i: number, length: number): string {
 export const SAMPLE_AUTHORITY = 'magdeburg-abh';
 export const SAMPLE_BOX = 'md-foyer';
 
-export function sampleNotice(i: number, options: { authority?: string; boxId?: string; runId?: string } = {}): SampleNotice {
+export function sampleNotice(i: number, options: { authority?: string; boxId?: string; runId?: string } & RenewalOptions = {}): SampleNotice {
   const [familyName, givenNames, language] = PEOPLE[i % PEOPLE.length] as [string, string, string];
   const documents: SampleNotice['documents'] = [{ type: 'eAT', serialNumber: serial(i, 9), validUntil: '2031-01-31' }];
   if (i % 3 === 1) documents.push({ type: 'travel-refugee', serialNumber: serial(i + 5000, 9) });
@@ -61,6 +71,8 @@ export function sampleNotice(i: number, options: { authority?: string; boxId?: s
     language,
     consent: true,
     accessible: i % 10 === 9,
+    ...(options.renewal === undefined ? {} : { renewal: options.renewal }),
+    ...(options.oldCardCan === undefined ? {} : { oldCardCan: options.oldCardCan }),
   };
 }
 
@@ -76,11 +88,12 @@ function xoevDate(iso: string): string {
 
 /** The notice in the XÖV-style vendor format (mappings/case-systems/xoev-vendor.yaml). */
 export function toXoevXml(notice: SampleNotice, createdAt: string): string {
+  const renewal = `${notice.renewal === undefined ? '' : `<abh:erneuerung>${notice.renewal}</abh:erneuerung>`}${notice.oldCardCan === undefined ? '' : `<abh:bisherigesDokument><abh:zugangsnummer>${esc(notice.oldCardCan)}</abh:zugangsnummer></abh:bisherigesDokument>`}`;
   const docs = notice.documents
     .map(
       (d) =>
         `<abh:dokument><abh:dokumentart listURI="urn:xoev-de:dokubox:codeliste:dokumentart" listVersionID="1"><code>${XOEV_DOCS[d.type] ?? d.type}</code></abh:dokumentart><abh:seriennummer>${esc(d.serialNumber)}</abh:seriennummer>${d.validUntil ? `<abh:gueltigBis>${d.validUntil}</abh:gueltigBis>` : ''}</abh:dokument>`,
     )
     .join('');
-  return `<abh:abholbereitschaft.mitteilung.0001 xmlns:abh="urn:xoev-de:dokubox:abholbox:1" produkt="dokubox-simulator" produkthersteller="dokubox" produktversion="1" standard="XAbholbox" version="1.0" test="true"><abh:nachrichtenkopf.g2g><abh:identifikation.nachricht><abh:nachrichtenUUID>${esc(notice.messageId)}</abh:nachrichtenUUID><abh:nachrichtentyp listURI="urn:xoev-de:dokubox:codeliste:nachrichtentyp" listVersionID="1"><code>abholbox.0001</code></abh:nachrichtentyp><abh:erstellungszeitpunkt>${createdAt}</abh:erstellungszeitpunkt></abh:identifikation.nachricht><abh:leser><abh:kennung>dokubox</abh:kennung></abh:leser><abh:autor><abh:kennung>${esc(notice.authority)}</abh:kennung></abh:autor></abh:nachrichtenkopf.g2g><abh:vorgang><abh:aktenzeichen>${esc(notice.caseNumber)}</abh:aktenzeichen><abh:abholort><abh:kennung>${esc(notice.boxId)}</abh:kennung></abh:abholort></abh:vorgang><abh:person><abh:familienname>${esc(notice.person.familyName)}</abh:familienname><abh:vorname>${esc(notice.person.givenNames)}</abh:vorname><abh:geburtsdatum>${xoevDate(notice.person.dateOfBirth)}</abh:geburtsdatum></abh:person>${docs}<abh:kontakt><abh:mobilnummer>${esc(notice.mobile)}</abh:mobilnummer><abh:sprache listURI="urn:xoev-de:kosit:codeliste:sprache" listVersionID="1"><code>${XOEV_LANG[notice.language] ?? notice.language}</code></abh:sprache></abh:kontakt><abh:einwilligungAbholbox>${notice.consent}</abh:einwilligungAbholbox><abh:barrierefreierZugang>${notice.accessible}</abh:barrierefreierZugang></abh:abholbereitschaft.mitteilung.0001>`;
+  return `<abh:abholbereitschaft.mitteilung.0001 xmlns:abh="urn:xoev-de:dokubox:abholbox:1" produkt="dokubox-simulator" produkthersteller="dokubox" produktversion="1" standard="XAbholbox" version="1.0" test="true"><abh:nachrichtenkopf.g2g><abh:identifikation.nachricht><abh:nachrichtenUUID>${esc(notice.messageId)}</abh:nachrichtenUUID><abh:nachrichtentyp listURI="urn:xoev-de:dokubox:codeliste:nachrichtentyp" listVersionID="1"><code>abholbox.0001</code></abh:nachrichtentyp><abh:erstellungszeitpunkt>${createdAt}</abh:erstellungszeitpunkt></abh:identifikation.nachricht><abh:leser><abh:kennung>dokubox</abh:kennung></abh:leser><abh:autor><abh:kennung>${esc(notice.authority)}</abh:kennung></abh:autor></abh:nachrichtenkopf.g2g><abh:vorgang><abh:aktenzeichen>${esc(notice.caseNumber)}</abh:aktenzeichen><abh:abholort><abh:kennung>${esc(notice.boxId)}</abh:kennung></abh:abholort></abh:vorgang><abh:person><abh:familienname>${esc(notice.person.familyName)}</abh:familienname><abh:vorname>${esc(notice.person.givenNames)}</abh:vorname><abh:geburtsdatum>${xoevDate(notice.person.dateOfBirth)}</abh:geburtsdatum></abh:person>${docs}<abh:kontakt><abh:mobilnummer>${esc(notice.mobile)}</abh:mobilnummer><abh:sprache listURI="urn:xoev-de:kosit:codeliste:sprache" listVersionID="1"><code>${XOEV_LANG[notice.language] ?? notice.language}</code></abh:sprache></abh:kontakt><abh:einwilligungAbholbox>${notice.consent}</abh:einwilligungAbholbox><abh:barrierefreierZugang>${notice.accessible}</abh:barrierefreierZugang>${renewal}</abh:abholbereitschaft.mitteilung.0001>`;
 }

@@ -29,6 +29,8 @@ export const NOTICE_FIELDS = [
   'language',
   'consent',
   'accessible',
+  'renewal',
+  'oldCardCan',
 ] as const;
 export type NoticeField = (typeof NOTICE_FIELDS)[number];
 export const DOCUMENT_FIELDS = ['type', 'serialNumber', 'validUntil'] as const;

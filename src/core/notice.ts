@@ -38,6 +38,10 @@ export const noticeSchema = z.strictObject({
   language: z.string().trim().toLowerCase().regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})*$/, 'use an ISO 639 language code such as de, en or ar').default('de'),
   consent: z.boolean(),
   accessible: z.boolean().default(false),
+  /** The applicant has an older card that this document renews. */
+  renewal: z.boolean().default(false),
+  /** Card access number (CAN) of the old card; only with renewal. Never stored in clear. */
+  oldCardCan: z.string().trim().regex(/^[0-9]{6}$/, 'must be exactly 6 digits (the card access number printed on the front of the old card)').optional(),
 });
 
 export type NoticeInput = z.input<typeof noticeSchema>;
@@ -60,6 +64,10 @@ export interface CanonicalNotice {
   language: string;
   consent: true;
   accessible: boolean;
+  /** This document renews an older card of the applicant. */
+  renewal: boolean;
+  /** CAN (6 digits) of the renewed card; only with renewal. Stored only as a keyed hash (hashCan), never logged. */
+  oldCardCan?: string;
 }
 
 function fail(code: ErrorCode, message: string, field: string): never {
@@ -98,6 +106,9 @@ export function parseNotice(input: unknown, catalog: DocumentTypeCatalog): Canon
       fail('INVALID_DATE', `Field documents[${index}].validUntil must be a real date YYYY-MM-DD.`, `documents[${index}].validUntil`);
     }
   });
+  if (data.oldCardCan !== undefined && !data.renewal) {
+    fail('VALIDATION_FAILED', 'Field oldCardCan is only allowed when renewal is true (it is the card access number of the card this document renews).', 'oldCardCan');
+  }
   const serials = new Set(data.documents.map((d) => `${d.type}:${d.serialNumber}`));
   if (serials.size !== data.documents.length) fail('VALIDATION_FAILED', 'Field documents lists the same document twice.', 'documents');
   const mobile = normaliseMobile(data.mobile);
@@ -115,5 +126,18 @@ export function parseNotice(input: unknown, catalog: DocumentTypeCatalog): Canon
     language: data.language,
     consent: true,
     accessible: data.accessible,
+    renewal: data.renewal,
+    ...(data.oldCardCan === undefined ? {} : { oldCardCan: data.oldCardCan }),
   };
+}
+
+/**
+ * What the idempotency fingerprint of a notice covers: all of it, the CAN
+ * included (a resend with another CAN is a conflict). `renewal: false` is
+ * left out, so a notice without the renewal fields keeps the fingerprint it
+ * had before they existed (a resend across an upgrade stays a duplicate).
+ */
+export function fingerprintContent(notice: CanonicalNotice): Omit<CanonicalNotice, 'renewal'> & { renewal?: true } {
+  const { renewal, ...rest } = notice;
+  return renewal ? { ...rest, renewal } : rest;
 }

@@ -14,7 +14,7 @@ import { factorsMatch, factorsWellFormed, type EnteredFactors } from '../core/pi
 import type { DocumentTypeCatalog } from '../core/documents.js';
 import type { SmsEventReason } from '../core/events.js';
 import { DokuboxError } from '../core/errors.js';
-import { parseNotice } from '../core/notice.js';
+import { fingerprintContent, parseNotice } from '../core/notice.js';
 import { effectsOf, transition as checkTransition, type PickupState, type TransitionReason } from '../core/pickup.js';
 import { keyedHash, stableStringify, type PersonalData, type PiiCipher } from '../security/pii-cipher.js';
 import type { PickupStore, StoredPickup } from '../store/pickup-store.js';
@@ -149,6 +149,10 @@ export class PickupService implements PickupPort {
       throw new DokuboxError('FORBIDDEN', `This client may only submit notices for authority '${client.authority}'; field authority names another one.`, { field: 'authority' });
     }
     const box = this.box(client, notice.boxId);
+    if (notice.renewal && notice.oldCardCan === undefined && box.pickup.steps.includes('dateOfBirthOrCan')) {
+      // Such a box asks a renewal for the old card's CAN instead of the date of birth: without it the pickup could never be collected.
+      throw new DokuboxError('VALIDATION_FAILED', `Box '${box.id}' asks applicants who renew a card for the old card's CAN; field oldCardCan (6 digits) is required when renewal is true.`, { field: 'oldCardCan' });
+    }
     const pickupId = this.newId();
     const now = this.nowIso();
     const personal: PersonalData = {
@@ -161,7 +165,7 @@ export class PickupService implements PickupPort {
     const result = await this.o.store.ingest({
       now,
       messageKey: `${notice.authority}:${notice.messageId}`,
-      fingerprint: keyedHash(this.o.secret, 'notice', stableStringify(notice)),
+      fingerprint: keyedHash(this.o.secret, 'notice', stableStringify(fingerprintContent(notice))),
       pickupId,
       boxId: box.id,
       accessible: notice.accessible,
@@ -175,6 +179,9 @@ export class PickupService implements PickupPort {
         messageId: notice.messageId,
         caseNumber: notice.caseNumber,
         accessible: notice.accessible ? '1' : '0',
+        renewal: notice.renewal ? '1' : '0',
+        // The old card's CAN only as a keyed hash, never in clear (not even sealed); dropped with the personal data.
+        ...(notice.oldCardCan === undefined ? {} : { canHash: hashCan(this.codeSecret, box.id, notice.oldCardCan) }),
         language: notice.language,
         documentTypes: JSON.stringify(notice.documents.map((d) => d.type)),
         pii: this.o.cipher.seal(pickupId, personal),

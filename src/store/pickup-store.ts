@@ -25,6 +25,10 @@ export interface StoredPickup {
   /** Sealed personal data; absent once the pickup has ended. */
   pii: string | undefined;
   codeHash: string | undefined;
+  /** The document renews an older card of the applicant. */
+  renewal: boolean;
+  /** Keyed hash (hashCan) of the old card's CAN; absent without one and once the pickup has ended. */
+  canHash: string | undefined;
   createdAt: string;
   updatedAt: string;
   notifiedAt: string | undefined;
@@ -331,6 +335,8 @@ export class PickupStore {
       documentTypes: JSON.parse(h.documentTypes ?? '[]') as string[],
       pii: pii ?? undefined,
       codeHash: h.codeHash,
+      renewal: h.renewal === '1',
+      canHash: h.canHash,
       createdAt: h.createdAt ?? '',
       updatedAt: h.updatedAt ?? '',
       notifiedAt: h.notifiedAt,

@@ -194,7 +194,7 @@ if dropPersonal == '1' then
     for s in string.gmatch(h[5], '[0-9a-f]+') do redis.call('HDEL', k('box', box, 'serials'), s) end
   end
   redis.call('DEL', k('pii', p))
-  redis.call('HDEL', pk, 'serialIndex')
+  redis.call('HDEL', pk, 'serialIndex', 'canHash')
 end
 if deadline == '-' then
   redis.call('ZREM', k('deadlines'), p)

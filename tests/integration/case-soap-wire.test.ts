@@ -9,6 +9,7 @@ import { serveMutualTls } from '../../src/case-system/auth.js';
 import { CaseSystemSimulator } from '../../simulator/case-system/client.js';
 import { sampleNotice } from '../../simulator/case-system/data.js';
 import { answerToPartialUpload } from '../support/lazy-body.js';
+import { schemaErrors } from '../support/xml-schema.js';
 import { canonicalNotice, CLIENT_FINGERPRINT, makeApp, postWithClientCert, soapEnvelope, tlsFile } from '../fixtures/case-system/helpers.js';
 
 const servers: ServerType[] = [];
@@ -60,6 +61,14 @@ describe('WSDL and XSD', () => {
     const xsd = (await xml2js.parseStringPromise(readFileSync(PICKUP_XSD, 'utf8'))) as Record<string, { $: Record<string, string> }>;
     expect(xsd['xsd:schema']?.$.targetNamespace).toBe('urn:dokubox:pickup:1');
   });
+
+  it('a notice with renewal and the old card\'s CAN is valid against the XSD; a CAN that is not six digits is not', () => {
+    const notice = (fields: Record<string, string>): string => `<?xml version="1.0" encoding="UTF-8"?>${canonicalNotice(fields)}`;
+    expect(schemaErrors(notice({}))).toBe('');
+    expect(schemaErrors(notice({ renewal: 'true', oldCardCan: '012345' }))).toBe('');
+    expect(schemaErrors(notice({ renewal: 'true', oldCardCan: '12345' }))).toMatch(/oldCardCan/);
+    expect(schemaErrors(notice({ renewal: 'yes' }))).toMatch(/renewal/);
+  });
 });
 
 describe('the simulator against the SOAP endpoint over HTTP', () => {
@@ -84,6 +93,19 @@ describe('the simulator against the SOAP endpoint over HTTP', () => {
     expect((await sim.cancel({ pickupId: first.pickupId })).state).toBe('cancelled');
     expect((await sim.status({ messageId: 'SIM-wire-000000' })).state).toBe('cancelled');
     expect(port.stored.size).toBe(15);
+  });
+
+  it('the simulator sends a renewal with the old card\'s CAN, canonical over SOAP and in the XÖV format', async () => {
+    const { app, port } = await makeApp();
+    const sim = new CaseSystemSimulator(await listen(app), BASIC);
+    const renewal = { renewal: true, oldCardCan: '482913' };
+    expect((await sim.notify(sampleNotice(0, { runId: 'can', ...FIXTURE, ...renewal }))).outcome).toBe('created');
+    expect((await sim.notifyXoev(sampleNotice(1, { runId: 'can', ...FIXTURE, ...renewal }))).status).toBe(200);
+    const batch = await sim.notifyBatch(2, { runId: 'can-batch', ...FIXTURE, ...renewal });
+    expect(batch.map((o) => o.outcome)).toEqual(['created', 'created']);
+    for (const id of ['SIM-can-000000', 'SIM-can-000001', 'SIM-can-batch-000001']) expect(port.stored.get(id)?.notice).toMatchObject(renewal);
+    await expect(sim.notify(sampleNotice(2, { runId: 'can', ...FIXTURE, oldCardCan: '482913' }))).rejects.toThrow(/VALIDATION_FAILED/);
+    expect(port.stored.size).toBe(4);
   });
 
   it('a node-soap client speaking SOAP 1.2 gets SOAP 1.2 answers', async () => {

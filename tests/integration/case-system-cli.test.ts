@@ -63,6 +63,22 @@ describe('npm run case-system', () => {
     expect(out).toMatch(/2 notices in \d+ ms/);
   });
 
+  it('sends a renewal with the old card\'s CAN (--renewal --can), and a CAN without --renewal is refused with exit code 1', async () => {
+    const login = ['--base', base, '--user', 'sim-magdeburg-abh', '--password', 'cli-password'];
+    const { code, out, err } = await cli('notify', ...login, '--renewal', '--can', '482913');
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const pickupId = /-> (\S+) \(created/.exec(out)?.[1];
+    const stored = await dokubox.store.get(pickupId ?? '');
+    expect(stored?.renewal).toBe(true);
+    expect(stored?.canHash).toMatch(/^[0-9a-f]{64}$/);
+    const xoev = await cli('notify', ...login, '--format', 'xoev', '--renewal', '--can', '482913');
+    expect(xoev.code).toBe(0);
+    const refused = await cli('notify', ...login, '--can', '482913');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/VALIDATION_FAILED|oldCardCan/);
+  });
+
   it('sends the XÖV format, and a refused notice ends with exit code 1', async () => {
     const ok = await cli('notify', '--base', base, '--user', 'sim-magdeburg-abh', '--password', 'cli-password', '--format', 'xoev');
     expect(ok.code).toBe(0);

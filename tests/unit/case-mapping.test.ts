@@ -8,7 +8,7 @@ import { parseNotice } from '../../src/core/notice.js';
 import { compileMapping, convertDate, loadMappingFile, loadMappings } from '../../src/case-system/mapping.js';
 import { checkXmlShape, parseXml } from '../../src/case-system/xml.js';
 import { catalog } from '../fixtures/case-system/fake-port.js';
-import { fixture } from '../fixtures/case-system/helpers.js';
+import { canonicalNotice, fixture } from '../fixtures/case-system/helpers.js';
 
 const mappingsDir = new URL('../../mappings/case-systems', import.meta.url).pathname;
 const canonicalYaml = (): Record<string, unknown> => parseYaml(readFileSync(join(mappingsDir, 'canonical.yaml'), 'utf8')) as Record<string, unknown>;
@@ -98,6 +98,60 @@ describe('mapping files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dokubox-mapping-'));
     writeFileSync(join(dir, 'bad.yaml'), 'name: [unclosed');
     await expect(loadMappingFile(join(dir, 'bad.yaml'))).rejects.toThrow(/bad\.yaml/);
+  });
+});
+
+describe('renewal and the old card\'s CAN in both formats', () => {
+  const xoevWith = (elements: string): string => fixture('notify-xoev.request.xml').replace('</abh:abholbereitschaft.mitteilung.0001>', `${elements}</abh:abholbereitschaft.mitteilung.0001>`);
+  const mapped = async (format: 'canonical' | 'xoev-vendor', xml: string): Promise<Record<string, unknown>> => {
+    const mapping = (await loadMappings(mappingsDir)).get(format);
+    if (mapping === undefined) throw new Error(`no mapping ${format}`);
+    return mapping.toNotice(await parseXml(xml), { authority: 'abh-magdeburg' });
+  };
+
+  it('canonical: <renewal> and <oldCardCan> become renewal and oldCardCan', async () => {
+    const notice = parseNotice(await mapped('canonical', canonicalNotice({ renewal: 'true', oldCardCan: '482913' })), catalog);
+    expect(notice).toMatchObject({ renewal: true, oldCardCan: '482913' });
+  });
+
+  it('XÖV: <erneuerung> and <bisherigesDokument><zugangsnummer> become renewal and oldCardCan', async () => {
+    const notice = parseNotice(await mapped('xoev-vendor', xoevWith('<abh:erneuerung>ja</abh:erneuerung><abh:bisherigesDokument><abh:zugangsnummer>482913</abh:zugangsnummer></abh:bisherigesDokument>')), catalog);
+    expect(notice).toMatchObject({ renewal: true, oldCardCan: '482913' });
+  });
+
+  it('both formats: without the elements the notice is no renewal and has no CAN', async () => {
+    for (const notice of [parseNotice(await mapped('canonical', canonicalNotice()), catalog), parseNotice(await mapped('xoev-vendor', fixture('notify-xoev.request.xml')), catalog)]) {
+      expect(notice.renewal).toBe(false);
+      expect(notice).not.toHaveProperty('oldCardCan');
+    }
+  });
+
+  it.each([
+    ['canonical', () => canonicalNotice({ renewal: 'maybe' }), 'renewal'],
+    ['xoev-vendor', () => xoevWith('<abh:erneuerung>vielleicht</abh:erneuerung>'), 'erneuerung'],
+  ] as const)('%s: a renewal that is not true or false is refused naming renewal and its element', async (format, xml, element) => {
+    const error = await mapped(format, xml()).then(
+      () => undefined,
+      (e: unknown) => e as DokuboxError,
+    );
+    expect(error?.code).toBe('VALIDATION_FAILED');
+    expect(error?.field).toBe('renewal');
+    expect(error?.message).toContain(`element ${element}`);
+  });
+
+  it.each([
+    ['canonical', () => canonicalNotice({ renewal: 'true', oldCardCan: '48291' }), 'oldCardCan'],
+    ['canonical', () => canonicalNotice({ oldCardCan: '482913' }), 'oldCardCan'],
+    ['xoev-vendor', () => xoevWith('<abh:erneuerung>true</abh:erneuerung><abh:bisherigesDokument><abh:zugangsnummer>48291X</abh:zugangsnummer></abh:bisherigesDokument>'), 'bisherigesDokument/zugangsnummer'],
+    ['xoev-vendor', () => xoevWith('<abh:bisherigesDokument><abh:zugangsnummer>482913</abh:zugangsnummer></abh:bisherigesDokument>'), 'bisherigesDokument/zugangsnummer'],
+  ] as const)('%s: a malformed CAN, or one without renewal, is refused naming oldCardCan and its element', async (format, xml, element) => {
+    const mapping = (await loadMappings(mappingsDir)).get(format);
+    const root = await parseXml(xml());
+    const error = thrown(() => parseNotice(mapping?.toNotice(root, { authority: 'abh-magdeburg' }), catalog));
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.field).toBe('oldCardCan');
+    expect(error.message).not.toMatch(/48291/);
+    expect(mapping?.sourceOf('oldCardCan')).toBe(element);
   });
 });
 

@@ -115,6 +115,71 @@ describe('case-system SOAP endpoint: happy paths and golden files', () => {
   });
 });
 
+describe('renewal and the old card\'s CAN over SOAP and plain XML', () => {
+  const XML = { 'content-type': 'application/xml', authorization: BASIC };
+  const xoevWith = (elements: string): string => fixture('notify-xoev.request.xml').replace('</abh:abholbereitschaft.mitteilung.0001>', `${elements}</abh:abholbereitschaft.mitteilung.0001>`);
+
+  it('canonical SOAP: a renewal with the CAN reaches the pickup service', async () => {
+    const { app, port } = await makeApp();
+    const res = await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ renewal: 'true', oldCardCan: '482913' })) });
+    expect(res.status).toBe(200);
+    expect(port.stored.get('ADVIS-2026-000777')?.notice).toMatchObject({ renewal: true, oldCardCan: '482913' });
+  });
+
+  it('XÖV as plain XML and inside SOAP: <erneuerung> and <bisherigesDokument><zugangsnummer> reach the pickup service', async () => {
+    const { app, port } = await makeApp();
+    const request = xoevWith('<abh:erneuerung>true</abh:erneuerung><abh:bisherigesDokument><abh:zugangsnummer>482913</abh:zugangsnummer></abh:bisherigesDokument>');
+    const res = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers: XML, body: request });
+    expect(res.status).toBe(200);
+    expect(port.stored.get('6f1c1e1e-6b1a-4c5e-9d1e-2f0a7f3b9c01')?.notice).toMatchObject({ renewal: true, oldCardCan: '482913' });
+    const inSoap = await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(request.replace(/^<\?xml[^>]*>/, '')) });
+    expect(await inSoap.text()).toContain('<dokubox:outcome>duplicate</dokubox:outcome>');
+  });
+
+  it('a resend with another CAN is an IDEMPOTENCY_CONFLICT', async () => {
+    const { app, port } = await makeApp();
+    await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ renewal: 'true', oldCardCan: '482913' })) });
+    const res = await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ renewal: 'true', oldCardCan: '482914' })) });
+    expect((await faultOf(res)).code).toBe('IDEMPOTENCY_CONFLICT');
+    expect(port.stored.get('ADVIS-2026-000777')?.notice.oldCardCan).toBe('482913');
+  });
+
+  it.each([
+    ['a malformed Zugangsnummer', '<abh:erneuerung>true</abh:erneuerung><abh:bisherigesDokument><abh:zugangsnummer>4829</abh:zugangsnummer></abh:bisherigesDokument>', 'oldCardCan', 'bisherigesDokument/zugangsnummer'],
+    ['a Zugangsnummer without Erneuerung', '<abh:bisherigesDokument><abh:zugangsnummer>482913</abh:zugangsnummer></abh:bisherigesDokument>', 'oldCardCan', 'bisherigesDokument/zugangsnummer'],
+    ['an Erneuerung that is not true or false', '<abh:erneuerung>vielleicht</abh:erneuerung>', 'renewal', 'erneuerung'],
+  ])('XÖV: %s is a 400 fault naming the field and its element, never the value', async (_name, elements, field, element) => {
+    const { app, port } = await makeApp();
+    const res = await app.request('/xml/v1/xoev-vendor', { method: 'POST', headers: XML, body: xoevWith(elements) });
+    expect(res.status).toBe(400);
+    const fault = await faultOf(res);
+    expect(fault.code).toBe('VALIDATION_FAILED');
+    expect(fault.field).toBe(field);
+    expect(fault.text).toContain(`<dokubox:element>${element}</dokubox:element>`);
+    expect(fault.text).not.toMatch(/4829|vielleicht/);
+    expect(port.stored.size).toBe(0);
+  });
+
+  it('a SOAP fault for a malformed CAN never echoes it', async () => {
+    const { app } = await makeApp();
+    const res = await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ renewal: 'true', oldCardCan: '48291X' })) });
+    const fault = await faultOf(res);
+    expect(fault.field).toBe('oldCardCan');
+    expect(fault.text).toContain('<dokubox:element>oldCardCan</dokubox:element>');
+    expect(fault.text).not.toContain('48291');
+  });
+
+  it('logs carry no CAN, for accepted and refused notices', async () => {
+    const logLines: string[] = [];
+    const { app } = await makeApp({ logLines });
+    await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ renewal: 'true', oldCardCan: '482913' })) });
+    await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ messageId: 'ADVIS-2', oldCardCan: '482913' })) });
+    await app.request('/soap/v1/pickup', { method: 'POST', headers: SOAP11, body: soapEnvelope(canonicalNotice({ messageId: 'ADVIS-3', renewal: 'true', oldCardCan: '48291X' })) });
+    expect(logLines.length).toBeGreaterThanOrEqual(3);
+    expect(logLines.join('\n')).not.toContain('48291');
+  });
+});
+
 describe('XÖV vendor format: withdrawal and status request', () => {
   it('cancels and reports status by the notice UUID (plain XML)', async () => {
     const { app } = await makeApp();
@@ -144,6 +209,11 @@ describe('case-system SOAP endpoint: every rejection is a fault and stores nothi
     { name: 'invalid phone', body: () => soapEnvelope(canonicalNotice({ mobile: '12' })), code: 'INVALID_PHONE', field: 'mobile' },
     { name: 'unknown document type', body: () => soapEnvelope(canonicalNotice({ type: 'library-card' })), code: 'UNKNOWN_DOCUMENT_TYPE', field: 'documents[0].type' },
     { name: 'no consent', body: () => soapEnvelope(canonicalNotice({ consent: 'false' })), code: 'CONSENT_MISSING', field: 'consent' },
+    { name: 'CAN without renewal', body: () => soapEnvelope(canonicalNotice({ oldCardCan: '482913' })), code: 'VALIDATION_FAILED', field: 'oldCardCan' },
+    { name: 'CAN with renewal false', body: () => soapEnvelope(canonicalNotice({ renewal: 'false', oldCardCan: '482913' })), code: 'VALIDATION_FAILED', field: 'oldCardCan' },
+    { name: 'CAN of five digits', body: () => soapEnvelope(canonicalNotice({ renewal: 'true', oldCardCan: '48291' })), code: 'VALIDATION_FAILED', field: 'oldCardCan' },
+    { name: 'CAN with a letter', body: () => soapEnvelope(canonicalNotice({ renewal: 'true', oldCardCan: '48291X' })), code: 'VALIDATION_FAILED', field: 'oldCardCan' },
+    { name: 'renewal not a boolean', body: () => soapEnvelope(canonicalNotice({ renewal: 'maybe' })), code: 'VALIDATION_FAILED', field: 'renewal' },
     { name: 'body over the limit', body: () => soapEnvelope(canonicalNotice({ caseNumber: 'x'.repeat(5000) })), code: 'BODY_TOO_LARGE', max: 2048 },
     {
       name: 'DOCTYPE with entity expansion',

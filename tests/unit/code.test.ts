@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateCode, hashCode, hashesEqual, isWellFormedCode, verifyCodeAndBirthDate } from '../../src/core/code.js';
+import { generateCode, hashCan, hashCode, hashesEqual, isWellFormedCode, verifyCodeAndBirthDate } from '../../src/core/code.js';
 import { parseEnteredDate, parsePartialDate, partialDateMatches } from '../../src/core/dates.js';
 
 const secret = Buffer.alloc(32, 7);
@@ -103,5 +103,18 @@ describe('partial dates', () => {
 
   it.each(['17.XX.1990', '17.00.1990', '31.04.1990', '29.02.2023', 'XX.13.1990', '1.5.1990', 'XX-XX-1990', '1990-XX', ''])('refuses the entered date %s', (text) => {
     expect(parseEnteredDate(text)).toBeUndefined();
+  });
+});
+
+describe('card access numbers (CAN) of renewed cards', () => {
+  it('hash per box and per secret, never contain the CAN, and differ from a pickup code of the same digits', () => {
+    const a = hashCan(secret, 'box-a', '123456');
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(a).toBe(hashCan(secret, 'box-a', '123456'));
+    expect(a).not.toBe(hashCan(secret, 'box-b', '123456'));
+    expect(a).not.toBe(hashCan(Buffer.alloc(32, 8), 'box-a', '123456'));
+    expect(a).not.toBe(hashCan(secret, 'box-a', '123457'));
+    expect(a).not.toBe(hashCode(secret, 'box-a', '123456'));
+    expect(a).not.toContain('123456');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DocumentTypeCatalog } from '../../src/core/documents.js';
 import { DokuboxError } from '../../src/core/errors.js';
-import { normaliseMobile, parseNotice } from '../../src/core/notice.js';
+import { fingerprintContent, normaliseMobile, parseNotice } from '../../src/core/notice.js';
 import { loadDocumentTypes } from '../../src/mappings/loaders.js';
 
 const catalog = new DocumentTypeCatalog(loadDocumentTypes('mappings/document-types.yaml'));
@@ -61,6 +61,45 @@ describe('canonical notice validation', () => {
     const error = errorOf(input);
     expect(error.code).toBe(code);
     expect(error.field).toBe(field);
+  });
+
+  it('is not a renewal unless it says so, and then has no CAN', () => {
+    const notice = parseNotice(valid(), catalog);
+    expect(notice.renewal).toBe(false);
+    expect(notice).not.toHaveProperty('oldCardCan');
+  });
+
+  it('accepts a renewal with the old card\'s CAN, and a renewal without one', () => {
+    expect(parseNotice({ ...valid(), renewal: true, oldCardCan: ' 012345 ' }, catalog)).toMatchObject({ renewal: true, oldCardCan: '012345' });
+    const withoutCan = parseNotice({ ...valid(), renewal: true }, catalog);
+    expect(withoutCan.renewal).toBe(true);
+    expect(withoutCan).not.toHaveProperty('oldCardCan');
+  });
+
+  it.each([
+    ['a CAN without renewal', { oldCardCan: '482913' }, 'oldCardCan'],
+    ['a CAN with renewal false', { renewal: false, oldCardCan: '482913' }, 'oldCardCan'],
+    ['a CAN of five digits', { renewal: true, oldCardCan: '48291' }, 'oldCardCan'],
+    ['a CAN of seven digits', { renewal: true, oldCardCan: '4829131' }, 'oldCardCan'],
+    ['a CAN with letters', { renewal: true, oldCardCan: '48291A' }, 'oldCardCan'],
+    ['a CAN with non-ASCII digits', { renewal: true, oldCardCan: '٤٨٢٩١٣' }, 'oldCardCan'],
+    ['an empty CAN', { renewal: true, oldCardCan: '' }, 'oldCardCan'],
+    ['a CAN as a number', { renewal: true, oldCardCan: 482913 }, 'oldCardCan'],
+    ['renewal as a string', { renewal: 'true' }, 'renewal'],
+  ])('refuses %s with VALIDATION_FAILED naming the field, without echoing the value', (_name, fields, field) => {
+    const error = errorOf({ ...valid(), ...fields });
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.field).toBe(field);
+    for (const digits of ['48291', '٤٨٢٩']) expect(error.message).not.toContain(digits);
+  });
+
+  it('fingerprints a notice without renewal as before the renewal fields existed, and covers the CAN', () => {
+    const plain = parseNotice(valid(), catalog);
+    expect(fingerprintContent(plain)).not.toHaveProperty('renewal');
+    const { renewal: _renewal, ...before } = plain;
+    expect(fingerprintContent(plain)).toEqual(before);
+    const renewed = parseNotice({ ...valid(), renewal: true, oldCardCan: '482913' }, catalog);
+    expect(fingerprintContent(renewed)).toMatchObject({ renewal: true, oldCardCan: '482913' });
   });
 
   it('rejects the same document twice', () => {
