@@ -127,7 +127,7 @@ describe('Dortmund: mobile number, code, PIN letter, then date of birth (first c
   });
 
   it('collects a renewal in Arabic with the old card’s CAN, then asks for the old card in the destruction slot', async () => {
-    const pickup = await k.notifiedPickup('do-kiosk', { renewal: true, oldCardCan: '314159' } as never);
+    const pickup = await k.notifiedPickup('do-kiosk', { renewal: true, oldCardCan: '314159' });
     const { page } = await start('do-kiosk', 'ar', 'dortmund-ar');
     await enter(page, pickup.notice.mobile);
     await enter(page, pickup.code);
