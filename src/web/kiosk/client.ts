@@ -145,7 +145,8 @@ function pickupFlow(page: PickupData): void {
   const show = (screen: string): void => {
     for (const section of sections) section.hidden = section.dataset.screen !== screen;
     const target = $(`section[data-screen="${screen}"]`);
-    const focus = target?.querySelector<HTMLElement>('input, h2') ?? null;
+    // The field takes the keyboard; screens without one put the focus on their heading, so a screen reader reads it.
+    const focus = target?.querySelector<HTMLElement>('input') ?? target?.querySelector<HTMLElement>('h2, button') ?? null;
     focus?.focus();
     idleHeld = screen === 'open' || screen === 'checking';
     touch();
@@ -299,6 +300,8 @@ function pickupFlow(page: PickupData): void {
     event.preventDefault();
     target.closest('section')?.querySelector<HTMLButtonElement>('button[data-action="next"]')?.click();
   });
+  // The first field takes the keyboard at once (a keyboard or a scanner types into it).
+  $('main section[data-screen]:not([hidden]) input')?.focus();
   touch();
 }
 

@@ -163,7 +163,7 @@ const Keypad: FC<{ t: T; target: string; unknown?: boolean }> = ({ t, target, un
 const InputStep: FC<{ t: T; id: string; icon: keyof typeof ICONS; progress: string; kind: string; inputMode: 'numeric' | 'tel'; maxLength: number; unknown?: boolean; last: boolean; hidden: boolean; placeholder?: string }> = (p) => (
   <section data-screen={`step-${p.id}`} hidden={p.hidden} aria-labelledby={`h-${p.id}`}>
     <p class="progress">{p.progress}</p>
-    <h2 id={`h-${p.id}`}>
+    <h2 id={`h-${p.id}`} tabindex={-1}>
       <Icon name={p.icon} />
       {p.t(`step.${p.id}.title`)}
     </h2>
@@ -201,7 +201,7 @@ const InputStep: FC<{ t: T; id: string; icon: keyof typeof ICONS; progress: stri
 const ChoiceStep: FC<{ t: T; id: string; icon: keyof typeof ICONS; progress: string; hidden: boolean }> = (p) => (
   <section data-screen={`step-${p.id}`} hidden={p.hidden} aria-labelledby={`h-${p.id}`}>
     <p class="progress">{p.progress}</p>
-    <h2 id={`h-${p.id}`}>
+    <h2 id={`h-${p.id}`} tabindex={-1}>
       <Icon name={p.icon} />
       {p.t(`step.${p.id}.title`)}
     </h2>
