@@ -11,6 +11,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -99,6 +100,10 @@ export function kioskRoutes(d: KioskRouteDeps): Hono<KioskEnv> {
     }),
   );
   app.onError((error, c) => {
+    if (error instanceof HTTPException && error.status === 403) {
+      // Hono's CSRF check: a form or request from another site (or without Origin / Sec-Fetch-Site).
+      return kioskError(c, new DokuboxError('FORBIDDEN', 'This request did not come from the kiosk page itself (its Origin does not match); open the kiosk at this address.'));
+    }
     const err = toDokuboxError(error);
     if (err.code === 'INTERNAL') d.logger.error({ requestId: c.get('requestId'), err: error instanceof Error ? { type: error.name, message: error.message, stack: error.stack } : String(error) }, 'unhandled error');
     return kioskError(c, err);
