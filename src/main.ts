@@ -36,6 +36,7 @@ import { PickupStore } from './store/pickup-store.js';
 import { projectPath } from './project-root.js';
 import { closeRedis, connectRedis, redisOptions, redisSettings, untilReady } from './store/redis-connections.js';
 import { ReplicaWait } from './store/replica-wait.js';
+import { verificationMethodOf } from './core/pickup-policy.js';
 import { AttemptLimiter } from './kiosk/attempts.js';
 import { KioskDevices } from './kiosk/devices.js';
 import { StaffAccounts } from './kiosk/staff-accounts.js';
@@ -183,6 +184,10 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     ledger: store,
     targets: (authority) => config.CASE_SYSTEM_CALLBACKS[authority],
     deliverer: new SoapCallbackClient({ defaultTimeoutMs: config.CASE_SYSTEM_REPORT_TIMEOUT_MS }),
+    verificationMethod: (boxId) => {
+      const box = boxes.get(boxId);
+      return box === undefined ? undefined : verificationMethodOf(box.pickup);
+    },
     clock,
     logger,
     attempts: config.CASE_SYSTEM_REPORT_ATTEMPTS,

@@ -101,7 +101,7 @@ const VERIFICATION: Record<string, string> = {
 };
 
 /** Translates an event into a report; undefined for events the case system does not need. */
-export function reportFor(event: PickupEvent): CaseSystemReport | undefined {
+export function reportFor(event: PickupEvent, verificationMethod?: (boxId: string) => string | undefined): CaseSystemReport | undefined {
   let status: ReportStatus;
   if (event.type === 'pickup.created' || event.type === 'pickup.transitioned') status = event.to;
   else if (event.type === 'pickup.sms' && SMS_STATUS[event.reason] !== undefined) status = SMS_STATUS[event.reason] as ReportStatus;
@@ -118,7 +118,7 @@ export function reportFor(event: PickupEvent): CaseSystemReport | undefined {
     occurredAt: event.at,
   };
   if (event.compartment !== null) report.compartment = event.compartment;
-  const verification = status === 'collected' ? VERIFICATION[event.reason] : undefined;
+  const verification = status === 'collected' ? (verificationMethod?.(event.boxId) ?? VERIFICATION[event.reason]) : undefined;
   if (verification !== undefined) report.verificationMethod = verification;
   return report;
 }
@@ -137,6 +137,8 @@ export interface ReportLedger {
 }
 
 export interface ReportQueueOptions {
+  /** How a box verifies applicants, for `collected` reports (core/pickup-policy.ts verificationMethodOf). */
+  verificationMethod?: (boxId: string) => string | undefined;
   /** Commands (dead letters). */
   redis: Redis;
   /** BullMQ connection for queue and worker (the worker needs maxRetriesPerRequest: null). */
@@ -260,7 +262,7 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
   private async deadLetterFailedJob(job: Job<ReportJobData>, error: Error): Promise<void> {
     const { pickupId, seq } = job.data;
     const event = (await this.options.ledger.history(pickupId)).find((e) => e.seq === seq);
-    const report = event === undefined ? undefined : reportFor(event);
+    const report = event === undefined ? undefined : reportFor(event, this.options.verificationMethod);
     if (report === undefined || (await this.options.ledger.reportedSeq(pickupId)) >= seq) return;
     await this.park(report, `not delivered: ${error.message}`, job.attemptsMade);
   }
@@ -292,7 +294,7 @@ export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
       await job.moveToDelayed(now + delay, token);
       throw new DelayedError();
     }
-    const report = reportFor(event) as CaseSystemReport;
+    const report = reportFor(event, this.options.verificationMethod) as CaseSystemReport;
     const target = this.options.targets(report.authority);
     try {
       if (target === undefined) throw Object.assign(new Error('no callback configured for this authority'), { permanent: true });

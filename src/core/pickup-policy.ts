@@ -125,3 +125,13 @@ export function factorsMatch(policy: PickupPolicy, stored: StoredFactors, entere
   }
   return ok;
 }
+
+/**
+ * How a pickup at a box with this policy was verified, as the case system's
+ * `collected` report says it: `sms-code` and the policy's other steps, e.g.
+ * `sms-code+mobile+date-of-birth` (Magdeburg), `sms-code+mobile` (Bochum).
+ */
+export function verificationMethodOf(policy: PickupPolicy): string {
+  const names: Record<PolicyStep, string> = { code: 'sms-code', mobile: 'mobile', pinLetter: 'pin-letter', dateOfBirth: 'date-of-birth', dateOfBirthOrCan: 'date-of-birth-or-can' };
+  return ['sms-code', ...policy.steps.filter((s) => s !== 'code').map((s) => names[s])].join('+');
+}

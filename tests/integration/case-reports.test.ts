@@ -112,6 +112,8 @@ describe('status reports to the case system', () => {
   it('translates events: collected carries the verification method, SMS events by their reason, compartment changes are not reported', () => {
     const events = lifecycle('p-x', 'm-x');
     expect(reportFor(events[4] as PickupEvent)).toMatchObject({ status: 'collected', verificationMethod: 'sms-code+date-of-birth', messageId: 'm-x', seq: 5 });
+    // At a box with a policy the method names its steps (core/pickup-policy.ts verificationMethodOf).
+    expect(reportFor(events[4] as PickupEvent, () => 'sms-code+mobile')?.verificationMethod).toBe('sms-code+mobile');
     expect(reportFor({ ...(events[1] as PickupEvent), type: 'compartment.changed' })).toBeUndefined();
     expect(reportFor({ ...(events[3] as PickupEvent), type: 'pickup.sms', reason: 'sms_failed' })?.status).toBe('smsFailed');
     expect(reportFor({ ...(events[3] as PickupEvent), type: 'pickup.sms', reason: 'sms_delivered' })?.status).toBe('smsDelivered');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { frontGrid, frontPosition } from '../../src/core/box.js';
 import { hashCan, hashCode, hashesEqual } from '../../src/core/code.js';
-import { factorsMatch, factorsWellFormed, missingFactors, policyProblems, POLICY_PRESETS, type EnteredFactors, type PickupPolicy } from '../../src/core/pickup-policy.js';
+import { verificationMethodOf, factorsMatch, factorsWellFormed, missingFactors, policyProblems, POLICY_PRESETS, type EnteredFactors, type PickupPolicy } from '../../src/core/pickup-policy.js';
 import { loadBoxFile } from '../../src/mappings/loaders.js';
 
 const SECRET = Buffer.alloc(32, 7);
@@ -60,6 +60,12 @@ describe('pickup policies', () => {
     expect(factorsWellFormed(p, { code: '482915', mobile: '0151123', pinLetter: true, can: '314159' })).toBe(true);
     expect(missingFactors(p, { code: '482915' })).toEqual(['mobile', 'pinLetter', 'dateOfBirth or can']);
     expect(missingFactors(POLICY_PRESETS.bochum, { code: '1', mobile: 'x' })).toEqual([]);
+  });
+
+  it('names the verification method for the case system after the policy', () => {
+    expect(verificationMethodOf(POLICY_PRESETS.magdeburg)).toBe('sms-code+mobile+date-of-birth');
+    expect(verificationMethodOf(POLICY_PRESETS.bochum)).toBe('sms-code+mobile');
+    expect(verificationMethodOf({ steps: ['code', 'dateOfBirth'], oldDocument: 'none' })).toBe('sms-code+date-of-birth');
   });
 
   it('refuses policies that are unsafe or contradictory', () => {
