@@ -2,7 +2,7 @@
  * `npm run bench`: measures the running system with real Redis and prints
  * the numbers with the machine's core count. Not a test: nothing is asserted.
  * BENCH_SECONDS (default 10) sets the length of each step; BENCH_ONLY
- * (coldstart,ingestion,soap,xml,sms,locker,memory,takeover,verify) picks scenarios;
+ * (coldstart,ingestion,soap,xml,sms,locker,memory,takeover,verify,kiosk) picks scenarios;
  * BENCH_COLDSTART_RUNS (default 7) the number of starts per entry point.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { startPrivateRedis } from '../src/cli/redis-server.js';
 import { createHash } from 'node:crypto';
 import { benchColdstart } from './coldstart.js';
 import { benchIngestion } from './ingestion.js';
+import { benchKiosk } from './kiosk.js';
 import { benchLocker } from './locker.js';
 import { benchMemory } from './memory.js';
 import { benchTakeover } from './takeover.js';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     if (want('memory')) lines.push(...(await benchMemory()));
     if (want('takeover')) lines.push(await benchTakeover());
     if (want('verify')) lines.push(await benchVerify(redisUrl, Number(process.env.BENCH_VERIFY_ROUNDS ?? 500)));
+    if (want('kiosk')) lines.push(await benchKiosk(redisUrl, Number(process.env.BENCH_KIOSK_ROUNDS ?? 20)));
   } finally {
     await dokubox?.close();
     await redis?.stop();
