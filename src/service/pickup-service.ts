@@ -477,11 +477,15 @@ export class PickupService implements PickupPort {
   private async failVerification(boxId: string, deviceId: string, livePickupId: string | undefined): Promise<never> {
     const recorded = await this.o.attempts?.recordFailure(deviceId, livePickupId, this.o.clock.now());
     const failures = recorded?.failures ?? 0;
+    // Alarms are sent, not awaited: the answer must not take longer when a failure blocked a live code.
+    const raise = (alarm: Parameters<AlarmSink['raise']>[0]): void => {
+      void this.o.alarms?.raise(alarm).catch(() => undefined);
+    };
     if (recorded?.paused !== undefined) {
-      await this.o.alarms?.raise({ kind: 'kiosk_paused', boxId, detail: `${deviceId} paused until ${new Date(recorded.paused.until).toISOString()} (pause ${recorded.paused.level}) after ${DEVICE_FAILURE_LIMIT} failed attempts` });
+      raise({ kind: 'kiosk_paused', boxId, detail: `${deviceId} paused until ${new Date(recorded.paused.until).toISOString()} (pause ${recorded.paused.level}) after ${DEVICE_FAILURE_LIMIT} failed attempts` });
     }
     if (recorded?.pickupBlocked === true && livePickupId !== undefined) {
-      await this.o.alarms?.raise({ kind: 'code_blocked', boxId, pickupId: livePickupId, detail: 'code blocked after failed second factors; issue a new code (POST /v1/pickups/{id}/code)' });
+      raise({ kind: 'code_blocked', boxId, pickupId: livePickupId, detail: 'code blocked after failed second factors; issue a new code (POST /v1/pickups/{id}/code)' });
     }
     const context: Record<string, string | number> = {
       failures: recorded?.paused !== undefined ? DEVICE_FAILURE_LIMIT : failures,
