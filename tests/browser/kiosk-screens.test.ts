@@ -54,6 +54,22 @@ describe('every screen', () => {
   }
 });
 
+describe('the enrollment page', () => {
+  it('passes axe-core, also with an error shown', async () => {
+    const context = await k.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${k.base}/kiosk/enroll`);
+    await screenshot(page, 'screens-enroll');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.locator('#enroll-code').fill('WRONG-CODE1');
+    await page.locator('button[type="submit"]').click();
+    await page.locator('p.alert').waitFor();
+    await screenshot(page, 'screens-enroll-failed');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await context.close();
+  });
+});
+
 describe('keyboard only', () => {
   it('chooses the language, enters everything and opens the compartment without a pointer', async () => {
     const pickup = await k.notifiedPickup('md-kiosk', { person: { familyName: 'Petrenko', givenNames: 'Iryna', dateOfBirth: '1979-10-05' } });
