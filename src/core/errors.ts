@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },
   UNAUTHENTICATED: { status: 401, retryable: false },
   FORBIDDEN: { status: 403, retryable: false },
+  /** A state-changing dashboard request without the session's CSRF token (or from another origin). */
+  CSRF_REFUSED: { status: 403, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   UNKNOWN_BOX: { status: 422, retryable: false },
   UNKNOWN_DOCUMENT_TYPE: { status: 422, retryable: false },
@@ -29,6 +31,8 @@ export const ERROR_CODES = {
   BOX_OFFLINE: { status: 503, retryable: true },
   TOO_MANY_ATTEMPTS: { status: 429, retryable: true },
   COMPARTMENT_UNAVAILABLE: { status: 409, retryable: false },
+  /** A dashboard account change that clashes with existing accounts (username taken, admin exists, last admin). */
+  ACCOUNT_CONFLICT: { status: 409, retryable: false },
   DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true },
   CONFIG_INVALID: { status: 500, retryable: false },
   INTERNAL: { status: 500, retryable: true },
