@@ -111,6 +111,9 @@ export const envSchema = z.object({
   LOCKER_LEASE_TTL_MS: z.coerce.number().int().min(500).default(10_000),
   BOX_OPENING_HOURS: z.enum(['enforce', 'ignore']).default('enforce'),
   KIOSK_SECURE_COOKIES: bool.optional(),
+  SECURE_COOKIES: bool.optional(),
+  DASHBOARD_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(480).default(30),
+  DASHBOARD_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(8),
   I18N_DIR: z.string().default('mappings/i18n'),
 })
   .extend(caseSystemEnvSchema.shape)
@@ -153,8 +156,36 @@ export class ConfigError extends Error {
 
 /** Parses an environment (defaults to process.env); throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  return parseEnv(envSchema, env);
+}
+
+const shape = envSchema.shape;
+/** What a command-line tool needs to reach the service's Redis (no secrets, no mappings). */
+const redisEnvSchema = z
+  .object({
+    NODE_ENV: shape.NODE_ENV,
+    REDIS_URL: shape.REDIS_URL,
+    REDIS_SENTINELS: shape.REDIS_SENTINELS,
+    REDIS_SENTINEL_NAME: shape.REDIS_SENTINEL_NAME,
+    REDIS_SENTINEL_PASSWORD: shape.REDIS_SENTINEL_PASSWORD,
+    REDIS_COMMAND_TIMEOUT_MS: shape.REDIS_COMMAND_TIMEOUT_MS,
+    REDIS_WAIT_REPLICAS: shape.REDIS_WAIT_REPLICAS,
+    REDIS_WAIT_TIMEOUT_MS: shape.REDIS_WAIT_TIMEOUT_MS,
+    REDIS_WAIT_CONNECTIONS: shape.REDIS_WAIT_CONNECTIONS,
+    REDIS_KEY_PREFIX: shape.REDIS_KEY_PREFIX,
+    LOG_LEVEL: shape.LOG_LEVEL,
+  })
+  .superRefine((env, ctx) => checkRedisEnv(env, ctx), { when: () => true });
+export type RedisConfig = z.output<typeof redisEnvSchema>;
+
+/** The Redis part of the configuration, the same variables and checks as the service (for command-line tools such as `npm run accounts`). */
+export function loadRedisConfig(env: Record<string, string | undefined> = process.env): RedisConfig {
+  return parseEnv(redisEnvSchema, env);
+}
+
+function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.output<T> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const result = envSchema.safeParse(cleaned);
+  const result = schema.safeParse(cleaned);
   if (result.success) return result.data;
   throw new ConfigError(
     result.error.issues.map((issue) => {

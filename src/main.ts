@@ -44,6 +44,9 @@ import { kioskAdminRoutes } from './http/routes/kiosks.js';
 import { loadAsset } from './web/assets.js';
 import { loadCatalogues } from './web/i18n.js';
 import { kioskRoutes } from './web/kiosk/routes.js';
+import { PersonAccounts } from './accounts/accounts.js';
+import { PersonSessions } from './accounts/sessions.js';
+import { dashboardAuth, type DashboardAuth } from './web/dashboard/auth.js';
 
 export { PROJECT_ROOT } from './project-root.js';
 
@@ -76,6 +79,8 @@ export interface Dokubox {
   metrics: Metrics;
   redis: Redis;
   boxes: Map<string, BoxDefinition>;
+  /** The office's dashboard: people's accounts and sessions, and `requirePerson` for its routes (mounted at /dashboard). */
+  dashboard: DashboardAuth & { accounts: PersonAccounts; sessions: PersonSessions };
   logger: Logger;
   /** Starts the background loops and the HTTP listener(s). */
   listen(): Promise<{ url: string; metricsUrl?: string; tlsUrl?: string }>;
@@ -155,6 +160,16 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     subscriberConnection: () => connectRedis(redisConfig, 'subscriber', logger),
   });
   const auth = new ApiKeyAuthenticator(config.API_KEYS);
+  const catalogues = loadCatalogues(projectPath(config.I18N_DIR));
+  const secureCookies = config.SECURE_COOKIES ?? config.NODE_ENV === 'production';
+
+  // The office's dashboard: people sign in with username and password (src/accounts/, docs/dashboard.md).
+  const personAccounts = new PersonAccounts(redis, config.REDIS_KEY_PREFIX);
+  const personSessions = new PersonSessions(redis, config.REDIS_KEY_PREFIX, {
+    idleMs: config.DASHBOARD_SESSION_IDLE_MINUTES * 60_000,
+    absoluteMs: config.DASHBOARD_SESSION_MAX_HOURS * 3_600_000,
+  });
+  const dashboard = { ...dashboardAuth({ accounts: personAccounts, sessions: personSessions, clock, catalogues, secureCookies, logger }), accounts: personAccounts, sessions: personSessions };
 
   // Case system: SOAP / XML notices in, status reports out (docs/case-system.md).
   const publicBaseUrl = config.CASE_SYSTEM_PUBLIC_URL ?? config.PUBLIC_URL;
@@ -251,15 +266,16 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
           attempts,
           alarms,
           clock,
-          catalogues: loadCatalogues(projectPath(config.I18N_DIR)),
+          catalogues,
           assets: {
             css: loadAsset(projectPath('src/web/kiosk/kiosk.css'), '/kiosk/assets', 'kiosk.css'),
             js: loadAsset(projectPath('src/web/kiosk/client.ts'), '/kiosk/assets', 'kiosk.ts'),
           },
-          secureCookies: config.KIOSK_SECURE_COOKIES ?? config.NODE_ENV === 'production',
+          secureCookies: config.KIOSK_SECURE_COOKIES ?? secureCookies,
           logger,
         }) as unknown as Hono<AppEnv>,
       },
+      { path: '/dashboard', app: dashboard.routes as unknown as Hono<AppEnv> },
       ...(options.mounts ?? []),
     ],
   });
@@ -294,6 +310,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     metrics,
     redis,
     boxes,
+    dashboard,
     logger,
     async listen() {
       await events.init();

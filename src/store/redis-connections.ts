@@ -22,7 +22,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { RedisConfig } from '../config.js';
 
 export type RedisRole = 'command' | 'durable' | 'subscriber' | 'blocking' | 'worker' | 'queue';
 
@@ -40,7 +40,7 @@ export interface RedisSettings {
   waitConnections: number;
 }
 
-export function redisSettings(config: Config): RedisSettings {
+export function redisSettings(config: RedisConfig): RedisSettings {
   const sentinels = config.REDIS_SENTINELS;
   return {
     url: config.REDIS_URL,
