@@ -121,6 +121,9 @@ describe('the status codes of openapi.yaml', () => {
       messageId: [pickup.messageId, 'unknown-message', ''],
       deviceId: ['kiosk-00000000', 'not a device'],
       staffNumber: ['1001', 'x'.repeat(40)],
+      // GET /v1/boxes/{boxId}/statistics: a week, and a date that does not exist (400).
+      from: ['2026-03-02', '2026-02-30'],
+      to: ['2026-03-08'],
     };
     const duplicate = notice();
     const keys = [null, 'not-a-key', ...Object.values(KEYS)];
