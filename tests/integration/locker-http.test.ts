@@ -69,9 +69,9 @@ describe('locker endpoints', () => {
   });
 
   it('lets staff open a compartment and lists alarms', async () => {
-    const open = await world.request('POST', '/v1/boxes/small/compartments/A4/open', { key: KEYS.staff });
+    const open = await world.request('POST', '/v1/boxes/small/compartments/A4/open', { key: KEYS.staff, body: { reason: 'checking the compartment' } });
     expect(await open.json()).toEqual({ compartment: 'A4', pickupId: null, door: 'open' });
-    const unknown = await world.request('POST', '/v1/boxes/small/compartments/Z9/open', { key: KEYS.staff });
+    const unknown = await world.request('POST', '/v1/boxes/small/compartments/Z9/open', { key: KEYS.staff, body: { reason: 'checking the compartment' } });
     expect(unknown.status).toBe(404);
     const alarms = await world.request('GET', '/v1/boxes/small/alarms', { key: KEYS.staff });
     expect(alarms.status).toBe(200);
@@ -83,7 +83,7 @@ describe('locker endpoints', () => {
     const enabled = () => adapter.snapshot().find((s) => s.compartmentId === 'A3')?.enabled;
     expect((await world.request('POST', '/v1/boxes/small/compartments/A3/defective', { key: KEYS.staff })).status).toBe(204);
     expect(enabled()).toBe(false);
-    expect((await world.request('POST', '/v1/boxes/small/compartments/A3/open', { key: KEYS.staff })).status).toBe(409);
+    expect((await world.request('POST', '/v1/boxes/small/compartments/A3/open', { key: KEYS.staff, body: { reason: 'checking the compartment' } })).status).toBe(409);
     expect((await world.request('POST', '/v1/boxes/small/compartments/A3/repaired', { key: KEYS.staff })).status).toBe(204);
     expect(enabled()).toBe(true);
   });
