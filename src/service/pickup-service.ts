@@ -282,7 +282,8 @@ export class PickupService implements PickupPort {
       updatedAt: pickup.updatedAt,
       notifiedAt: pickup.notifiedAt ?? null,
       deadline: pickup.deadline === undefined ? null : new Date(pickup.deadline).toISOString(),
-      history: history.map((e) => ({ seq: e.seq, from: e.from, to: e.to, reason: e.reason, actor: e.actor, at: e.at })),
+      // Staff's audit events are for staff (the story), not for the case system, which sees this view too.
+      history: history.filter((e) => e.type !== 'pickup.audit').map((e) => ({ seq: e.seq, from: e.from, to: e.to, reason: e.reason, actor: e.actor, at: e.at })),
     };
   }
 
