@@ -46,7 +46,7 @@ const REACHED_ELSEWHERE: Record<string, number[]> = {
   // A connected locker: unknown compartment (tests/integration/locker-http.test.ts).
   'POST /v1/boxes/{boxId}/compartments/{compartment}/open': [404],
   // Bad query parameters and another authority's box (tests/integration/find-and-audit.test.ts).
-  'GET /v1/audit': [400, 404],
+  'GET /v1/audit': [400, 422],
 };
 
 let world: TestWorld;
