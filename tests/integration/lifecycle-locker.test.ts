@@ -174,6 +174,11 @@ describe('box lifecycle over the CU16 emulator', () => {
     emulator.closeDoor(r.compartment);
     await until(async () => (await stateOf(r.pickupId)) === 'returned');
     expect(await history(r.pickupId)).toEqual(['reserved', 'loaded', 'notified', 'expired', 'returned']);
+    // The opening is audited, with the reason, in the stream and in the pickup's own history.
+    const [entry] = await world.dokubox.store.audit.list({ authority: AUTHORITY, pickupId: r.pickupId, limit: 5 });
+    expect(entry).toMatchObject({ action: 'compartment_opened', actor: 'staff:staff-1', compartment: r.compartment, reason: 'taking the expired document out' });
+    const events = await world.dokubox.store.history(r.pickupId);
+    expect(events.filter((e) => e.type === 'pickup.audit').map((e) => [e.reason, e.from])).toEqual([['compartment_opened', 'expired']]);
   });
 
   it('cancels after loading: the compartment is a staff task until emptied through the door', async () => {
