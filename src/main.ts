@@ -41,6 +41,8 @@ import { AttemptLimiter } from './kiosk/attempts.js';
 import { KioskDevices } from './kiosk/devices.js';
 import { StaffAccounts } from './kiosk/staff-accounts.js';
 import { kioskAdminRoutes } from './http/routes/kiosks.js';
+import { statisticsRoutes } from './http/routes/statistics.js';
+import { Statistics } from './stats/statistics.js';
 import { loadAsset } from './web/assets.js';
 import { loadCatalogues } from './web/i18n.js';
 import { kioskRoutes } from './web/kiosk/routes.js';
@@ -77,6 +79,8 @@ export interface Dokubox {
   /** The periodic sweep (expiry, reminders); tests run `maintenance.sweep()` directly. */
   maintenance: Maintenance;
   metrics: Metrics;
+  /** Per box and day counts for the dashboard (src/stats/statistics.ts). */
+  statistics: Statistics;
   redis: Redis;
   boxes: Map<string, BoxDefinition>;
   /** The office's dashboard: people's accounts and sessions, and `requirePerson` for its routes (mounted at /dashboard). */
@@ -234,6 +238,10 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   notifications.attach(events);
   const stopDeliveryReports = notifications.listen(sms, smsGateway);
 
+  // Statistics per box and day for the dashboard (docs/statistics.md).
+  const statistics = new Statistics({ redis, ns: config.REDIS_KEY_PREFIX, boxes, history: (pickupId) => store.history(pickupId) });
+  statistics.attach(events);
+
   const app = createApp({
     service,
     store,
@@ -254,6 +262,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     mounts: [
       { path: '/', app: caseApp as unknown as Hono<AppEnv> },
       { path: '/v1', app: kioskAdminRoutes({ service, auth, devices: kioskDevices, staff: staffAccounts, attempts, clock }) },
+      { path: '/v1', app: statisticsRoutes({ service, auth, statistics }) },
       {
         path: '/kiosk',
         app: kioskRoutes({
@@ -308,6 +317,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     smsGateway,
     maintenance,
     metrics,
+    statistics,
     redis,
     boxes,
     dashboard,

@@ -22,6 +22,8 @@ export interface PersonSession {
   username: string;
   authority: string;
   role: PersonRole;
+  /** The account's display name, if it has one (read from the account at every use). */
+  name?: string;
   /** The synchronizer token forms (`csrf` field) and fetch calls (`x-csrf-token` header) send back. */
   csrf: string;
   createdAt: number;
@@ -58,7 +60,7 @@ return 1
 
 /**
  * ARGV: ns, tokenHash, now, idleMs, absoluteMs
- * -> {username, authority, role, csrf, createdAt, lastSeen} or empty.
+ * -> {username, authority, role, csrf, createdAt, lastSeen, name or ''} or empty.
  * Expired sessions and those of removed or disabled accounts are deleted.
  */
 const GET = `
@@ -81,7 +83,9 @@ if a.disabled then return ends() end
 local seen = math.max(now, lastSeen)
 redis.call('HSET', sk, 'lastSeen', seen, 'role', a.role)
 redis.call('PEXPIRE', sk, math.max(1, math.min(idle, createdAt + absolute - now)))
-return {s[1], s[2], a.role, s[3], tostring(createdAt), tostring(seen)}
+local name = ''
+if type(a.name) == 'string' then name = a.name end
+return {s[1], s[2], a.role, s[3], tostring(createdAt), tostring(seen), name}
 `;
 
 /** ARGV: ns, username -> number of sessions ended. */
@@ -127,20 +131,21 @@ export class PersonSessions {
   }
 
   /** Starts a session for a verified account; the token goes into the cookie, only its SHA-256 is stored. */
-  async start(account: Pick<PersonAccount, 'username' | 'authority' | 'role'>, now: number): Promise<{ token: string; session: PersonSession }> {
+  async start(account: Pick<PersonAccount, 'username' | 'authority' | 'role' | 'name'>, now: number): Promise<{ token: string; session: PersonSession }> {
     const token = randomBytes(32).toString('base64url');
     const csrf = randomBytes(32).toString('base64url');
     await this.scripts.start(this.ns, sha256Hex(token), account.username, account.authority, account.role, csrf, now, this.absoluteMs);
-    return { token, session: { username: account.username, authority: account.authority, role: account.role, csrf, createdAt: now, lastSeen: now } };
+    const name = account.name === undefined ? {} : { name: account.name };
+    return { token, session: { username: account.username, authority: account.authority, role: account.role, ...name, csrf, createdAt: now, lastSeen: now } };
   }
 
   /** The session of a token, its idle time reset to `now`; undefined (and deleted) when unknown, expired, or its account is gone or disabled. */
   async get(token: string | undefined, now: number): Promise<PersonSession | undefined> {
     if (token === undefined || !TOKEN.test(token)) return undefined;
     const r = (await this.scripts.get(this.ns, sha256Hex(token), now, this.idleMs, this.absoluteMs)) as string[];
-    const [username, authority, role, csrf, createdAt, lastSeen] = r;
+    const [username, authority, role, csrf, createdAt, lastSeen, name] = r;
     if (username === undefined || authority === undefined || csrf === undefined || (role !== 'clerk' && role !== 'admin')) return undefined;
-    return { username, authority, role, csrf, createdAt: Number(createdAt), lastSeen: Number(lastSeen) };
+    return { username, authority, role, ...(name ? { name } : {}), csrf, createdAt: Number(createdAt), lastSeen: Number(lastSeen) };
   }
 
   /** Ends one session (sign-out); true when it existed. */

@@ -11,12 +11,29 @@ export type SmsEventReason = 'sms_accepted_by_gateway' | 'sms_failed' | 'sms_del
 /** Things that happen to a pickup's code without changing its state (not reported to the case system: src/case-system/reports.ts). */
 export type CodeEventReason = 'code_reissued';
 
-export type Actor = `${'case-system' | 'kiosk' | 'staff' | 'locker' | 'system' | 'admin'}:${string}` | 'system';
+/**
+ * Actions of staff and admins that the audit trail records (src/store/audit.ts). On a pickup whose history
+ * has no other event of the action, also a `pickup.audit` event with the action as its reason (no personal
+ * data, never reported to the case system).
+ */
+export const AUDIT_ACTIONS = [
+  'personal_data_revealed',
+  'pickup_cancelled',
+  'code_issued',
+  'compartment_opened',
+  'compartment_defective',
+  'compartment_repaired',
+  'case_report_replayed',
+  'deadline_extended',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type Actor = `${'case-system' | 'kiosk' | 'staff' | 'locker' | 'system' | 'admin' | 'clerk'}:${string}` | 'system';
 
 export interface PickupEvent {
   /** Unique per event; derived ids make downstream deliveries idempotent. */
   eventId: string;
-  type: 'pickup.created' | 'pickup.transitioned' | 'pickup.sms' | 'pickup.code' | 'compartment.changed';
+  type: 'pickup.created' | 'pickup.transitioned' | 'pickup.sms' | 'pickup.code' | 'pickup.audit' | 'compartment.changed';
   pickupId: string;
   authority: string;
   boxId: string;
@@ -24,7 +41,7 @@ export interface PickupEvent {
   messageId: string;
   from: PickupState | null;
   to: PickupState;
-  reason: TransitionReason | 'notice_received' | SmsEventReason | CodeEventReason;
+  reason: TransitionReason | 'notice_received' | SmsEventReason | CodeEventReason | AuditAction;
   compartment: string | null;
   actor: Actor;
   /** ISO 8601 time from the injected clock. */
@@ -33,4 +50,6 @@ export interface PickupEvent {
   seq: number;
   /** `pickup.code` events only: the code generation the event created (1 for the first new code, ...). */
   codeGeneration?: number;
+  /** `pickup.sms` events (written since the story view): which SMS the event is about (ready, reminder, code, expired, cancelled). */
+  smsKind?: string;
 }

@@ -26,6 +26,7 @@ import { requireRole, type ApiKeyAuthenticator } from './auth.js';
 import type { AppEnv } from './context.js';
 import { docsRoutes } from './docs.js';
 import { respondError, toDokuboxError } from './errors.js';
+import { auditRoutes } from './routes/audit.js';
 import { boxRoutes } from './routes/boxes.js';
 import { pickupRoutes } from './routes/pickups.js';
 import { reportRoutes } from './routes/reports.js';
@@ -128,7 +129,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.docsEnabled) app.route('/', docsRoutes(deps.openapiPath));
 
   app.route('/v1', pickupRoutes(deps.service, deps.auth));
-  app.route('/v1', reportRoutes(deps.reports, deps.auth));
+  app.route('/v1', reportRoutes(deps.reports, deps.auth, deps.service));
+  app.route('/v1', auditRoutes(deps.service, deps.auth));
   // Delivery reports of seven.io (and the development gateway): signed webhooks, checked by the adapter.
   // Unsigned requests are refused from their headers and bodies are limited before anything is read.
   app.post(

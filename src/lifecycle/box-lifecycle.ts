@@ -129,8 +129,18 @@ export class BoxLifecycle {
     return { pickupId: verified.pickupId, compartment: verified.compartment };
   }
 
-  /** Staff open a compartment to take an expired, cancelled or faulty pickup's document out. */
-  async openForRetrieval(client: ClientIdentity, compartment: string, pickupId: string | null): Promise<OpenResult> {
+  /**
+   * Staff open a compartment to take an expired, cancelled or faulty pickup's
+   * document out, for `reason` (kept in the audit trail, with the pickup's
+   * `pickup.audit` event when a pickup is inside). The entry is written
+   * before the door opens: no door opens without it.
+   */
+  async openForRetrieval(client: ClientIdentity, compartment: string, pickupId: string | null, reason: string): Promise<OpenResult> {
+    const actor = `${client.role === 'admin' ? 'admin' : 'staff'}:${client.id}`;
+    await this.o.service.audit(
+      { actor, authority: client.authority, action: 'compartment_opened', boxId: this.o.box.id, compartment, reason, ...(pickupId === null ? {} : { pickupId }) },
+      pickupId === null ? 'none' : 'if_exists',
+    );
     await this.openDoor({ purpose: 'retrieval', compartment, pickupId, actor: `staff:${client.id}` });
     return { pickupId, compartment };
   }

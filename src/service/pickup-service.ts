@@ -19,7 +19,11 @@ import { effectsOf, transition as checkTransition, type PickupState, type Transi
 import { keyedHash, stableStringify, type PersonalData, type PiiCipher } from '../security/pii-cipher.js';
 import type { PickupStore, StoredPickup } from '../store/pickup-store.js';
 import type { AlarmSink } from '../store/alarms.js';
-import type { AttemptGuard, ClientIdentity, PickupPort, PickupRef, PickupView, SubmitResult } from './types.js';
+import { reportFor } from '../case-system/reports.js';
+import { maskDateOfBirth, maskMobile, maskName } from '../core/masking.js';
+import type { PickupEvent } from '../core/events.js';
+import type { AuditAnnotation, AuditEntry, StoredAuditEntry } from '../store/audit.js';
+import type { AttemptGuard, ClientIdentity, PickupPort, PickupRef, PickupSearch, PickupStory, PickupView, RevealedPerson, StoryEvent, SubmitResult } from './types.js';
 
 export interface PickupServiceOptions {
   store: PickupStore;
@@ -64,6 +68,42 @@ export interface VerificationFailureContext {
   remaining: number;
   /** When the device paused with this failure: the end of the pause (ms). */
   pausedUntil?: number;
+}
+
+/** Working days staff may extend a notified pickup's deadline by at once. */
+export const MAX_EXTENSION_WORKING_DAYS = 10;
+
+/** The actor of an API client's action: `staff:{id}`, `admin:{id}`, `case-system:{id}`. */
+export function actorOf(client: ClientIdentity): string {
+  return `${client.role === 'admin' ? 'admin' : client.role === 'case-system' ? 'case-system' : 'staff'}:${client.id}`;
+}
+
+/** Case numbers are compared ignoring letter case and whitespace (` az 12/3 ` finds `AZ12/3`); other characters count. */
+export function normaliseCaseNumber(caseNumber: string): string {
+  return caseNumber.replace(/\s+/g, '').toUpperCase();
+}
+
+/** The SMS behind an SMS event, for the story. */
+function smsOf(event: PickupEvent): PickupStory['sms'][number] | undefined {
+  const kind = (['ready', 'reminder', 'code', 'expired', 'cancelled'] as const).find((k) => k === event.smsKind) ?? 'unknown';
+  if (event.type === 'pickup.transitioned' && event.reason === 'sms_accepted') return { seq: event.seq, kind: 'ready', status: 'accepted', at: event.at };
+  if (event.type !== 'pickup.sms') return undefined;
+  switch (event.reason) {
+    case 'reminder_sent':
+      return { seq: event.seq, kind: 'reminder', status: 'sent', at: event.at };
+    case 'code_sent':
+      return { seq: event.seq, kind: 'code', status: 'sent', at: event.at };
+    case 'sms_accepted_by_gateway':
+      return { seq: event.seq, kind, status: 'accepted', at: event.at };
+    case 'sms_delivered':
+      return { seq: event.seq, kind, status: 'delivered', at: event.at };
+    case 'sms_undeliverable':
+      return { seq: event.seq, kind, status: 'undeliverable', at: event.at };
+    case 'sms_failed':
+      return { seq: event.seq, kind, status: 'failed', at: event.at };
+    default:
+      return undefined;
+  }
 }
 
 /** Failed attempts within the window after which a device pauses. */
@@ -127,6 +167,10 @@ export class PickupService implements PickupPort {
     return Buffer.from(this.o.secret, 'base64');
   }
 
+  private caseHash(caseNumber: string): string {
+    return keyedHash(this.o.secret, 'case', normaliseCaseNumber(caseNumber));
+  }
+
   private serialHash(serial: string): string {
     return keyedHash(this.o.secret, 'serial', serial.trim().toUpperCase());
   }
@@ -172,6 +216,8 @@ export class PickupService implements PickupPort {
       msgTtlSeconds: this.o.idempotencyTtlDays * 86_400,
       serialHashes: notice.documents.map((d) => this.serialHash(d.serialNumber)),
       actor: `case-system:${client.id}`,
+      authority: notice.authority,
+      caseHash: this.caseHash(notice.caseNumber),
       fields: {
         id: pickupId,
         authority: notice.authority,
@@ -187,6 +233,8 @@ export class PickupService implements PickupPort {
         pii: this.o.cipher.seal(pickupId, personal),
         // Comma-separated: one document's index fits Redis's compact hash encoding (values up to 64 bytes).
         serialIndex: notice.documents.map((d) => this.serialHash(d.serialNumber)).join(','),
+        // Keyed hash of the normalised case number: the pickup's entry in the authority's search index, kept with the record.
+        caseIndex: this.caseHash(notice.caseNumber),
         createdAt: now,
         updatedAt: now,
       },
@@ -234,14 +282,135 @@ export class PickupService implements PickupPort {
       updatedAt: pickup.updatedAt,
       notifiedAt: pickup.notifiedAt ?? null,
       deadline: pickup.deadline === undefined ? null : new Date(pickup.deadline).toISOString(),
-      history: history.map((e) => ({ seq: e.seq, from: e.from, to: e.to, reason: e.reason, actor: e.actor, at: e.at })),
+      // Staff's audit events are for staff (the story), not for the case system, which sees this view too.
+      history: history.filter((e) => e.type !== 'pickup.audit').map((e) => ({ seq: e.seq, from: e.from, to: e.to, reason: e.reason, actor: e.actor, at: e.at })),
     };
   }
 
-  async cancelPickup(client: ClientIdentity, ref: PickupRef, reason: 'cancelled_by_case_system' | 'cancelled_by_staff'): Promise<PickupView> {
+  async cancelPickup(client: ClientIdentity, ref: PickupRef, reason: 'cancelled_by_case_system' | 'cancelled_by_staff', actor?: string): Promise<PickupView> {
     const pickup = await this.resolve(client, ref);
-    await this.apply(pickup.id, 'cancelled', reason, `${client.role === 'case-system' ? 'case-system' : 'staff'}:${client.id}`);
+    const by = actor ?? `${client.role === 'case-system' ? 'case-system' : 'staff'}:${client.id}`;
+    await this.apply(pickup.id, 'cancelled', reason, by);
+    // Staff cancelling is audited (the history has the transition with the actor already).
+    if (client.role !== 'case-system') await this.audit({ actor: by, authority: client.authority, action: 'pickup_cancelled', pickupId: pickup.id, boxId: pickup.boxId, detail: reason });
     return this.view(pickup.id);
+  }
+
+  /**
+   * Records an action of staff in the audit trail (src/store/audit.ts); for
+   * `annotate` see AuditAnnotation. `at` is the service clock's now.
+   */
+  async audit(entry: Omit<AuditEntry, 'at'>, annotate: AuditAnnotation = 'none'): Promise<{ id: string; sealed?: string }> {
+    return this.o.store.audit.record({ at: this.nowIso(), ...entry }, annotate);
+  }
+
+  /** Audit entries of the client's authority, newest first. A box must be one of the authority's. */
+  async auditTrail(client: ClientIdentity, query: { pickupId?: string; boxId?: string; limit: number }): Promise<StoredAuditEntry[]> {
+    if (query.boxId !== undefined) this.box(client, query.boxId);
+    return this.o.store.audit.list({ authority: client.authority, limit: query.limit, ...(query.pickupId === undefined ? {} : { pickupId: query.pickupId }), ...(query.boxId === undefined ? {} : { boxId: query.boxId }) });
+  }
+
+  /**
+   * Pickups of the client's authority by case number or document number,
+   * newest first: open ones, and ended ones until AUDIT_RETENTION_DAYS after
+   * their end. Matched through keyed hashes of the normalised numbers (the
+   * search indexes written at ingest), never by decrypting personal data.
+   */
+  async findPickups(client: ClientIdentity, query: PickupSearch): Promise<PickupView[]> {
+    const ids =
+      'caseNumber' in query
+        ? await this.o.store.findIndexed('case', client.authority, this.caseHash(query.caseNumber))
+        : await this.o.store.findIndexed('doc', client.authority, this.serialHash(query.documentNumber));
+    const views: PickupView[] = [];
+    for (const id of ids) {
+      const pickup = await this.o.store.get(id);
+      if (pickup === undefined || pickup.authority !== client.authority) continue; // its retention ended
+      views.push(await this.view(id, pickup));
+    }
+    return views.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /**
+   * A pickup's story for staff: every event of its history, the SMS and the
+   * reports to the case system with their delivery state, and the personal
+   * data masked (null once deleted). Reveal it with revealPersonalData.
+   */
+  async pickupStory(client: ClientIdentity, pickupId: string): Promise<PickupStory> {
+    const stored = await this.resolve(client, { pickupId });
+    const [view, history, reportedSeq, dead] = await Promise.all([
+      this.view(stored.id, stored),
+      this.o.store.history(stored.id),
+      this.o.store.reportedSeq(stored.id),
+      this.o.store.deadLetterOf(stored.id),
+    ]);
+    const { history: _history, ...pickup } = view;
+    const timeline: StoryEvent[] = history.map((e) => ({ seq: e.seq, type: e.type, from: e.from, to: e.to, reason: e.reason, actor: e.actor, at: e.at, compartment: e.compartment }));
+    const sms = history.map(smsOf).filter((s): s is NonNullable<typeof s> => s !== undefined);
+    const reports: PickupStory['reports'] = [];
+    for (const event of history) {
+      const report = reportFor(event);
+      if (report === undefined) continue;
+      const delivery = report.seq <= reportedSeq ? 'delivered' : dead !== undefined && dead.seq === report.seq ? 'dead' : 'pending';
+      reports.push({ seq: report.seq, status: report.status, reason: report.reason, occurredAt: report.occurredAt, delivery, ...(delivery === 'dead' && dead !== undefined ? { error: dead.error } : {}) });
+    }
+    let person: PickupStory['person'] = null;
+    if (stored.pii !== undefined) {
+      const personal = this.personalData(stored);
+      person = { name: maskName(personal.givenNames, personal.familyName), mobile: maskMobile(personal.mobile), dateOfBirth: maskDateOfBirth(personal.dateOfBirth) };
+    }
+    return { pickup, timeline, sms, reports, person };
+  }
+
+  /**
+   * The full name, mobile number and date of birth of an open pickup, for a
+   * clerk who gave a reason: the audit entry (and the pickup's `pickup.audit`
+   * event) is written in the same atomic step that reads the sealed data, so
+   * nothing is revealed without its entry. ILLEGAL_TRANSITION (409) once the
+   * personal data is deleted.
+   */
+  async revealPersonalData(client: ClientIdentity, pickupId: string, reason: string, actor: string = actorOf(client)): Promise<RevealedPerson> {
+    const pickup = await this.resolve(client, { pickupId });
+    const { sealed } = await this.audit({ actor, authority: client.authority, action: 'personal_data_revealed', pickupId: pickup.id, boxId: pickup.boxId, reason }, 'reveal');
+    if (sealed === undefined) throw new DokuboxError('ILLEGAL_TRANSITION', 'The personal data of this pickup was deleted when the pickup ended; nothing to reveal.', { context: { pickupId } });
+    const personal = this.o.cipher.open(pickup.id, sealed);
+    return { pickupId: pickup.id, familyName: personal.familyName, givenNames: personal.givenNames, dateOfBirth: personal.dateOfBirth, mobile: personal.mobile };
+  }
+
+  /**
+   * Moves a notified pickup's deadline by `workingDays` working days of its
+   * box's calendar (to the closing time of that day): the expiry sweep and
+   * the reminder follow. Audited; no report to the case system (the state
+   * does not change).
+   */
+  async extendDeadline(client: ClientIdentity, pickupId: string, workingDays: number, reason: string, actor: string = actorOf(client)): Promise<PickupView> {
+    if (!Number.isInteger(workingDays) || workingDays < 1 || workingDays > MAX_EXTENSION_WORKING_DAYS) {
+      throw new DokuboxError('VALIDATION_FAILED', `Field workingDays must be a whole number from 1 to ${MAX_EXTENSION_WORKING_DAYS}.`, { field: 'workingDays' });
+    }
+    const id = (await this.resolve(client, { pickupId })).id;
+    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt += 1) {
+      const pickup = await this.o.store.get(id);
+      if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
+      const calendar = this.o.calendars.get(pickup.boxId);
+      if (pickup.state !== 'notified' || pickup.deadline === undefined || calendar === undefined) {
+        throw new DokuboxError('ILLEGAL_TRANSITION', `This pickup is '${pickup.state}'; only a notified pickup (its applicant has the code) has a deadline to extend.`, { context: { pickupId, state: pickup.state } });
+      }
+      const deadline = calendar.deadline(pickup.deadline, workingDays);
+      const from = new Date(pickup.deadline).toISOString();
+      const to = new Date(deadline).toISOString();
+      const result = await this.o.store.extendDeadline({
+        now: this.nowIso(),
+        pickupId: id,
+        expected: pickup.deadline,
+        deadline,
+        actor,
+        entry: { at: this.nowIso(), actor, authority: client.authority, action: 'deadline_extended', pickupId: id, boxId: pickup.boxId, reason, detail: `deadline ${from} -> ${to} (+${workingDays} working days)` },
+      });
+      if (result === 'ok') return this.view(id);
+      if (result !== 'stale') {
+        throw new DokuboxError('ILLEGAL_TRANSITION', `This pickup is '${result.state}'; only a notified pickup has a deadline to extend.`, { context: { pickupId, state: result.state } });
+      }
+    }
+    throw new DokuboxError('CONCURRENT_UPDATE', 'The pickup changed concurrently several times; retry the request.', { context: { pickupId } });
   }
 
   /**
@@ -362,7 +531,11 @@ export class PickupService implements PickupPort {
         sealed: this.o.cipher.seal(pickupId, { ...this.personalData(pickup), code }),
         actor,
       });
-      if (result.outcome === 'ok') return { pickup: await this.view(pickupId), codeGeneration: result.generation };
+      if (result.outcome === 'ok') {
+        // The history has the `pickup.code` event with the actor; the audit stream gets the entry.
+        await this.audit({ actor, authority: client.authority, action: 'code_issued', pickupId, boxId: pickup.boxId, detail: `code generation ${result.generation}` });
+        return { pickup: await this.view(pickupId), codeGeneration: result.generation };
+      }
       if (result.outcome === 'code_collision') {
         draw += 1;
         continue;
@@ -646,8 +819,8 @@ export class PickupService implements PickupPort {
    * false when the pickup is gone or `guard` held the event back (see
    * PickupStore.annotate: a marker makes the record idempotent).
    */
-  async recordSms(pickupId: string, reason: SmsEventReason, fields: Record<string, string> = {}, guard: { once?: string; unless?: string } = {}): Promise<boolean> {
-    return (await this.o.store.annotate(this.nowIso(), pickupId, 'pickup.sms', reason, 'system:sms', fields, guard)) === 'ok';
+  async recordSms(pickupId: string, reason: SmsEventReason, fields: Record<string, string> = {}, guard: { once?: string; unless?: string } = {}, kind = ''): Promise<boolean> {
+    return (await this.o.store.annotate(this.nowIso(), pickupId, 'pickup.sms', reason, 'system:sms', fields, guard, kind)) === 'ok';
   }
 
   /** Expires every notified pickup whose deadline has passed; returns how many. */

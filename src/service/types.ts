@@ -72,3 +72,45 @@ export interface AttemptGuard {
   recordFailure(deviceId: string, pickupId: string | undefined, now: number): Promise<{ paused: { until: number; level: number } | undefined; pickupBlocked: boolean; failures: number }>;
   recordSuccess(deviceId: string, pickupId: string, now: number): Promise<void>;
 }
+
+/** What a clerk searches a pickup by (exactly one). */
+export type PickupSearch = { caseNumber: string } | { documentNumber: string };
+
+/** One event of a pickup's timeline (its history, with the event type). */
+export interface StoryEvent {
+  seq: number;
+  type: PickupEvent['type'];
+  from: PickupState | null;
+  to: PickupState;
+  reason: string;
+  actor: string;
+  at: string;
+  compartment: string | null;
+}
+
+/** A pickup's story for staff: timeline, SMS, reports to the case system, and the personal data masked. */
+export interface PickupStory {
+  pickup: Omit<PickupView, 'history'>;
+  timeline: StoryEvent[];
+  sms: { seq: number; kind: 'ready' | 'reminder' | 'code' | 'expired' | 'cancelled' | 'unknown'; status: 'accepted' | 'sent' | 'delivered' | 'undeliverable' | 'failed'; at: string; detail?: string }[];
+  reports: {
+    seq: number;
+    status: string;
+    reason: string;
+    occurredAt: string;
+    /** delivered: the case system acknowledged it; dead: parked after failures (see error); pending: on its way, or waiting behind a dead one. */
+    delivery: 'delivered' | 'dead' | 'pending';
+    error?: string;
+  }[];
+  /** Masked; null once the pickup ended (the personal data is deleted then). */
+  person: { name: string; mobile: string; dateOfBirth: string } | null;
+}
+
+/** The personal data of an open pickup, revealed (audited). */
+export interface RevealedPerson {
+  pickupId: string;
+  familyName: string;
+  givenNames: string;
+  dateOfBirth: string;
+  mobile: string;
+}

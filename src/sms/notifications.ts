@@ -64,9 +64,9 @@ export class SmsNotifications {
       const marker = (outcome: 'delivered' | 'undeliverable'): string => `dlr:${kind}:${report.providerMessageId}:${outcome}`;
       let recorded: boolean;
       if (report.status === 'delivered') {
-        recorded = await this.o.service.recordSms(pickupId, 'sms_delivered', { smsStatus: 'delivered' }, { once: marker('delivered') });
+        recorded = await this.o.service.recordSms(pickupId, 'sms_delivered', { smsStatus: 'delivered' }, { once: marker('delivered') }, kind);
       } else if (report.status === 'failed' || report.status === 'expired' || report.status === 'rejected') {
-        recorded = await this.o.service.recordSms(pickupId, 'sms_undeliverable', { smsStatus: report.status }, { once: marker('undeliverable'), unless: marker('delivered') });
+        recorded = await this.o.service.recordSms(pickupId, 'sms_undeliverable', { smsStatus: report.status }, { once: marker('undeliverable'), unless: marker('delivered') }, kind);
         if (recorded) {
           const boxId = (await this.o.service.boxOfPickup(pickupId)) ?? 'unknown';
           await this.o.alarms.raise({ kind: 'sms_undeliverable', boxId, pickupId, detail: `${kind}:${report.status}` });
@@ -83,6 +83,11 @@ export class SmsNotifications {
   private async onEvent(event: PickupEvent): Promise<void> {
     const queue = this.queue;
     if (queue !== undefined && event.type === 'pickup.code') return this.onNewCode(queue, event);
+    if (event.type === 'pickup.audit' && event.reason === 'deadline_extended') {
+      // Staff moved the deadline: the reminder moves with it (also when it was sent already: it then tells the new deadline).
+      if (queue !== undefined && this.o.reminderWorkingDays > 0) await this.o.service.scheduleReminder(event.pickupId, this.o.reminderWorkingDays);
+      return;
+    }
     if (queue === undefined || event.type !== 'pickup.transitioned' && event.type !== 'pickup.created') return;
     switch (event.to) {
       case 'loaded':
@@ -153,16 +158,16 @@ export class SmsNotifications {
       if (kind === 'ready') {
         await this.markNotified(pickupId);
       } else if (kind === 'reminder') {
-        await this.o.service.recordSms(pickupId, 'reminder_sent');
+        await this.o.service.recordSms(pickupId, 'reminder_sent', {}, {}, kind);
       } else if (kind === 'code') {
         // For the audit trail only: `code_sent` is no status report (the case system did not ask for the new code).
-        await this.o.service.recordSms(pickupId, 'code_sent');
+        await this.o.service.recordSms(pickupId, 'code_sent', {}, {}, kind);
       }
       return;
     }
     // failed (permanent or out of retries) or uncertain (timeout after sending).
     const detail = outcome.status === 'failed' ? `${kind}:${outcome.reason}` : `${kind}:uncertain`;
-    await this.o.service.recordSms(pickupId, 'sms_failed', { smsStatus: outcome.status, smsFailure: detail });
+    await this.o.service.recordSms(pickupId, 'sms_failed', { smsStatus: outcome.status, smsFailure: detail }, {}, kind);
     const boxId = (await this.o.service.boxOfPickup(pickupId)) ?? 'unknown';
     await this.o.alarms.raise({ kind: 'sms_failed', boxId, pickupId, detail });
     this.o.logger.warn({ pickupId, kind, outcome: outcome.status }, 'SMS not delivered to the gateway; staff must contact the applicant another way');

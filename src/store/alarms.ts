@@ -70,6 +70,23 @@ export class RedisAlarms implements AlarmSink {
     await this.redis.xadd(this.key, 'MAXLEN', '~', '10000', '*', 'a', JSON.stringify({ ...alarm, at }));
   }
 
+  /** Marks an alarm as seen and handled by someone (an actor id, never personal data); false when it does not exist. */
+  async acknowledge(id: string, by: string): Promise<boolean> {
+    if (!/^\d+-\d+$/.test(id)) return false;
+    const found = await this.redis.xrange(this.key, id, id);
+    if (found.length === 0) return false;
+    await this.redis.hsetnx(`${this.key}:acknowledged`, id, JSON.stringify({ by, at: new Date(this.clock.now()).toISOString() }));
+    return true;
+  }
+
+  /** Alarms of a box not acknowledged yet, newest first. */
+  async open(boxId: string, limit = 100): Promise<StoredAlarm[]> {
+    const alarms = await this.list(boxId, limit);
+    if (alarms.length === 0) return [];
+    const acknowledged = await this.redis.hmget(`${this.key}:acknowledged`, ...alarms.map((a) => a.id));
+    return alarms.filter((_, i) => acknowledged[i] === null);
+  }
+
   /** Newest first. */
   async list(boxId: string, limit = 100): Promise<StoredAlarm[]> {
     const entries = await this.redis.xrevrange(this.key, '+', '-', 'COUNT', Math.max(limit * 5, 500));

@@ -9,7 +9,8 @@ import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
 import type { ReplicaWait } from './replica-wait.js';
-import { ANNOTATE, COMPARTMENT, INGEST, REISSUE, REMIND, REPORTED, SYNC_BOX, TRANSITION, VERIFY } from './scripts.js';
+import { AUDIT_STREAM_MAX_LEN, AuditLog, type AuditEntry } from './audit.js';
+import { ANNOTATE, COMPARTMENT, EXTEND, INGEST, REISSUE, REMIND, REPORTED, SYNC_BOX, TRANSITION, VERIFY } from './scripts.js';
 
 export interface StoredPickup {
   id: string;
@@ -48,6 +49,10 @@ export interface IngestParams {
   msgTtlSeconds: number;
   serialHashes: string[];
   actor: string;
+  /** The authority whose search indexes get the pickup (by case number and by each document number). */
+  authority: string;
+  /** Keyed hash of the normalised case number. */
+  caseHash: string;
   fields: Record<string, string>;
 }
 
@@ -138,7 +143,10 @@ async function results(pipeline: ChainableCommander): Promise<unknown[]> {
 }
 
 export class PickupStore {
-  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind' | 'verify' | 'reissue', ScriptFn>;
+  private readonly scripts: Record<'syncBox' | 'ingest' | 'transition' | 'compartment' | 'annotate' | 'reported' | 'remind' | 'verify' | 'reissue' | 'extend', ScriptFn>;
+
+  /** The audit trail of staff actions ({ns}:audit). */
+  readonly audit: AuditLog;
 
   private readonly replicaWait: ReplicaWait | undefined;
 
@@ -167,7 +175,9 @@ export class PickupStore {
       remind: define('remind', REMIND),
       verify: define('verify', VERIFY),
       reissue: define('reissue', REISSUE),
+      extend: define('extend', EXTEND),
     };
+    this.audit = new AuditLog(redis, ns);
   }
 
   key(...parts: string[]): string {
@@ -192,6 +202,8 @@ export class PickupStore {
       p.msgTtlSeconds,
       JSON.stringify(p.serialHashes),
       p.actor,
+      p.authority,
+      p.caseHash,
     ];
     for (const [field, value] of Object.entries(p.fields)) args.push(field, value);
     let result: string[];
@@ -271,8 +283,9 @@ export class PickupStore {
     actor: string,
     fields: Record<string, string> = {},
     guard: { once?: string; unless?: string } = {},
+    smsKind = '',
   ): Promise<'ok' | 'duplicate' | 'not_found'> {
-    const args: (string | number)[] = [this.ns, now, pickupId, type, reason, actor, guard.once ?? '', guard.unless ?? ''];
+    const args: (string | number)[] = [this.ns, now, pickupId, type, reason, actor, guard.once ?? '', guard.unless ?? '', smsKind];
     for (const [field, value] of Object.entries(fields)) args.push(field, value);
     const result = (await this.scripts.annotate(...args)) as string[];
     return result[0] === 'ok' ? 'ok' : result[0] === 'duplicate' ? 'duplicate' : 'not_found';
@@ -368,6 +381,34 @@ export class PickupStore {
   /** Raises the report cursor; never lowers it. */
   async markReported(pickupId: string, seq: number): Promise<void> {
     await this.scripts.reported(this.ns, pickupId, seq);
+  }
+
+  /**
+   * Pickups of an authority by the keyed hash of a case number or of a
+   * document number (open ones, and ended ones until their retention ends;
+   * the ids of pickups that are gone are returned too: callers skip them).
+   */
+  async findIndexed(kind: 'case' | 'doc', authority: string, hash: string, limit = 100): Promise<string[]> {
+    return this.redis.zrevrange(this.key(kind, authority, hash), 0, limit - 1);
+  }
+
+  /**
+   * Moves a notified pickup's deadline (EXTEND), with compare-and-set on the
+   * deadline read before; writes the audit entry in the same step.
+   */
+  async extendDeadline(p: { now: string; pickupId: string; expected: number; deadline: number; actor: string; entry: AuditEntry }): Promise<'ok' | 'stale' | { state: PickupState }> {
+    const result = (await this.scripts.extend(this.ns, p.now, p.pickupId, String(p.expected), String(p.deadline), p.actor, AUDIT_STREAM_MAX_LEN, JSON.stringify(p.entry))) as string[];
+    if (result[0] === 'ok' || result[0] === 'stale') return result[0];
+    if (result[0] === 'state') return { state: result[1] as PickupState };
+    throw new DokuboxError('NOT_FOUND', 'The pickup does not exist (or its retention period has ended).', { context: { pickupId: p.pickupId } });
+  }
+
+  /** The dead-lettered status report of a pickup (src/case-system/reports.ts parks it in {ns}:case-reports:dead), if any. */
+  async deadLetterOf(pickupId: string): Promise<{ seq: number; error: string; failedAt: string } | undefined> {
+    const raw = await this.redis.hget(this.key('case-reports', 'dead'), pickupId);
+    if (raw === null) return undefined;
+    const dead = JSON.parse(raw) as { report: { seq: number }; error: string; failedAt: string };
+    return { seq: dead.report.seq, error: dead.error, failedAt: dead.failedAt };
   }
 
   async findBySerialHash(boxId: string, serialHash: string): Promise<string | undefined> {

@@ -19,16 +19,17 @@ end
 
 -- The stream (outbox) gets the whole event; the history (audit trail) only what the
 -- pickup hash does not hold already: the store adds pickup, authority, box and message id on read.
-local function record(p, etype, from, to, reason, actor, now, comp)
+local function record(p, etype, from, to, reason, actor, now, comp, smsKind)
   local pk = k('pickup', p)
   local seq = redis.call('HINCRBY', pk, 'seq', 1)
   local h = redis.call('HMGET', pk, 'authority', 'boxId', 'messageId')
   local compartment = (comp and comp ~= '') and comp or cjson.null
+  local kind = (smsKind and smsKind ~= '') and smsKind or nil
   redis.call('XADD', k('events'), '*', 'e', cjson.encode({
     eventId = p .. ':' .. seq, type = etype, pickupId = p, authority = h[1], boxId = h[2], messageId = h[3],
-    from = from or cjson.null, to = to, reason = reason, compartment = compartment, actor = actor, at = now, seq = seq }))
+    from = from or cjson.null, to = to, reason = reason, compartment = compartment, actor = actor, at = now, seq = seq, smsKind = kind }))
   redis.call('RPUSH', k('history', p), cjson.encode({
-    seq = seq, type = etype, from = from or cjson.null, to = to, reason = reason, compartment = compartment, actor = actor, at = now }))
+    seq = seq, type = etype, from = from or cjson.null, to = to, reason = reason, compartment = compartment, actor = actor, at = now, smsKind = kind }))
   return h
 end
 
@@ -45,6 +46,27 @@ local function set_fields(p, first)
   for i = first, #ARGV, 2 do
     if ARGV[i] == 'pii' then redis.call('SET', k('pii', p), ARGV[i + 1]) else redis.call('HSET', pk, ARGV[i], ARGV[i + 1]) end
   end
+end
+
+-- Search indexes (case number, document number) per authority: sorted sets of pickup ids, score = until when
+-- the entry is kept (ms, Redis time): +inf while the pickup is open, the end of the audit retention once it ended
+-- (when its hash and history expire too). The key expires with its last entry; expired entries are dropped on write
+-- and skipped on read.
+local function redis_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function index_keep(key, p, untilMs)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. redis_ms())
+  redis.call('ZADD', key, untilMs, p)
+  local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if top[2] == 'inf' then redis.call('PERSIST', key) else redis.call('PEXPIREAT', key, math.floor(tonumber(top[2]))) end
+end
+
+-- Appends an entry (JSON, no personal data) to the capped audit stream.
+local function audit(entry, maxLen)
+  return redis.call('XADD', k('audit'), 'MAXLEN', '~', maxLen, '*', 'a', entry)
 end
 
 local function allocate(box, accessible)
@@ -109,8 +131,9 @@ return count
 
 /**
  * Ingests a notice idempotently. ARGV: ns, now, msgKey, fingerprint, pickupId,
- * box, accessible, msgTtlSeconds, serialIndexJson, actor, then field/value
- * pairs of the pickup hash. Returns {'existing'|'conflict', pickupId} or
+ * box, accessible, msgTtlSeconds, serialIndexJson, actor, authority,
+ * caseHash, then field/value pairs of the pickup hash. Adds the pickup to the
+ * authority's search indexes by case number and by document number. Returns {'existing'|'conflict', pickupId} or
  * {'created', state, compartment} or {'unknown_box'}. A repeated message id
  * is counted in {ns}:stats:ingest (duplicate | conflict): every answer that
  * refers to stored data comes from a script run that wrote, which is what a
@@ -130,9 +153,13 @@ if existing then
 end
 if redis.call('EXISTS', k('box', box, 'layout')) == 0 then return {'unknown_box'} end
 local pk = k('pickup', p)
-local actor = ARGV[10]
-set_fields(p, 11)
-for _, h in ipairs(serials) do redis.call('HSET', k('box', box, 'serials'), h, p) end
+local actor, authority, caseHash = ARGV[10], ARGV[11], ARGV[12]
+set_fields(p, 13)
+for _, h in ipairs(serials) do
+  redis.call('HSET', k('box', box, 'serials'), h, p)
+  index_keep(k('doc', authority, h), p, '+inf')
+end
+index_keep(k('case', authority, caseHash), p, '+inf')
 redis.call('SET', k('msg', msgKey), fingerprint .. '|' .. p, 'EX', ttl)
 local waiting = k('box', box, 'waiting')
 local comp = nil
@@ -161,7 +188,7 @@ export const TRANSITION = `${LIB}
 local now, p, expected, to, reason, actor = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local release, dropCode, dropPersonal, markDefective, codeHash, deadline, retention = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], tonumber(ARGV[14])
 local pk = k('pickup', p)
-local h = redis.call('HMGET', pk, 'state', 'boxId', 'compartment', 'codeHash', 'serialIndex')
+local h = redis.call('HMGET', pk, 'state', 'boxId', 'compartment', 'codeHash', 'serialIndex', 'authority', 'caseIndex')
 if not h[1] then return {'not_found'} end
 if h[1] ~= expected then return {'stale', h[1]} end
 local box, comp = h[2], h[3] or ''
@@ -211,6 +238,12 @@ if to == 'waiting' then redis.call('LPUSH', k('box', box, 'waiting'), p) end
 if dropPersonal == '1' and retention > 0 then
   redis.call('EXPIRE', pk, retention)
   redis.call('EXPIRE', k('history', p), retention)
+  -- The search indexes keep the ended pickup exactly as long as its record.
+  local untilMs = redis_ms() + retention * 1000
+  if h[7] and h[7] ~= '' then index_keep(k('case', h[6], h[7]), p, untilMs) end
+  if h[5] and h[5] ~= '' then
+    for s in string.gmatch(h[5], '[0-9a-f]+') do index_keep(k('doc', h[6], s), p, untilMs) end
+  end
 end
 if release == 'free' or release == 'unwait' or to == 'waiting' then serve_waiting(box, now) end
 return {'ok', redis.call('HGET', pk, 'compartment')}
@@ -246,7 +279,8 @@ return {'ok'}
 /**
  * Records something that happened to a pickup without changing its state
  * (SMS accepted, failed, delivered ...). ARGV: ns, now, pickupId, type,
- * reason, actor, once, unless, then field/value pairs to set. `once` (or '')
+ * reason, actor, once, unless, smsKind ('' or the kind of SMS the event is
+ * about, kept in the event), then field/value pairs to set. `once` (or '')
  * names a marker field of the pickup hash: set with the event, and an event
  * whose marker is set already is not recorded again (a repeated delivery
  * report). `unless` (or '') names a marker whose presence suppresses the
@@ -259,8 +293,8 @@ local state = redis.call('HGET', pk, 'state')
 if not state then return {'not_found'} end
 if unless ~= '' and redis.call('HEXISTS', pk, unless) == 1 then return {'duplicate'} end
 if once ~= '' and redis.call('HSETNX', pk, once, now) == 0 then return {'duplicate'} end
-set_fields(p, 9)
-record(p, etype, state, state, reason, actor, now, redis.call('HGET', pk, 'compartment'))
+set_fields(p, 10)
+record(p, etype, state, state, reason, actor, now, redis.call('HGET', pk, 'compartment'), ARGV[9])
 return {'ok'}
 `;
 
@@ -347,4 +381,54 @@ redis.call('XADD', k('events'), '*', 'e', cjson.encode({
 redis.call('RPUSH', k('history', p), cjson.encode({
   seq = seq, type = 'pickup.code', from = 'notified', to = 'notified', reason = 'code_reissued', compartment = compartment, actor = actor, at = now, codeGeneration = gen }))
 return {'ok', tostring(gen)}
+`;
+
+/**
+ * Records an action of staff in the audit stream ({ns}:audit, capped), and
+ * for a pickup, by `annotate`, a `pickup.audit` event in its history (reason =
+ * the action; no personal data): `none`, `if_exists` (when the pickup still
+ * exists), `required` (refused with not_found otherwise), `reveal` (required,
+ * and refused with personal_data_gone when the sealed personal data is
+ * deleted; the answer carries it, so an entry is written exactly when the
+ * data is handed out). ARGV: ns, now, maxLen, entryJson, pickupId ('' for
+ * none), action, actor, annotate. Returns {'ok', streamId, sealed?} or
+ * {'not_found'} | {'personal_data_gone'}.
+ */
+export const AUDIT = `${LIB}
+local now, maxLen, entry, p, action, actor, annotate = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local sealed = ''
+if p ~= '' and annotate ~= 'none' then
+  local pk = k('pickup', p)
+  local state = redis.call('HGET', pk, 'state')
+  if not state and annotate ~= 'if_exists' then return {'not_found'} end
+  if annotate == 'reveal' then
+    sealed = redis.call('GET', k('pii', p))
+    if not sealed then return {'personal_data_gone'} end
+  end
+  if state then record(p, 'pickup.audit', state, state, action, actor, now, redis.call('HGET', pk, 'compartment')) end
+end
+return {'ok', audit(entry, maxLen), sealed}
+`;
+
+/**
+ * Moves the deadline of a notified pickup (staff extended it), with
+ * compare-and-set on the state and the deadline read: re-schedules the
+ * expiry ({ns}:deadlines), records a `pickup.audit` event (reason
+ * deadline_extended) and the audit entry. The reminder is re-scheduled by the
+ * SMS notifications from that event. ARGV: ns, now, pickupId,
+ * expectedDeadline, newDeadline, actor, maxLen, entryJson. Returns {'ok'} or
+ * {'not_found'} | {'state', state} | {'stale'}.
+ */
+export const EXTEND = `${LIB}
+local now, p, expected, deadline, actor, maxLen, entry = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local pk = k('pickup', p)
+local h = redis.call('HMGET', pk, 'state', 'deadline', 'compartment')
+if not h[1] then return {'not_found'} end
+if h[1] ~= 'notified' then return {'state', h[1]} end
+if h[2] ~= expected then return {'stale'} end
+redis.call('ZADD', k('deadlines'), deadline, p)
+redis.call('HSET', pk, 'deadline', deadline, 'updatedAt', now)
+record(p, 'pickup.audit', 'notified', 'notified', 'deadline_extended', actor, now, h[3])
+audit(entry, maxLen)
+return {'ok'}
 `;

@@ -256,6 +256,12 @@ describe('sessions', () => {
     expect(await sessions.endAllOf('nobody')).toBe(0);
   });
 
+  it('carries the account’s display name', async () => {
+    const { token, session } = await sessions.start({ username: 'a.admin', authority: MD, role: 'admin', name: 'A. Admin' }, T0);
+    expect(session.name).toBe('A. Admin');
+    expect((await sessions.get(token, T0))?.name).toBe('A. Admin');
+  });
+
   it('refuses the session of a disabled account and follows a changed role', async () => {
     await accounts.create({ username: 'j.session', authority: MD, role: 'clerk', password: PW }, T0);
     const { token } = await sessions.start({ username: 'j.session', authority: MD, role: 'clerk' }, T0);

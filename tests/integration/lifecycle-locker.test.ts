@@ -169,11 +169,16 @@ describe('box lifecycle over the CU16 emulator', () => {
     const r = await notified();
     world.clock.set('2026-03-12T08:00:00Z');
     expect(await world.dokubox.service.expireDue()).toBe(1);
-    await lifecycle.openForRetrieval(staff, r.compartment, r.pickupId);
+    await lifecycle.openForRetrieval(staff, r.compartment, r.pickupId, 'taking the expired document out');
     emulator.takeItem(r.compartment);
     emulator.closeDoor(r.compartment);
     await until(async () => (await stateOf(r.pickupId)) === 'returned');
     expect(await history(r.pickupId)).toEqual(['reserved', 'loaded', 'notified', 'expired', 'returned']);
+    // The opening is audited, with the reason, in the stream and in the pickup's own history.
+    const [entry] = await world.dokubox.store.audit.list({ authority: AUTHORITY, pickupId: r.pickupId, limit: 5 });
+    expect(entry).toMatchObject({ action: 'compartment_opened', actor: 'staff:staff-1', compartment: r.compartment, reason: 'taking the expired document out' });
+    const events = await world.dokubox.store.history(r.pickupId);
+    expect(events.filter((e) => e.type === 'pickup.audit').map((e) => [e.reason, e.from])).toEqual([['compartment_opened', 'expired']]);
   });
 
   it('cancels after loading: the compartment is a staff task until emptied through the door', async () => {
@@ -181,7 +186,7 @@ describe('box lifecycle over the CU16 emulator', () => {
     await world.dokubox.service.cancelPickup(caseSystem, { pickupId: r.pickupId }, 'cancelled_by_case_system');
     const box = world.dokubox.boxes.get(BOX)!;
     expect((await world.dokubox.store.listCompartments(box)).find((c) => c.id === r.compartment)?.state).toBe('retrieval');
-    await lifecycle.openForRetrieval(staff, r.compartment, null);
+    await lifecycle.openForRetrieval(staff, r.compartment, null, 'taking the expired document out');
     emulator.takeItem(r.compartment);
     emulator.closeDoor(r.compartment);
     await until(async () => (await world.dokubox.store.listCompartments(box)).find((c) => c.id === r.compartment)?.state === 'free');
@@ -245,7 +250,7 @@ describe('box lifecycle over the CU16 emulator', () => {
   it('refuses a second open of a compartment that is being opened', async () => {
     const r = await notified();
     await lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth });
-    const error = await rejection(lifecycle.openForRetrieval(staff, r.compartment, r.pickupId));
+    const error = await rejection(lifecycle.openForRetrieval(staff, r.compartment, r.pickupId, 'taking the expired document out'));
     expect(error.code).toBe('COMPARTMENT_UNAVAILABLE');
   });
   describe('after a board (re)connects, the item sensors are compared with the pickups', () => {

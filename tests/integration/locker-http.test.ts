@@ -69,13 +69,29 @@ describe('locker endpoints', () => {
   });
 
   it('lets staff open a compartment and lists alarms', async () => {
-    const open = await world.request('POST', '/v1/boxes/small/compartments/A4/open', { key: KEYS.staff });
+    const open = await world.request('POST', '/v1/boxes/small/compartments/A4/open', { key: KEYS.staff, body: { reason: 'checking the compartment' } });
     expect(await open.json()).toEqual({ compartment: 'A4', pickupId: null, door: 'open' });
-    const unknown = await world.request('POST', '/v1/boxes/small/compartments/Z9/open', { key: KEYS.staff });
+    const unknown = await world.request('POST', '/v1/boxes/small/compartments/Z9/open', { key: KEYS.staff, body: { reason: 'checking the compartment' } });
     expect(unknown.status).toBe(404);
     const alarms = await world.request('GET', '/v1/boxes/small/alarms', { key: KEYS.staff });
     expect(alarms.status).toBe(200);
     expect(((await alarms.json()) as { alarms: unknown[] }).alarms).toBeInstanceOf(Array);
+  });
+
+  it('opens a compartment remotely only with a reason, and audits the opening', async () => {
+    const before = emulator.unlockCount('A2');
+    expect((await world.request('POST', '/v1/boxes/small/compartments/A2/open', { key: KEYS.staff })).status).toBe(415);
+    for (const body of [{}, { reason: 'why' }, { reason: 'x'.repeat(201) }, { reason: 'checking the compartment', extra: 1 }]) {
+      const res = await world.request('POST', '/v1/boxes/small/compartments/A2/open', { key: KEYS.staff, body });
+      expect(res.status).toBe(400);
+    }
+    expect(emulator.unlockCount('A2')).toBe(before);
+    const open = await world.request('POST', '/v1/boxes/small/compartments/A2/open', { key: KEYS.staff, body: { reason: 'applicant says the door jammed' } });
+    expect(open.status).toBe(200);
+    expect(emulator.unlockCount('A2')).toBe(before + 1);
+    const audit = (await (await world.request('GET', '/v1/audit?boxId=small&limit=5', { key: KEYS.staff })).json()) as { entries: Record<string, unknown>[] };
+    expect(audit.entries[0]).toMatchObject({ actor: 'staff:staff-1', action: 'compartment_opened', boxId: 'small', compartment: 'A2', reason: 'applicant says the door jammed' });
+    expect(audit.entries[0]?.pickupId).toBeUndefined();
   });
 
   it('keeps the lock board in step when staff mark a compartment defective and repaired', async () => {
@@ -83,7 +99,7 @@ describe('locker endpoints', () => {
     const enabled = () => adapter.snapshot().find((s) => s.compartmentId === 'A3')?.enabled;
     expect((await world.request('POST', '/v1/boxes/small/compartments/A3/defective', { key: KEYS.staff })).status).toBe(204);
     expect(enabled()).toBe(false);
-    expect((await world.request('POST', '/v1/boxes/small/compartments/A3/open', { key: KEYS.staff })).status).toBe(409);
+    expect((await world.request('POST', '/v1/boxes/small/compartments/A3/open', { key: KEYS.staff, body: { reason: 'checking the compartment' } })).status).toBe(409);
     expect((await world.request('POST', '/v1/boxes/small/compartments/A3/repaired', { key: KEYS.staff })).status).toBe(204);
     expect(enabled()).toBe(true);
   });

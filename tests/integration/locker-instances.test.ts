@@ -51,7 +51,7 @@ describe('several instances and one box', () => {
 
   it('passes the holder’s refusal back to the caller', async () => {
     await holder.request('POST', '/v1/boxes/small/compartments/A4/defective', { key: KEYS.staff });
-    const res = await other.request('POST', '/v1/boxes/small/compartments/A4/open', { key: KEYS.staff });
+    const res = await other.request('POST', '/v1/boxes/small/compartments/A4/open', { key: KEYS.staff, body: { reason: 'checking the compartment' } });
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('COMPARTMENT_UNAVAILABLE');
   });

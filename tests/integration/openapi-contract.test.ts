@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook as signSmartEvent } from '../../adapters/locker/smart/protocol.js';
 import { signSevenWebhook } from '../../adapters/sms/seven/webhook.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
+import { AUDIT_ACTIONS } from '../../src/core/events.js';
 import { PICKUP_STATES } from '../../src/core/pickup.js';
 import { ALARM_KINDS } from '../../src/store/alarms.js';
 import { COMPARTMENT_STATES } from '../../src/store/pickup-store.js';
@@ -44,6 +45,8 @@ const FAILURE_ONLY = new Set([500, 503]);
 const REACHED_ELSEWHERE: Record<string, number[]> = {
   // A connected locker: unknown compartment (tests/integration/locker-http.test.ts).
   'POST /v1/boxes/{boxId}/compartments/{compartment}/open': [404],
+  // Bad query parameters and another authority's box (tests/integration/find-and-audit.test.ts).
+  'GET /v1/audit': [400, 422],
 };
 
 let world: TestWorld;
@@ -121,6 +124,9 @@ describe('the status codes of openapi.yaml', () => {
       messageId: [pickup.messageId, 'unknown-message', ''],
       deviceId: ['kiosk-00000000', 'not a device'],
       staffNumber: ['1001', 'x'.repeat(40)],
+      // GET /v1/boxes/{boxId}/statistics: a week, and a date that does not exist (400).
+      from: ['2026-03-02', '2026-02-30'],
+      to: ['2026-03-08'],
     };
     const duplicate = notice();
     const keys = [null, 'not-a-key', ...Object.values(KEYS)];
@@ -153,6 +159,9 @@ describe('the status codes of openapi.yaml', () => {
       'POST /v1/boxes/{boxId}/verifications': [1, 2, 3, 4, 5, 6].map((n) => () => ({ code: `12345${n}`, dateOfBirth: '1991-04-17' })),
       'POST /v1/kiosk-enrollments': [() => ({ boxId: BOX }), () => ({ boxId: 'no-such-box' })],
       'PUT /v1/staff-accounts/{staffNumber}': [() => ({ pin: '246810', name: 'M. Schulz' }), () => ({ pin: '12' })],
+      'POST /v1/boxes/{boxId}/compartments/{compartment}/open': [() => ({ reason: 'taking the expired document out' }), () => ({ reason: 'x' })],
+      'POST /v1/pickups/{pickupId}/reveal': [() => ({ reason: 'applicant at the counter' }), () => ({ reason: 'x' })],
+      'POST /v1/pickups/{pickupId}/deadline': [() => ({ workingDays: 3, reason: 'applicant abroad until next week' }), () => ({ workingDays: 11, reason: 'applicant abroad' })],
     };
     const special = new Set(['/soap/v1/pickup', '/xml/v1/{mapping}', '/sms/v1/seven/webhook', '/locker/v1/boxes/{boxId}/events']);
 
@@ -284,12 +293,13 @@ describe('the enums of openapi.yaml', () => {
   };
   const sorted = (values: readonly string[] | undefined): string[] => [...(values ?? [])].sort();
 
-  it('list exactly the values of the source: alarm kinds, error codes, pickup and compartment states', () => {
+  it('list exactly the values of the source: alarm kinds, error codes, pickup and compartment states, audit actions', () => {
     const alarms = schema(['paths', '/v1/boxes/{boxId}/alarms', 'get', 'responses', '200', 'content', 'application/json', 'schema', 'properties', 'alarms', 'items', 'properties', 'kind']);
     expect(sorted(alarms.enum)).toEqual(sorted(ALARM_KINDS));
     const errorCodes = schema(['components', 'schemas', 'Error', 'properties', 'error', 'properties', 'code']);
     expect(sorted(errorCodes.enum)).toEqual(sorted(Object.keys(ERROR_CODES)));
     expect(sorted(schema(['components', 'schemas', 'PickupState']).enum)).toEqual(sorted(PICKUP_STATES));
     expect(sorted(schema(['components', 'schemas', 'CompartmentState']).enum)).toEqual(sorted(COMPARTMENT_STATES));
+    expect(sorted(schema(['components', 'schemas', 'AuditAction']).enum)).toEqual(sorted(AUDIT_ACTIONS));
   });
 });

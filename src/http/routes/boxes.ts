@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { missingFactors } from '../../core/pickup-policy.js';
 import { z } from 'zod';
-import type { PickupService } from '../../service/pickup-service.js';
+import { actorOf, type PickupService } from '../../service/pickup-service.js';
 import type { BoxLifecycle } from '../../lifecycle/box-lifecycle.js';
 import type { ClientIdentity } from '../../service/types.js';
 import type { RedisAlarms } from '../../store/alarms.js';
@@ -14,9 +14,12 @@ import type { ApiKeyAuthenticator } from '../auth.js';
 import { requireRole } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { fail, parseBody, readJson } from '../errors.js';
+import { auditReason } from './pickups.js';
 import { clientOf } from './util.js';
 
 const loadingSchema = z.strictObject({ serialNumber: z.string().trim().min(1).max(32) });
+/** Staff open a compartment remotely only with a reason (audited). */
+const openSchema = z.strictObject({ reason: auditReason });
 /** What an applicant entered: the code, and the factors the box's policy asks (mobile, dateOfBirth, can, pinLetter). */
 const verificationSchema = z.strictObject({
   code: z.string().max(16),
@@ -108,13 +111,14 @@ export function boxRoutes({ service, store, auth, alarms, lifecycles }: BoxRoute
 
   app.post('/boxes/:boxId/compartments/:compartment/open', requireRole(auth, 'staff'), async (c) => {
     const client = clientOf(c);
+    const { reason } = parseBody(openSchema, await readJson(c));
     const lifecycle = lifecycleOf(client, c.req.param('boxId'));
     if (lifecycle === undefined) fail('COMPARTMENT_UNAVAILABLE', 'This box has no connected locker.');
     const compartment = c.req.param('compartment');
     const box = service.box(client, c.req.param('boxId'));
     if (!box.compartments.some((d) => d.id === compartment)) fail('NOT_FOUND', `Compartment '${compartment}' does not exist in box '${box.id}'.`, 'compartment');
     const occupant = await store.occupantOf(box.id, compartment);
-    const opened = await lifecycle.openForRetrieval(client, compartment, occupant?.pickupId ?? null);
+    const opened = await lifecycle.openForRetrieval(client, compartment, occupant?.pickupId ?? null, reason);
     return c.json({ compartment: opened.compartment, pickupId: opened.pickupId, door: 'open' });
   });
 
@@ -132,6 +136,9 @@ export function boxRoutes({ service, store, auth, alarms, lifecycles }: BoxRoute
     const action = c.req.param('action') as 'emptied' | 'defective' | 'repaired';
     const client = clientOf(c);
     await service.compartmentAction(client, c.req.param('boxId'), c.req.param('compartment'), action);
+    if (action !== 'emptied') {
+      await service.audit({ actor: actorOf(client), authority: client.authority, action: action === 'defective' ? 'compartment_defective' : 'compartment_repaired', boxId: c.req.param('boxId'), compartment: c.req.param('compartment') });
+    }
     // Keep the locker's own view in step: a defective door refuses to open until repaired.
     if (action !== 'emptied') await lifecycleOf(client, c.req.param('boxId'))?.adapter.setEnabled(c.req.param('compartment'), action === 'repaired');
     return c.body(null, 204);

@@ -4,12 +4,13 @@
  */
 import { Hono } from 'hono';
 import type { CaseSystemReportQueue } from '../../case-system/reports.js';
+import { actorOf, type PickupService } from '../../service/pickup-service.js';
 import { requireRole, type ApiKeyAuthenticator } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { fail } from '../errors.js';
 import { clientOf } from './util.js';
 
-export function reportRoutes(reports: CaseSystemReportQueue, auth: ApiKeyAuthenticator): Hono<AppEnv> {
+export function reportRoutes(reports: CaseSystemReportQueue, auth: ApiKeyAuthenticator, service: PickupService): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/case-reports/dead-letters', requireRole(auth, 'staff', 'monitoring'), async (c) => {
@@ -24,6 +25,7 @@ export function reportRoutes(reports: CaseSystemReportQueue, auth: ApiKeyAuthent
     const dead = (await reports.listDeadLetters()).find((d) => d.pickupId === pickupId && d.report.authority === client.authority);
     if (dead === undefined) fail('NOT_FOUND', 'No dead letter for this pickup in your authority.', 'pickupId');
     await reports.replayDeadLetter(pickupId);
+    await service.audit({ actor: actorOf(client), authority: client.authority, action: 'case_report_replayed', pickupId, boxId: dead.report.boxId, detail: `report seq ${dead.report.seq} (${dead.report.status})` }, 'if_exists');
     return c.json({ pickupId, replayed: true });
   });
 

@@ -41,7 +41,7 @@ export interface DashboardAuthDeps {
   /** Set the Secure flag on the session cookie (behind HTTPS). */
   secureCookies: boolean;
   logger: Logger;
-  /** The style sheet; defaults to src/web/dashboard/dashboard.css. */
+  /** The style sheet of the sign-in pages; defaults to src/web/dashboard/sign-in.css. */
   css?: Asset;
 }
 
@@ -69,7 +69,7 @@ function wantsJson(c: Context): boolean {
 }
 
 export function dashboardAuth(d: DashboardAuthDeps): DashboardAuth {
-  const css = d.css ?? loadAsset(projectPath('src/web/dashboard/dashboard.css'), '/dashboard/assets', 'dashboard.css');
+  const css = d.css ?? loadAsset(projectPath('src/web/dashboard/sign-in.css'), '/dashboard/assets', 'sign-in.css');
   const now = (): number => d.clock.now();
   const cookieOptions = { httpOnly: true, sameSite: 'Strict' as const, path: '/dashboard', secure: d.secureCookies, maxAge: Math.floor(d.sessions.absoluteMs / 1000) };
 
@@ -157,8 +157,9 @@ export function dashboardAuth(d: DashboardAuthDeps): DashboardAuth {
     };
   };
 
-  app.get('/assets/:file', (c) => {
-    if (c.req.path !== css.url) return c.text('No such asset.', 404);
+  // Other dashboard routes serve their own assets under /dashboard/assets too.
+  app.get('/assets/:file', async (c, next) => {
+    if (c.req.path !== css.url) return next();
     return c.body(css.body, 200, { 'content-type': css.type, 'cache-control': 'public, max-age=31536000, immutable' });
   });
 

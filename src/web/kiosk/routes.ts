@@ -372,7 +372,7 @@ export function kioskRoutes(d: KioskRouteDeps): Hono<KioskEnv> {
     if (lifecycle === undefined) return kioskError(c, new DokuboxError('BOX_OFFLINE', 'This box has no connected locker.'), { message: t(box, lang, 'offline.title') });
     const occupant = await d.store.occupantOf(box.id, compartment);
     try {
-      await lifecycle.openForRetrieval(staffClient(c), compartment, occupant?.pickupId ?? null);
+      await lifecycle.openForRetrieval(staffClient(c), compartment, occupant?.pickupId ?? null, 'emptying at the kiosk');
     } catch (error) {
       return kioskError(c, toDokuboxError(error), { message: t(box, lang, 'error.generic') });
     }

@@ -1,0 +1,122 @@
+/**
+ * The dashboard's box page and its live stream (server-sent events fed by a
+ * blocking read of the event streams), mounted with a stand-in for the
+ * sign-in: the grid in the box's rows and columns, a compartment that
+ * changes colour when a notice reserves it, alarms as they are raised, and
+ * nothing of another authority's box.
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppEnv } from '../../src/http/context.js';
+import { loadAsset } from '../../src/web/assets.js';
+import { dashboardBoxRoutes, type DashboardPerson } from '../../src/web/dashboard/box-routes.js';
+import { LiveBoxFeed } from '../../src/web/dashboard/live.js';
+import { loadCatalogues } from '../../src/web/i18n.js';
+import { createWorld, KEYS, notice, type TestWorld } from '../support/harness.js';
+
+let world: TestWorld;
+let feed: LiveBoxFeed;
+let app: Hono<AppEnv>;
+const people: Record<string, DashboardPerson> = {
+  clerk: { username: 'clerk1', authority: 'magdeburg-abh', role: 'clerk', csrf: 'csrf-token' },
+  other: { username: 'clerk2', authority: 'dresden-abh', role: 'clerk', csrf: 'csrf-token' },
+};
+
+beforeAll(async () => {
+  world = await createWorld();
+  feed = new LiveBoxFeed({ connection: () => world.dokubox.redis.duplicate(), ns: world.config.REDIS_KEY_PREFIX, logger: world.dokubox.logger, blockMs: 200 });
+  // Stand-in for the sign-in: the header names the person.
+  const guard: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const person = people[c.req.header('x-test-person') ?? ''];
+    if (person === undefined) return c.text('sign in', 401);
+    c.set('person' as never, person as never);
+    await next();
+  };
+  app = new Hono<AppEnv>();
+  app.route(
+    '/dashboard',
+    dashboardBoxRoutes({
+      store: world.dokubox.store,
+      boxes: world.dokubox.boxes,
+      alarms: world.dokubox.alarms,
+      live: feed,
+      catalogues: loadCatalogues('mappings/i18n'),
+      assets: { css: loadAsset('src/web/dashboard/dashboard.css', '/dashboard/assets', 'dashboard.css'), js: loadAsset('src/web/dashboard/client.ts', '/dashboard/assets', 'dashboard.ts') },
+      guard,
+      personOf: (c) => c.get('person' as never) as DashboardPerson,
+      keepAliveSeconds: 1,
+    }),
+  );
+  app.onError((error, c) => c.text(error.message, (error as { status?: number }).status === 404 ? 404 : 500));
+});
+afterAll(async () => {
+  await feed?.close();
+  await world?.close();
+});
+
+/** Reads server-sent events from a response until `until` matches one; returns the events read. */
+async function readEvents(response: Response, until: (event: { event: string; data: string }) => boolean): Promise<{ event: string; data: string }[]> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: { event: string; data: string }[] = [];
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return events;
+    buffer += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? '';
+      const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
+      if (event === '') continue;
+      events.push({ event, data });
+      if (until({ event, data })) {
+        await reader.cancel();
+        return events;
+      }
+    }
+  }
+}
+
+describe('the dashboard box page', () => {
+  it('draws the box front in its rows and columns, every compartment with its state in words', async () => {
+    const res = await app.request('/dashboard/boxes/md-foyer', { headers: { 'x-test-person': 'clerk' } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html.match(/<tr>/g)).toHaveLength(19);
+    expect(html.match(/id="c-/g)).toHaveLength(456);
+    expect(html).toMatch(/<span class="visually-hidden" data-state[^>]*>frei<\/span>/);
+  });
+
+  it('shows nothing of another authority’s box, and nothing without a sign-in', async () => {
+    expect((await app.request('/dashboard/boxes/md-foyer', { headers: { 'x-test-person': 'other' } })).status).toBe(404);
+    expect((await app.request('/dashboard/boxes/md-foyer/live', { headers: { 'x-test-person': 'other' } })).status).toBe(404);
+    expect((await app.request('/dashboard/boxes/md-foyer')).status).toBe(401);
+  });
+
+  it('streams a compartment’s new state when a notice reserves it, and alarms as they are raised', async () => {
+    const res = await app.request('/dashboard/boxes/md-foyer/live', { headers: { 'x-test-person': 'clerk' } });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    let submitted = false;
+    let raised = false;
+    const events = await readEvents(res, (e) => {
+      if (e.event === 'ready' && !submitted) {
+        submitted = true;
+        void world.request('POST', '/v1/notices', { key: KEYS.caseSystem, body: notice() });
+      }
+      if (e.event === 'compartments' && !raised) {
+        raised = true;
+        void world.dokubox.alarms.raise({ kind: 'door_left_open', boxId: 'md-foyer', compartment: '001' });
+      }
+      return e.event === 'alarm';
+    });
+    const compartments = events.find((e) => e.event === 'compartments');
+    const changed = (JSON.parse(compartments!.data) as { changed: { id: string; view: string }[]; counts: Record<string, number> });
+    expect(changed.changed).toHaveLength(1);
+    expect(changed.changed[0]?.view).toBe('reserved');
+    expect(changed.counts.reserved).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ kind: 'door_left_open', compartment: '001' });
+  });
+});
