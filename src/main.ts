@@ -4,7 +4,7 @@
  * tests and the benchmarks alike.
  */
 import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -48,7 +48,9 @@ import { loadCatalogues } from './web/i18n.js';
 import { kioskRoutes } from './web/kiosk/routes.js';
 import { PersonAccounts } from './accounts/accounts.js';
 import { PersonSessions } from './accounts/sessions.js';
-import { dashboardAuth, type DashboardAuth } from './web/dashboard/auth.js';
+import { dashboardAuth, type DashboardAuth, type DashboardEnv } from './web/dashboard/auth.js';
+import { dashboardBoxRoutes } from './web/dashboard/box-routes.js';
+import { LiveBoxFeed } from './web/dashboard/live.js';
 
 export { PROJECT_ROOT } from './project-root.js';
 
@@ -173,7 +175,9 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     idleMs: config.DASHBOARD_SESSION_IDLE_MINUTES * 60_000,
     absoluteMs: config.DASHBOARD_SESSION_MAX_HOURS * 3_600_000,
   });
-  const dashboard = { ...dashboardAuth({ accounts: personAccounts, sessions: personSessions, clock, catalogues, secureCookies, logger }), accounts: personAccounts, sessions: personSessions };
+  const dashboard = { ...dashboardAuth({ accounts: personAccounts, sessions: personSessions, clock, catalogues, secureCookies, logger, boxes }), accounts: personAccounts, sessions: personSessions };
+  // The box pages follow changes live: one blocking reader of the streams per instance (src/web/dashboard/live.ts).
+  const liveFeed = new LiveBoxFeed({ connection: () => connectRedis(redisConfig, 'blocking', logger), ns: config.REDIS_KEY_PREFIX, logger });
 
   // Case system: SOAP / XML notices in, status reports out (docs/case-system.md).
   const publicBaseUrl = config.CASE_SYSTEM_PUBLIC_URL ?? config.PUBLIC_URL;
@@ -285,6 +289,22 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
         }) as unknown as Hono<AppEnv>,
       },
       { path: '/dashboard', app: dashboard.routes as unknown as Hono<AppEnv> },
+      {
+        path: '/dashboard',
+        app: dashboardBoxRoutes({
+          store,
+          boxes,
+          alarms,
+          live: liveFeed,
+          catalogues,
+          assets: {
+            css: loadAsset(projectPath('src/web/dashboard/dashboard.css'), '/dashboard/assets', 'dashboard.css'),
+            js: loadAsset(projectPath('src/web/dashboard/client.ts'), '/dashboard/assets', 'dashboard.ts'),
+          },
+          guard: dashboard.requirePerson() as unknown as MiddlewareHandler<AppEnv>,
+          personOf: (c) => (c as unknown as Context<DashboardEnv>).get('person'),
+        }),
+      },
       ...(options.mounts ?? []),
     ],
   });
@@ -371,6 +391,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       // Stop accepting requests first, then let jobs finish, then disconnect.
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await events.stop();
+      await liveFeed.close();
       if (started) await lockers.stop();
       await reports.close();
       stopDeliveryReports();

@@ -18,6 +18,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import type { PersonAccounts, PersonRole } from '../../accounts/accounts.js';
 import { csrfMatches, type PersonSession, type PersonSessions } from '../../accounts/sessions.js';
+import type { BoxDefinition } from '../../core/box.js';
 import type { Clock } from '../../core/clock.js';
 import { DokuboxError } from '../../core/errors.js';
 import type { AppEnv } from '../../http/context.js';
@@ -43,6 +44,8 @@ export interface DashboardAuthDeps {
   logger: Logger;
   /** The style sheet of the sign-in pages; defaults to src/web/dashboard/sign-in.css. */
   css?: Asset;
+  /** The boxes, listed on the home page (each person sees those of their authority). */
+  boxes?: ReadonlyMap<string, BoxDefinition>;
 }
 
 export interface DashboardAuth {
@@ -201,7 +204,11 @@ export function dashboardAuth(d: DashboardAuthDeps): DashboardAuth {
     return c.redirect(`/dashboard/sign-in?ended=signed-out${lang !== undefined && d.catalogues.has(lang) ? `&lang=${lang}` : ''}`, 303);
   });
 
-  app.get('/', requirePerson('clerk'), (c) => c.html(homePage({ ...base(c), person: c.get('person') })));
+  app.get('/', requirePerson('clerk'), (c) => {
+    const person = c.get('person');
+    const boxes = [...(d.boxes?.values() ?? [])].filter((b) => b.authority === person.authority).map((b) => ({ id: b.id, name: b.name, location: b.location }));
+    return c.html(homePage({ ...base(c), person, boxes }));
+  });
 
   return { routes: app, requirePerson };
 }

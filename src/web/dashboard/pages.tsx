@@ -113,7 +113,7 @@ export function signInPage(o: PageBase & { notice?: SignInNotice; lockedUntil?: 
 }
 
 /** The placeholder start page (the real pages come later): who is signed in, and sign-out. */
-export function homePage(o: PageBase & { person: PersonSession }): string {
+export function homePage(o: PageBase & { person: PersonSession; boxes?: { id: string; name: string; location: string }[] }): string {
   const t: T = (key, values = {}) => o.catalogues.t(o.language, key, values);
   return documentOf(
     <Layout catalogues={o.catalogues} language={o.language} css={o.css} title={t('dashboard.home.title')} person={o.person} csrf={o.person.csrf} languagePath="/dashboard">
@@ -121,7 +121,20 @@ export function homePage(o: PageBase & { person: PersonSession }): string {
       <p>
         {t('dashboard.signedIn', { name: o.person.username })} ({t(`dashboard.role.${o.person.role}`)})
       </p>
-      <p>{t('dashboard.home.placeholder')}</p>
+      {o.boxes === undefined || o.boxes.length === 0 ? (
+        <p>{t('dashboard.home.placeholder')}</p>
+      ) : (
+        <nav aria-labelledby="h-boxes">
+          <h2 id="h-boxes">{t('dashboard.boxes')}</h2>
+          <ul>
+            {o.boxes.map((b) => (
+              <li>
+                <a href={`/dashboard/boxes/${b.id}${o.language === 'de' ? '' : `?lang=${o.language}`}`}>{b.name}</a> · {b.location}
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
     </Layout>,
   );
 }
