@@ -75,7 +75,15 @@ export class RedisAlarms implements AlarmSink {
     if (!/^\d+-\d+$/.test(id)) return false;
     const found = await this.redis.xrange(this.key, id, id);
     if (found.length === 0) return false;
-    await this.redis.hsetnx(`${this.key}:acknowledged`, id, JSON.stringify({ by, at: new Date(this.clock.now()).toISOString() }));
+    const acknowledged = `${this.key}:acknowledged`;
+    await this.redis.hsetnx(acknowledged, id, JSON.stringify({ by, at: new Date(this.clock.now()).toISOString() }));
+    // The stream keeps about 10,000 alarms; forget acknowledgements of alarms it no longer holds.
+    if ((await this.redis.hlen(acknowledged)) > 12_000) {
+      const [first] = await this.redis.xrange(this.key, '-', '+', 'COUNT', 1);
+      const oldest = first?.[0];
+      const older = oldest === undefined ? [] : (await this.redis.hkeys(acknowledged)).filter((key) => compareStreamIds(key, oldest) < 0);
+      if (older.length > 0) await this.redis.hdel(acknowledged, ...older);
+    }
     return true;
   }
 
@@ -100,4 +108,11 @@ export class RedisAlarms implements AlarmSink {
     }
     return alarms;
   }
+}
+
+/** Orders two stream ids (`ms-seq`). */
+function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am === bm ? as - bs : am - bm;
 }
