@@ -119,4 +119,17 @@ describe('the dashboard box page', () => {
     expect(changed.counts.reserved).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ kind: 'door_left_open', compartment: '001' });
   });
+
+  it('acknowledges an alarm of the box once, and refuses unknown alarms and other authorities’ boxes', async () => {
+    await world.dokubox.alarms.raise({ kind: 'door_left_open', boxId: 'md-foyer', compartment: '002' });
+    const [alarm] = await world.dokubox.alarms.open('md-foyer');
+    const form = (boxId: string) => ({ method: 'POST', headers: { 'x-test-person': 'clerk', 'content-type': 'application/x-www-form-urlencoded' }, body: `boxId=${boxId}` });
+    expect((await app.request('/dashboard/alarms/1-0/acknowledge', form('md-foyer'))).status).toBe(404);
+    expect((await app.request('/dashboard/alarms/not-an-id/acknowledge', form('md-foyer'))).status).toBe(404);
+    expect((await app.request(`/dashboard/alarms/${alarm!.id}/acknowledge`, form('dd-rathaus'))).status).toBe(404);
+    const done = await app.request(`/dashboard/alarms/${alarm!.id}/acknowledge`, form('md-foyer'));
+    expect(done.status).toBe(303);
+    expect((await world.dokubox.alarms.open('md-foyer')).some((a) => a.id === alarm!.id)).toBe(false);
+    expect((await world.dokubox.alarms.list('md-foyer')).some((a) => a.id === alarm!.id)).toBe(true);
+  });
 });
