@@ -6,12 +6,13 @@
  * generated under ./var/ and printed. Any variable that is set wins over these defaults.
  * `npm start` goes through simulator/start.ts, which adds the simulated world.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config.js';
-import { createDokubox } from '../main.js';
+import { createDokubox, type Dokubox } from '../main.js';
+import { systemClock } from '../core/clock.js';
 import { PROJECT_ROOT, projectPath } from '../project-root.js';
 import { loadBoxes, MappingError } from '../mappings/loaders.js';
 import { apiKeysEnv, loadOrCreateDevSecrets } from './dev-secrets.js';
@@ -94,6 +95,8 @@ export async function start(options: StartOptions = {}): Promise<void> {
       lines.push(`  kiosk       ${url}/kiosk/enroll  one-time code ${kiosk.code} (15 minutes), then ${url}/kiosk`);
       lines.push(`  staff       sign in at the kiosk as ${kiosk.staffNumber} with PIN ${kiosk.pin}`);
     }
+    const person = await developmentAdmin(dokubox, devKeys.find((k) => k.role === 'admin')?.authority).catch(() => undefined);
+    if (person !== undefined) lines.push(`  dashboard   ${url}/dashboard  sign in as ${person.username} with password ${person.password}`);
     lines.push('  development API keys (send as "Authorization: Bearer <key>"):');
     for (const k of devKeys) lines.push(`    ${k.role.padEnd(12)} ${k.authority.padEnd(16)} ${k.key}`);
   }
@@ -146,6 +149,20 @@ async function developmentKiosk(url: string, keys: { role: string; authority: st
   const account = await fetch(`${url}/v1/staff-accounts/1001`, { method: 'PUT', headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ pin, name: 'Entwicklung' }) });
   if (account.status !== 204) return undefined;
   return { code, staffNumber: '1001', pin };
+}
+
+/**
+ * Development only: an admin of the dashboard with a fresh random password
+ * at every start (printed in the banner; there is no default password).
+ */
+async function developmentAdmin(dokubox: Dokubox, authority: string | undefined): Promise<{ username: string; password: string } | undefined> {
+  if (authority === undefined) return undefined;
+  const username = 'dev.admin';
+  const password = randomBytes(12).toString('base64url');
+  const accounts = dokubox.dashboard.accounts;
+  if ((await accounts.get(username)) === undefined) await accounts.create({ username, authority, role: 'admin', password, name: 'Development admin' }, systemClock.now());
+  else await accounts.setPassword(username, password);
+  return { username, password };
 }
 
 /** Runs `start` and turns start-up failures into one clear message and exit code 1. */
