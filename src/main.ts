@@ -50,6 +50,8 @@ import { PersonAccounts } from './accounts/accounts.js';
 import { PersonSessions } from './accounts/sessions.js';
 import { dashboardAuth, type DashboardAuth, type DashboardEnv } from './web/dashboard/auth.js';
 import { dashboardBoxRoutes } from './web/dashboard/box-routes.js';
+import { dashboardQueueRoutes } from './web/dashboard/queues.js';
+import { dashboardStatisticsRoutes } from './web/dashboard/statistics-routes.js';
 import { LiveBoxFeed } from './web/dashboard/live.js';
 
 export { PROJECT_ROOT } from './project-root.js';
@@ -289,6 +291,24 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
         }) as unknown as Hono<AppEnv>,
       },
       { path: '/dashboard', app: dashboard.routes as unknown as Hono<AppEnv> },
+      // Statistics of a box (before the box routes: it passes on /dashboard/assets it does not serve).
+      {
+        path: '/dashboard',
+        app: dashboardStatisticsRoutes({
+          statistics,
+          boxes,
+          clock,
+          catalogues,
+          assets: {
+            css: loadAsset(projectPath('src/web/dashboard/dashboard.css'), '/dashboard/assets', 'dashboard.css'),
+            statsCss: loadAsset(projectPath('src/web/dashboard/statistics.css'), '/dashboard/assets', 'statistics.css'),
+            chart: loadAsset(projectPath('node_modules/chart.js/dist/chart.umd.min.js'), '/dashboard/assets', 'chart.umd.js'),
+            js: loadAsset(projectPath('src/web/dashboard/statistics-client.ts'), '/dashboard/assets', 'statistics.ts'),
+          },
+          guard: dashboard.requirePerson('clerk') as unknown as MiddlewareHandler<AppEnv>,
+          personOf: (c) => (c as unknown as Context<DashboardEnv>).get('person'),
+        }),
+      },
       {
         path: '/dashboard',
         app: dashboardBoxRoutes({
@@ -303,6 +323,16 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
           },
           guard: dashboard.requirePerson() as unknown as MiddlewareHandler<AppEnv>,
           personOf: (c) => (c as unknown as Context<DashboardEnv>).get('person'),
+        }),
+      },
+      // The BullMQ queues for admins (bull-board, read-only); the queues are asked for at the first request.
+      {
+        path: '/dashboard',
+        app: dashboardQueueRoutes({
+          queues: () => [sms.queue, reports.queue, maintenance.queue],
+          guard: dashboard.requirePerson('admin') as unknown as MiddlewareHandler<AppEnv>,
+          title: catalogues.t('de', 'dashboard.queues.title'),
+          locale: 'de-DE',
         }),
       },
       ...(options.mounts ?? []),

@@ -182,7 +182,8 @@ export function reportJobId(pickupId: string, seq: number): string {
 }
 
 export class CaseSystemReportQueue extends EventEmitter<ReportQueueEvents> {
-  private readonly queue: Queue<ReportJobData>;
+  /** The BullMQ queue (the dashboard's queue view reads it). */
+  readonly queue: Queue<ReportJobData>;
   private worker: Worker<ReportJobData> | undefined;
   private readonly attempts: number;
   private readonly backoffMs: number;

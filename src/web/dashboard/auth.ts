@@ -101,6 +101,8 @@ export function dashboardAuth(d: DashboardAuthDeps): DashboardAuth {
       contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], frameAncestors: ["'none'"], formAction: ["'self'"], baseUri: ["'none'"] },
       referrerPolicy: 'no-referrer',
       xFrameOptions: 'DENY',
+      // A route that sets its own policy keeps it (the queue board: src/web/dashboard/queues.ts).
+      overwrite: false,
     }),
   );
   app.use(async (c, next) => {

@@ -82,6 +82,9 @@ export function boxPage(o: {
       </nav>
       <h1>{o.box.name}</h1>
       <p class="location">{o.box.location}</p>
+      <p>
+        <a href={`/dashboard/boxes/${o.box.id}/statistics?lang=${o.language}`}>{t('dashboard.stats.link')}</a>
+      </p>
       <section aria-labelledby="h-grid">
         <h2 id="h-grid">{t('dashboard.box.grid')}</h2>
         <ul class="legend" aria-label={t('dashboard.box.legend')}>
