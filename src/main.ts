@@ -50,6 +50,7 @@ import { PersonAccounts } from './accounts/accounts.js';
 import { PersonSessions } from './accounts/sessions.js';
 import { dashboardAuth, type DashboardAuth, type DashboardEnv } from './web/dashboard/auth.js';
 import { dashboardBoxRoutes } from './web/dashboard/box-routes.js';
+import { dashboardPickupRoutes } from './web/dashboard/pickup-routes.js';
 import { LiveBoxFeed } from './web/dashboard/live.js';
 
 export { PROJECT_ROOT } from './project-root.js';
@@ -289,6 +290,23 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
         }) as unknown as Hono<AppEnv>,
       },
       { path: '/dashboard', app: dashboard.routes as unknown as Hono<AppEnv> },
+      // Before the box routes, whose asset route answers 404 for other files.
+      {
+        path: '/dashboard',
+        app: dashboardPickupRoutes({
+          service,
+          store,
+          boxes,
+          lifecycles: lockers.lifecycles,
+          reports,
+          catalogues,
+          assets: {
+            css: loadAsset(projectPath('src/web/dashboard/dashboard.css'), '/dashboard/assets', 'dashboard.css'),
+            pickupsCss: loadAsset(projectPath('src/web/dashboard/pickups.css'), '/dashboard/assets', 'pickups.css'),
+          },
+          requirePerson: dashboard.requirePerson,
+        }) as unknown as Hono<AppEnv>,
+      },
       {
         path: '/dashboard',
         app: dashboardBoxRoutes({
