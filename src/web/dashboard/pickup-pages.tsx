@@ -354,9 +354,7 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
                 <td>
                   <code>{e.type}</code>
                 </td>
-                <td>
-                  {stateName(t, e.from)} → {stateName(t, e.to)}
-                </td>
+                <td>{e.from === e.to ? stateName(t, e.to) : `${stateName(t, e.from)} → ${stateName(t, e.to)}`}</td>
                 <td>
                   <code>{e.reason}</code>
                 </td>
