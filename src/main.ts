@@ -50,6 +50,7 @@ import { PersonAccounts } from './accounts/accounts.js';
 import { PersonSessions } from './accounts/sessions.js';
 import { dashboardAuth, type DashboardAuth, type DashboardEnv } from './web/dashboard/auth.js';
 import { dashboardBoxRoutes } from './web/dashboard/box-routes.js';
+import { dashboardPickupRoutes } from './web/dashboard/pickup-routes.js';
 import { dashboardQueueRoutes } from './web/dashboard/queues.js';
 import { dashboardStatisticsRoutes } from './web/dashboard/statistics-routes.js';
 import { LiveBoxFeed } from './web/dashboard/live.js';
@@ -308,6 +309,23 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
           guard: dashboard.requirePerson('clerk') as unknown as MiddlewareHandler<AppEnv>,
           personOf: (c) => (c as unknown as Context<DashboardEnv>).get('person'),
         }),
+      },
+      // Before the box routes, whose asset route answers 404 for other files.
+      {
+        path: '/dashboard',
+        app: dashboardPickupRoutes({
+          service,
+          store,
+          boxes,
+          lifecycles: lockers.lifecycles,
+          reports,
+          catalogues,
+          assets: {
+            css: loadAsset(projectPath('src/web/dashboard/dashboard.css'), '/dashboard/assets', 'dashboard.css'),
+            pickupsCss: loadAsset(projectPath('src/web/dashboard/pickups.css'), '/dashboard/assets', 'pickups.css'),
+          },
+          requirePerson: dashboard.requirePerson,
+        }) as unknown as Hono<AppEnv>,
       },
       {
         path: '/dashboard',

@@ -135,8 +135,8 @@ export class BoxLifecycle {
    * `pickup.audit` event when a pickup is inside). The entry is written
    * before the door opens: no door opens without it.
    */
-  async openForRetrieval(client: ClientIdentity, compartment: string, pickupId: string | null, reason: string): Promise<OpenResult> {
-    const actor = `${client.role === 'admin' ? 'admin' : 'staff'}:${client.id}`;
+  /** `actor` names who acted when it is not the API client (a person of the dashboard: `clerk:{username}`). */
+  async openForRetrieval(client: ClientIdentity, compartment: string, pickupId: string | null, reason: string, actor = `${client.role === 'admin' ? 'admin' : 'staff'}:${client.id}`): Promise<OpenResult> {
     await this.o.service.audit(
       { actor, authority: client.authority, action: 'compartment_opened', boxId: this.o.box.id, compartment, reason, ...(pickupId === null ? {} : { pickupId }) },
       pickupId === null ? 'none' : 'if_exists',

@@ -287,12 +287,12 @@ export class PickupService implements PickupPort {
     };
   }
 
-  async cancelPickup(client: ClientIdentity, ref: PickupRef, reason: 'cancelled_by_case_system' | 'cancelled_by_staff', actor?: string): Promise<PickupView> {
+  async cancelPickup(client: ClientIdentity, ref: PickupRef, reason: 'cancelled_by_case_system' | 'cancelled_by_staff', actor?: string, why?: string): Promise<PickupView> {
     const pickup = await this.resolve(client, ref);
     const by = actor ?? `${client.role === 'case-system' ? 'case-system' : 'staff'}:${client.id}`;
     await this.apply(pickup.id, 'cancelled', reason, by);
-    // Staff cancelling is audited (the history has the transition with the actor already).
-    if (client.role !== 'case-system') await this.audit({ actor: by, authority: client.authority, action: 'pickup_cancelled', pickupId: pickup.id, boxId: pickup.boxId, detail: reason });
+    // Staff cancelling is audited (the history has the transition with the actor already); `why` is the clerk's reason.
+    if (client.role !== 'case-system') await this.audit({ actor: by, authority: client.authority, action: 'pickup_cancelled', pickupId: pickup.id, boxId: pickup.boxId, detail: reason, ...(why === undefined ? {} : { reason: why }) });
     return this.view(pickup.id);
   }
 
@@ -505,7 +505,7 @@ export class PickupService implements PickupPort {
    * generation). At most MAX_NEW_CODES per pickup. Nothing is reported to
    * the case system (the state does not change).
    */
-  async issueNewCode(client: ClientIdentity, ref: PickupRef, actor: string): Promise<{ pickup: PickupView; codeGeneration: number }> {
+  async issueNewCode(client: ClientIdentity, ref: PickupRef, actor: string, reason?: string): Promise<{ pickup: PickupView; codeGeneration: number }> {
     const pickupId = (await this.resolve(client, ref)).id;
     let stale = 0;
     for (let draw = 0; draw < 20; ) {
@@ -533,7 +533,7 @@ export class PickupService implements PickupPort {
       });
       if (result.outcome === 'ok') {
         // The history has the `pickup.code` event with the actor; the audit stream gets the entry.
-        await this.audit({ actor, authority: client.authority, action: 'code_issued', pickupId, boxId: pickup.boxId, detail: `code generation ${result.generation}` });
+        await this.audit({ actor, authority: client.authority, action: 'code_issued', pickupId, boxId: pickup.boxId, detail: `code generation ${result.generation}`, ...(reason === undefined ? {} : { reason }) });
         return { pickup: await this.view(pickupId), codeGeneration: result.generation };
       }
       if (result.outcome === 'code_collision') {

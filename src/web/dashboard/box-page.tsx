@@ -42,6 +42,9 @@ const Layout: FC<{ t: T; lang: string; assets: DashboardAssets; title: string; p
     <body data-dashboard={p.data}>
       <header class="bar">
         <p class="brand">dokubox</p>
+        <a class="search" href={`/dashboard/pickups?lang=${p.lang}`}>
+          {p.t('dashboard.search.title')}
+        </a>
         <p class="who">{p.person.name}</p>
         <form method="post" action="/dashboard/sign-out">
           <input type="hidden" name="csrf" value={p.person.csrf} />

@@ -121,6 +121,9 @@ export function homePage(o: PageBase & { person: PersonSession; boxes?: { id: st
       <p>
         {t('dashboard.signedIn', { name: o.person.username })} ({t(`dashboard.role.${o.person.role}`)})
       </p>
+      <p>
+        <a href={`/dashboard/pickups?lang=${o.language}`}>{t('dashboard.search.title')}</a>
+      </p>
       {o.boxes === undefined || o.boxes.length === 0 ? (
         <p>{t('dashboard.home.placeholder')}</p>
       ) : (

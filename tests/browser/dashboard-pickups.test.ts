@@ -1,0 +1,113 @@
+/**
+ * The dashboard's pickup pages in a real headless Chromium against the CU16
+ * emulator: a clerk signs in, searches by case number, opens the pickup,
+ * reads its timeline, reveals the personal data for a reason, extends the
+ * deadline, issues a new code (the SMS reaches the phone) and opens the
+ * compartment remotely (the emulator's door opens). axe-core finds nothing
+ * on the search page, the results and the pickup's page (German and
+ * English); pictures are saved under test-results/dashboard/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityViolations, createKioskWorld, screenshot, type KioskWorld } from '../support/kiosk-world.js';
+
+const PW = 'pickup page test password';
+let k: KioskWorld;
+
+beforeAll(async () => {
+  k = await createKioskWorld();
+  await k.world.dokubox.dashboard.accounts.create({ username: 'md.clerk', authority: 'magdeburg-abh', role: 'clerk', password: PW, name: 'K. Meyer' }, k.world.clock.now());
+});
+afterAll(async () => {
+  await k?.close();
+});
+
+describe('the pickup pages', () => {
+  it('find a pickup, show its story and act on it', async () => {
+    const pickup = await k.notifiedPickup('md-kiosk');
+    const { caseNumber } = pickup.notice;
+    const context = await k.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(`${k.base}/dashboard/sign-in`);
+    await page.getByLabel('Benutzername').fill('md.clerk');
+    await page.getByLabel('Passwort').fill(PW);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.waitForURL(`${k.base}/dashboard`);
+
+    // The search, linked from the home page.
+    await page.getByRole('main').getByRole('link', { name: 'Abholung suchen' }).click();
+    await page.waitForURL(`${k.base}/dashboard/pickups?lang=de`);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await screenshot(page, '../dashboard/pickups-01-search');
+
+    await page.getByRole('searchbox', { name: 'Aktenzeichen', exact: true }).fill(caseNumber);
+    await page.getByRole('button', { name: 'Nach Aktenzeichen suchen' }).click();
+    await page.locator('[data-results]').waitFor();
+    expect(await page.getByRole('status').innerText()).toBe('1 Abholung gefunden.');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await screenshot(page, '../dashboard/pickups-02-results');
+
+    // The pickup's page: timeline, masked personal data.
+    await page.getByRole('link', { name: new RegExp(`^Abholung ${caseNumber} `) }).click();
+    await page.waitForURL(`${k.base}/dashboard/pickups/${pickup.pickupId}?lang=de`);
+    const timeline = page.locator('[data-timeline]');
+    expect(await timeline.innerText()).toContain('staff_loaded');
+    expect(await timeline.innerText()).toContain('beladen → benachrichtigt');
+    expect(await page.locator('[data-masked]').innerText()).toContain('A. A.');
+    expect(await page.content()).not.toContain('Abdullahi');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await screenshot(page, '../dashboard/pickups-03-detail-de');
+
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.waitForURL(`${k.base}/dashboard/pickups/${pickup.pickupId}?lang=en`);
+    expect(await page.getByRole('heading', { level: 2, name: 'Timeline' }).count()).toBe(1);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await screenshot(page, '../dashboard/pickups-04-detail-en');
+    await page.getByRole('link', { name: 'Deutsch' }).click();
+    await page.waitForURL(`${k.base}/dashboard/pickups/${pickup.pickupId}?lang=de`);
+
+    // Reveal for a reason: the data in this response only.
+    await page.locator('#reason-reveal').fill('Antragstellerin am Schalter, Ausweis geprüft');
+    await page.getByRole('button', { name: 'Persönliche Daten anzeigen' }).click();
+    await page.locator('[data-revealed]').waitFor();
+    expect(await page.locator('[data-revealed]').innerText()).toContain('Abdullahi');
+    expect(await page.locator('[data-revealed]').innerText()).toContain(pickup.notice.mobile);
+    await screenshot(page, '../dashboard/pickups-05-revealed');
+    await page.goto(`${k.base}/dashboard/pickups/${pickup.pickupId}?lang=de`);
+    expect(await page.content()).not.toContain('Abdullahi');
+    expect(await page.locator('[data-audit]').innerText()).toContain('personal_data_revealed');
+
+    // Extend the deadline by 2 working days.
+    const before = (await k.world.dokubox.store.get(pickup.pickupId))!.deadline!;
+    await page.locator('#f-extend #workingDays').fill('2');
+    await page.locator('#reason-extend').fill('Antragstellerin bis Mittwoch verreist');
+    await page.getByRole('button', { name: 'Frist verlängern' }).click();
+    await page.locator('[data-done="extended"]').waitFor();
+    expect((await k.world.dokubox.store.get(pickup.pickupId))!.deadline!).toBeGreaterThan(before);
+
+    // A new code: the SMS with it reaches the phone.
+    const sent = k.phones.inbox.list(pickup.notice.mobile).length;
+    await page.locator('#reason-code').fill('SMS ging verloren');
+    await page.getByRole('button', { name: 'Neuen Code per SMS senden' }).click();
+    await page.locator('[data-done="code"]').waitFor();
+    await k.world.dokubox.events.drain();
+    const messages = await k.phones.inbox.waitFor(pickup.notice.mobile, sent + 1);
+    const newCode = /\b(\d{6})\b/.exec(messages.at(-1)!.text)?.[1];
+    expect(newCode).toBeDefined();
+    expect(newCode).not.toBe(pickup.code);
+
+    // Remote opening for a reason: the emulator's door opens.
+    const emulator = k.emulators['md-kiosk'];
+    expect(emulator.door(pickup.compartment)).toBe('closed');
+    await page.locator('#reason-open').fill('Dokument zurück an den Schalter');
+    await page.getByRole('button', { name: `Fach ${pickup.compartment} aus der Ferne öffnen` }).click();
+    await page.locator('[data-done="opened"]').waitFor();
+    expect(emulator.door(pickup.compartment)).toBe('open');
+    const audit = await page.locator('[data-audit]').innerText();
+    for (const action of ['personal_data_revealed', 'deadline_extended', 'code_issued', 'compartment_opened']) expect(audit).toContain(action);
+    expect(audit).toContain('clerk:md.clerk');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await screenshot(page, '../dashboard/pickups-06-actions-done');
+    emulator.closeDoor(pickup.compartment);
+    await context.close();
+  });
+});
