@@ -106,4 +106,23 @@ describe('signing in to the dashboard', () => {
     await checkScreen(page, 'de-05-locked');
     await context.close();
   });
+
+  it('refuses a form whose session token was tampered with (CSRF), explains it, and keeps the session', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(`${base}/dashboard/sign-in`);
+    await page.getByLabel('Benutzername').fill('md.clerk');
+    await page.getByLabel('Passwort').fill(PW);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.waitForURL(`${base}/dashboard`);
+    // As a forged form would: the right origin, a wrong token.
+    await page.locator('input[name="csrf"]').first().evaluate((input) => ((input as HTMLInputElement).value = 'forged-token'));
+    const [response] = await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === '/dashboard/sign-out'), page.getByRole('button', { name: 'Abmelden' }).click()]);
+    expect(response.status()).toBe(403);
+    await page.getByText('Die Anfrage wurde abgelehnt, weil sie nicht von dieser Seite kam.', { exact: false }).waitFor();
+    await checkScreen(page, 'de-06-csrf-refused');
+    await page.goto(`${base}/dashboard`);
+    await page.getByText('Angemeldet als md.clerk (Sachbearbeitung)').waitFor();
+    await context.close();
+  });
 });
