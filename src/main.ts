@@ -334,6 +334,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
           boxes,
           alarms,
           live: liveFeed,
+          clock,
           catalogues,
           assets: {
             css: loadAsset(projectPath('src/web/dashboard/dashboard.css'), '/dashboard/assets', 'dashboard.css'),

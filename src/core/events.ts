@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   'compartment_repaired',
   'case_report_replayed',
   'deadline_extended',
+  'alarm_acknowledged',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

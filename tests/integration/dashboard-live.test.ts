@@ -40,6 +40,7 @@ beforeAll(async () => {
       boxes: world.dokubox.boxes,
       alarms: world.dokubox.alarms,
       live: feed,
+      clock: world.clock,
       catalogues: loadCatalogues('mappings/i18n'),
       assets: { css: loadAsset('src/web/dashboard/dashboard.css', '/dashboard/assets', 'dashboard.css'), js: loadAsset('src/web/dashboard/client.ts', '/dashboard/assets', 'dashboard.ts') },
       guard,
@@ -131,5 +132,7 @@ describe('the dashboard box page', () => {
     expect(done.status).toBe(303);
     expect((await world.dokubox.alarms.open('md-foyer')).some((a) => a.id === alarm!.id)).toBe(false);
     expect((await world.dokubox.alarms.list('md-foyer')).some((a) => a.id === alarm!.id)).toBe(true);
+    const audit = await world.dokubox.store.audit.list({ authority: 'magdeburg-abh', boxId: 'md-foyer', limit: 10 });
+    expect(audit.find((e) => e.action === 'alarm_acknowledged')).toMatchObject({ actor: 'clerk:clerk1', boxId: 'md-foyer', compartment: '002' });
   });
 });

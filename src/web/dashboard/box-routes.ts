@@ -8,6 +8,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { BoxDefinition } from '../../core/box.js';
+import type { Clock } from '../../core/clock.js';
 import { DokuboxError } from '../../core/errors.js';
 import type { RedisAlarms } from '../../store/alarms.js';
 import type { PickupStore } from '../../store/pickup-store.js';
@@ -36,6 +37,7 @@ export interface DashboardBoxDeps {
   /** Admits signed-in people (any role) and checks the CSRF token of state-changing requests. */
   guard: MiddlewareHandler<AppEnv>;
   personOf: (c: Context<AppEnv>) => DashboardPerson;
+  clock: Clock;
   /** Seconds between keep-alive comments on an idle event stream. */
   keepAliveSeconds?: number;
 }
@@ -135,7 +137,19 @@ export function dashboardBoxRoutes(d: DashboardBoxDeps): Hono<AppEnv> {
     const box = boxOf(c, typeof form.boxId === 'string' ? form.boxId : '');
     const alarmId = c.req.param('alarmId');
     if (!(await d.alarms.list(box.id, 1000)).some((a) => a.id === alarmId)) throw new DokuboxError('NOT_FOUND', `No alarm '${alarmId}' at box '${box.id}'.`);
-    await d.alarms.acknowledge(alarmId, `${person.role}:${person.username}`);
+    const alarm = (await d.alarms.list(box.id, 1000)).find((a) => a.id === alarmId);
+    const actor = `${person.role}:${person.username}`;
+    if (await d.alarms.acknowledge(alarmId, actor)) {
+      await d.store.audit.record({
+        at: new Date(d.clock.now()).toISOString(),
+        actor,
+        authority: person.authority,
+        action: 'alarm_acknowledged',
+        boxId: box.id,
+        ...(alarm?.compartment === undefined ? {} : { compartment: alarm.compartment }),
+        detail: `${alarm?.kind ?? 'alarm'} ${alarmId}`,
+      });
+    }
     return c.redirect(`/dashboard/boxes/${box.id}`, 303);
   });
 
