@@ -149,6 +149,14 @@ describe('the queue board in Chromium', () => {
     await page.goto(`${base}/dashboard/queues`);
     for (const name of ['sms', 'case-system-reports', 'maintenance']) await page.getByText(name, { exact: true }).first().waitFor();
     await screenshot(page, 'queues-01-admin');
+    // The vendor's page with our fixes (src/web/dashboard/queues-fix.*): names for icon buttons, contrast.
+    await page.locator('button[aria-label]').first().waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.goto(`${base}/dashboard/queues/queue/sms`);
+    await page.locator('button[aria-label]').first().waitFor();
+    await page.getByText('Wird geladen').waitFor({ state: 'detached' });
+    await screenshot(page, 'queues-03-sms-queue');
+    expect(await accessibilityViolations(page)).toEqual([]);
     expect(requests.filter((u) => !u.startsWith(base))).toEqual([]);
     expect(blocked).toEqual([]);
     expect(errors.filter((e) => /Content Security Policy|Refused/.test(e))).toEqual([]);

@@ -13,6 +13,8 @@
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { loadAsset } from '../assets.js';
+import { projectPath } from '../../project-root.js';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
@@ -55,8 +57,19 @@ export function dashboardQueueRoutes(d: DashboardQueuesDeps): Hono<AppEnv> {
     options: { uiConfig: { boardTitle: d.title, ...(d.locale === undefined ? {} : { locale: { lng: d.locale } }), hideRedisDetails: true } },
   });
   let registered = false;
+  // Our accessibility fixes for the vendor's page (names for icon buttons, contrast), served next to it.
+  const fixes = [
+    loadAsset(projectPath('src/web/dashboard/queues-fix.css'), '/dashboard/queues-assets', 'queues-fix.css'),
+    loadAsset(projectPath('src/web/dashboard/queues-fix.ts'), '/dashboard/queues-assets', 'queues-fix.ts'),
+  ];
+  const fixTags = `<link rel="stylesheet" href="${fixes[0]?.url ?? ''}"><script type="module" src="${fixes[1]?.url ?? ''}"></script>`;
 
   const app = new Hono<AppEnv>();
+  app.get('/queues-assets/:file', (c) => {
+    const asset = fixes.find((a) => a.url.endsWith(`/${c.req.param('file')}`));
+    if (asset === undefined) return c.text('No such asset.', 404);
+    return c.body(asset.body, 200, { 'content-type': asset.type, 'cache-control': 'public, max-age=31536000, immutable' });
+  });
   for (const path of ['/queues', '/queues/*']) {
     app.use(path, d.guard);
     app.use(path, async (c, next) => {
@@ -68,7 +81,7 @@ export function dashboardQueueRoutes(d: DashboardQueuesDeps): Hono<AppEnv> {
       c.res.headers.set('Content-Security-Policy', QUEUES_CSP);
       if ((c.res.headers.get('content-type') ?? '').startsWith('text/html')) {
         // The page would load fonts from the internet; it falls back to the system's fonts.
-        const html = (await c.res.text()).replace(/<link [^>]*href="https?:\/\/[^"]*"[^>]*>/g, '');
+        const html = (await c.res.text()).replace(/<link [^>]*href="https?:\/\/[^"]*"[^>]*>/g, '').replace('</head>', `${fixTags}</head>`);
         const headers = new Headers(c.res.headers);
         headers.delete('content-length');
         c.res = new Response(html, { status: c.res.status, headers });
