@@ -192,6 +192,14 @@ describe('the queue board (bull-board)', () => {
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
   });
 
+  it('is linked from an admin’s start page, not from a clerk’s; both see the statistics link of each box', async () => {
+    const forAdmin = await (await page('/dashboard', admin)).text();
+    const forClerk = await (await page('/dashboard', clerk)).text();
+    expect(forAdmin).toContain('href="/dashboard/queues"');
+    expect(forClerk).not.toContain('href="/dashboard/queues"');
+    expect(forClerk).toContain('/statistics?lang=de');
+  });
+
   it('refuses a clerk with the 403 page, and sends a person signed out to the sign-in page', async () => {
     const res = await page('/dashboard/queues', clerk);
     expect(res.status).toBe(403);

@@ -132,10 +132,16 @@ export function homePage(o: PageBase & { person: PersonSession; boxes?: { id: st
           <ul>
             {o.boxes.map((b) => (
               <li>
-                <a href={`/dashboard/boxes/${b.id}${o.language === 'de' ? '' : `?lang=${o.language}`}`}>{b.name}</a> · {b.location}
+                <a href={`/dashboard/boxes/${b.id}${o.language === 'de' ? '' : `?lang=${o.language}`}`}>{b.name}</a> · {b.location} ·{' '}
+                <a href={`/dashboard/boxes/${b.id}/statistics?lang=${o.language}`}>{t('dashboard.stats.link')}</a>
               </li>
             ))}
           </ul>
+          {o.person.role === 'admin' ? (
+            <p>
+              <a href="/dashboard/queues">{t('dashboard.queues.title')}</a>
+            </p>
+          ) : null}
         </nav>
       )}
     </Layout>,
