@@ -93,6 +93,8 @@ describe('loading and emptying at the box', () => {
       await signIn(page, 'de');
       const row = page.locator(`li[data-compartment="${pickup.compartment}"]`);
       await row.getByText('Frist abgelaufen').waitFor();
+      // Confirming comes after opening: until then the button is not there.
+      expect(await row.getByRole('button', { name: `Fach ${pickup.compartment} ist leer` }).isVisible()).toBe(false);
       await checkScreen(page, 'staff-de-06-to-empty');
       await row.getByRole('button', { name: `Fach ${pickup.compartment} öffnen` }).click();
       await page.getByText(`Fach ${pickup.compartment} ist offen. Nehmen Sie alles heraus`).waitFor();
