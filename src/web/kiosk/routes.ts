@@ -29,27 +29,23 @@ import { respondError, toDokuboxError } from '../../http/errors.js';
 import type { Asset } from '../assets.js';
 import type { Catalogues } from '../i18n.js';
 import { enrollPage, languagePage, pickupPage, staffPage, type EmptyEntry, type KioskStatus } from './pages.js';
-import type { KioskDevice, KioskDeviceStore, StaffAccountStore, StaffIdentity } from './stores.js';
+import type { AttemptLimiter } from '../../kiosk/attempts.js';
+import type { KioskDevice, KioskDevices } from '../../kiosk/devices.js';
+import type { StaffAccounts, StaffIdentity } from '../../kiosk/staff-accounts.js';
 
 export const DEVICE_COOKIE = 'dokubox_kiosk';
 export const STAFF_COOKIE = 'dokubox_kiosk_staff';
 /** Browsers keep a cookie at most 400 days; a kiosk visits its page daily, which renews it. */
 const DEVICE_COOKIE_SECONDS = 400 * 86_400;
 
-export interface KioskAttemptControl {
-  status(deviceId: string, now: number): Promise<{ paused: false; failures: number } | { paused: true; until: number; level: number }>;
-  recordFailure(deviceId: string, pickupId: string | undefined, now: number): Promise<{ paused: { until: number; level: number } | undefined; pickupBlocked: boolean; failures: number }>;
-  release(deviceId: string, now: number): Promise<boolean>;
-}
-
 export interface KioskRouteDeps {
   service: PickupService;
   store: PickupStore;
   boxes: ReadonlyMap<string, BoxDefinition>;
   lifecycles: ReadonlyMap<string, BoxLifecycle>;
-  devices: KioskDeviceStore;
-  staff: StaffAccountStore;
-  attempts: KioskAttemptControl;
+  devices: Pick<KioskDevices, 'redeem' | 'identify'>;
+  staff: Pick<StaffAccounts, 'verify' | 'startSession' | 'session' | 'endSession'>;
+  attempts: Pick<AttemptLimiter, 'status' | 'recordFailure' | 'release'>;
   alarms: AlarmSink;
   clock: Clock;
   catalogues: Catalogues;
