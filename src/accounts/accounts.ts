@@ -13,7 +13,8 @@
  *   ns:accounts:authority:{authority}   hash  username -> JSON {username, authority, role, name?, disabled?, createdAt, password}
  *   ns:accounts:lock:{username}         hash  failures, lastAt, lockedUntil
  */
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { COUNT_ATTEMPT_LUA, scryptKey, scryptMatches, scryptParamsAllowed, type ScryptHash } from '../security/secret-hash.js';
 import type { Redis } from 'ioredis';
 import { DokuboxError } from '../core/errors.js';
 import { assertId, defineScript, type ScriptFn } from '../kiosk/redis-script.js';
@@ -53,15 +54,6 @@ const SALT_BYTES = 16;
 const KEY_BYTES = 64;
 const MINUTE = 60_000;
 
-/** Parameters a stored hash may name: anything beyond would let a planted hash cost minutes or gigabytes. */
-const LIMITS = { logN: 20, r: 32, p: 16 } as const;
-
-function scryptAsync(password: string, salt: Buffer, keylen: number, N: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // scrypt needs 128 * N * r bytes (32 MiB here), which is node's default maxmem: raise it.
-    scrypt(password, salt, keylen, { N, r, p, maxmem: 128 * N * r * p + 16 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key)));
-  });
-}
 
 /** Normalises a username as typed (trimmed, lowercased); undefined when it cannot be one. */
 export function normaliseUsername(typed: string): string | undefined {
@@ -80,7 +72,7 @@ export function passwordProblem(username: string, password: string): string | un
 /** `$scrypt$ln=15,r=8,p=1$<salt>$<key>` (PHC string format, base64 without padding). */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  const key = await scryptAsync(password.normalize('NFC'), salt, KEY_BYTES, SCRYPT.N, SCRYPT.r, SCRYPT.p);
+  const key = await scryptKey(password.normalize('NFC'), salt, KEY_BYTES, SCRYPT);
   return phc(Math.log2(SCRYPT.N), SCRYPT.r, SCRYPT.p, salt, key);
 }
 
@@ -88,21 +80,13 @@ function phc(logN: number, r: number, p: number, salt: Buffer, key: Buffer): str
   return `$scrypt$ln=${logN},r=${r},p=${p}$${salt.toString('base64').replace(/=+$/, '')}$${key.toString('base64').replace(/=+$/, '')}`;
 }
 
-interface ParsedHash {
-  N: number;
-  r: number;
-  p: number;
-  salt: Buffer;
-  key: Buffer;
-}
-
 const PHC = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,88})\$([A-Za-z0-9+/]{22,172})$/;
 
-export function parsePasswordHash(stored: string): ParsedHash | undefined {
+export function parsePasswordHash(stored: string): ScryptHash | undefined {
   const match = PHC.exec(stored);
   if (match === null) return undefined;
   const [logN, r, p] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  if (logN < 10 || logN > LIMITS.logN || r < 1 || r > LIMITS.r || p < 1 || p > LIMITS.p) return undefined;
+  if (!scryptParamsAllowed(2 ** logN, r, p)) return undefined;
   return { N: 2 ** logN, r, p, salt: Buffer.from(match[4] ?? '', 'base64'), key: Buffer.from(match[5] ?? '', 'base64') };
 }
 
@@ -175,22 +159,11 @@ const BEGIN = `
 local ns, username, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local maxf, lockMs, memory = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 ${ACCOUNT_JSON_LUA}
+${COUNT_ATTEMPT_LUA}
 local lk = ns .. ':accounts:lock:' .. username
 local _, account = account_json(ns, username)
-local h = redis.call('HMGET', lk, 'lockedUntil', 'failures', 'lastAt')
-local lockedUntil = tonumber(h[1]) or 0
-if lockedUntil > now then return {'locked', lockedUntil, ''} end
-local failures = tonumber(h[2]) or 0
-local lastAt = tonumber(h[3]) or 0
-if lastAt > 0 and now - lastAt >= memory then failures = 0 end
-failures = failures + 1
-local locks = 0
-if failures >= maxf then
-  locks = now + lockMs
-  failures = 0
-end
-redis.call('HSET', lk, 'failures', failures, 'lastAt', now, 'lockedUntil', locks)
-redis.call('PEXPIRE', lk, math.max(memory, lockMs))
+local state, locks = count_attempt(lk, now, maxf, lockMs, memory)
+if state == 'locked' then return {'locked', locks, ''} end
 return {'go', locks, account or ''}
 `;
 
@@ -373,10 +346,7 @@ export class PersonAccounts {
   }
 
   private async matches(password: string, stored: string): Promise<boolean> {
-    const real = parsePasswordHash(stored);
-    const parsed = real ?? (parsePasswordHash(this.dummy) as ParsedHash);
     // Overlong input is cut, so the work stays that of one scrypt of a bounded input.
-    const key = await scryptAsync(password.slice(0, PASSWORD_MAX_LENGTH).normalize('NFC'), parsed.salt, parsed.key.length, parsed.N, parsed.r, parsed.p);
-    return timingSafeEqual(key, parsed.key) && real !== undefined;
+    return scryptMatches(password.slice(0, PASSWORD_MAX_LENGTH).normalize('NFC'), parsePasswordHash(stored), parsePasswordHash(this.dummy) as ScryptHash);
   }
 }

@@ -12,7 +12,8 @@
  *   ns:kiosk:staff-lock:{authority}:{staffNumber}   hash  failures, lastAt, lockedUntil
  *   ns:kiosk:staff-session:{sha256(token)}          hash  staffId, authority, deviceId, expiresAt
  */
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { COUNT_ATTEMPT_LUA, scryptKey, scryptMatches, scryptParamsAllowed, type ScryptHash } from '../security/secret-hash.js';
 import type { Redis } from 'ioredis';
 import { DokuboxError } from '../core/errors.js';
 import { assertId, defineScript, execAll, sha256Hex, type ScriptFn } from './redis-script.js';
@@ -44,32 +45,18 @@ const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 const MINUTE = 60_000;
 
-function scryptAsync(password: string, salt: Buffer, keylen: number, N: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, keylen, { N, r, p, maxmem: 256 * N * r * p + 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key)));
-  });
-}
-
 /** `scrypt$N$r$p$salt$hash` (salt and hash in base64) of a PIN. */
 export async function hashPin(pin: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(pin, salt, KEY_LENGTH, SCRYPT.N, SCRYPT.r, SCRYPT.p);
+  const key = await scryptKey(pin, salt, KEY_LENGTH, SCRYPT);
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
-interface ParsedHash {
-  N: number;
-  r: number;
-  p: number;
-  salt: Buffer;
-  key: Buffer;
-}
-
-function parseHash(stored: string): ParsedHash | undefined {
+function parseHash(stored: string): ScryptHash | undefined {
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || salt === undefined || key === undefined) return undefined;
   const parsed = { N: Number(n), r: Number(r), p: Number(p), salt: Buffer.from(salt, 'base64'), key: Buffer.from(key, 'base64') };
-  if (![parsed.N, parsed.r, parsed.p].every((v) => Number.isInteger(v) && v > 0) || parsed.key.length === 0) return undefined;
+  if (!scryptParamsAllowed(parsed.N, parsed.r, parsed.p) || parsed.key.length === 0) return undefined;
   return parsed;
 }
 
@@ -83,22 +70,11 @@ function parseHash(stored: string): ParsedHash | undefined {
 const BEGIN = `
 local ns, authority, number, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local maxf, lockMs, memory = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+${COUNT_ATTEMPT_LUA}
 local lk = ns .. ':kiosk:staff-lock:' .. authority .. ':' .. number
 local account = redis.call('HGET', ns .. ':kiosk:staff:' .. authority, number) or ''
-local h = redis.call('HMGET', lk, 'lockedUntil', 'failures', 'lastAt')
-local lockedUntil = tonumber(h[1]) or 0
-if lockedUntil > now then return {'locked', lockedUntil, ''} end
-local failures = tonumber(h[2]) or 0
-local lastAt = tonumber(h[3]) or 0
-if lastAt > 0 and now - lastAt >= memory then failures = 0 end
-failures = failures + 1
-local locks = 0
-if failures >= maxf then
-  locks = now + lockMs
-  failures = 0
-end
-redis.call('HSET', lk, 'failures', failures, 'lastAt', now, 'lockedUntil', locks)
-redis.call('PEXPIRE', lk, math.max(memory, lockMs))
+local state, locks = count_attempt(lk, now, maxf, lockMs, memory)
+if state == 'locked' then return {'locked', locks, ''} end
 return {'go', locks, account}
 `;
 
@@ -199,11 +175,8 @@ export class StaffAccounts {
   }
 
   private async matches(pin: string, stored: string): Promise<boolean> {
-    const parsed = parseHash(stored) ?? parseHash(this.dummy);
-    if (parsed === undefined) return false;
     // Overlong input is cut (the HTTP layer limits bodies anyway); the work stays that of one scrypt.
-    const key = await scryptAsync(pin.slice(0, 64), parsed.salt, parsed.key.length, parsed.N, parsed.r, parsed.p);
-    return timingSafeEqual(key, parsed.key);
+    return scryptMatches(pin.slice(0, 64), parseHash(stored), parseHash(this.dummy) as ScryptHash);
   }
 
   /** Removes the account (its sessions end at their next use); true when it existed. */

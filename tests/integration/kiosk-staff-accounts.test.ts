@@ -31,6 +31,13 @@ describe('PINs', () => {
     expect(stored.name).toBe('A. Schulz');
   });
 
+  it('refuses a planted hash whose parameters would cost minutes or gigabytes, without computing it', async () => {
+    const key = Buffer.alloc(32).toString('base64');
+    const salt = Buffer.alloc(16).toString('base64');
+    await store.redis.hset(`${store.ns}:kiosk:staff:${MD}`, 'MD-PLANTED', JSON.stringify({ pin: `scrypt$16777216$64$64$${salt}$${key}` }));
+    expect(await staff.verify(MD, 'MD-PLANTED', '1234', T0)).toEqual({ ok: false });
+  });
+
   it('refuses malformed staff numbers, PINs and names', async () => {
     const problems = async (run: () => Promise<void>) => (await run().catch((e: unknown) => e)) as DokuboxError;
     expect((await problems(() => staff.setPin(MD, 'MD 42', '1234'))).field).toBe('staffNumber');
