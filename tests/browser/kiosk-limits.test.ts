@@ -204,36 +204,52 @@ describe('the box cannot hand out', () => {
     }
   });
 
+  /** Resolves at the next board event of `type` from the box's locker adapter. */
+  function nextBoardEvent(box: KioskBox, type: 'board.offline' | 'board.online'): Promise<void> {
+    const adapter = k.world.dokubox.lockers.lifecycles.get(box)!.adapter;
+    return new Promise<void>((resolve) => {
+      const listener = (event: { type: string }) => {
+        if (event.type !== type) return;
+        adapter.off('event', listener);
+        resolve();
+      };
+      adapter.on('event', listener);
+    });
+  }
+
   it('when no lock board answers: an out-of-order screen, and nothing opens', async () => {
     const page = await open('bo-kiosk');
-    const lifecycle = k.world.dokubox.lockers.lifecycles.get('bo-kiosk')!;
-    const offline = new Promise<void>((resolve) => {
-      const listener = (event: { type: string }) => {
-        if (event.type === 'board.offline') {
-          lifecycle.adapter.off('event', listener);
-          resolve();
-        }
-      };
-      lifecycle.adapter.on('event', listener);
-    });
+    const offline = nextBoardEvent('bo-kiosk', 'board.offline');
     await k.emulators['bo-kiosk'].dropGateway('gw1');
     await offline;
     await page.goto(`${k.base}/kiosk/de`);
     await until(page, 'offline');
     await checkScreen(page, 'limits-07-offline');
-    const online = new Promise<void>((resolve) => {
-      const listener = (event: { type: string }) => {
-        if (event.type === 'board.online') {
-          lifecycle.adapter.off('event', listener);
-          resolve();
-        }
-      };
-      lifecycle.adapter.on('event', listener);
-    });
+    const online = nextBoardEvent('bo-kiosk', 'board.online');
     await k.emulators['bo-kiosk'].restoreGateway('gw1');
     await online;
     await page.goto(`${k.base}/kiosk/de`);
     await until(page, 'step-mobile');
+    await page.context().close();
+  });
+
+  it('when the gateway is up but its board is silent: out of order too, and the entries open nothing', async () => {
+    const pickup = await k.notifiedPickup('bo-kiosk');
+    const page = await open('bo-kiosk');
+    const offline = nextBoardEvent('bo-kiosk', 'board.offline');
+    k.emulators['bo-kiosk'].silenceBoard('gw1', 0);
+    await offline;
+    const answer = await page.evaluate(
+      async (entries) => (await fetch('/kiosk/api/pickups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(entries) })).json(),
+      { mobile: pickup.notice.mobile, code: pickup.code },
+    );
+    expect(answer).toMatchObject({ error: { code: 'BOX_OFFLINE' }, screen: 'offline' });
+    expect(k.emulators['bo-kiosk'].door(pickup.compartment)).toBe('closed');
+    await page.goto(`${k.base}/kiosk/de`);
+    await until(page, 'offline');
+    const online = nextBoardEvent('bo-kiosk', 'board.online');
+    k.emulators['bo-kiosk'].silenceBoard('gw1', 0, false);
+    await online;
     await page.context().close();
   });
 });
