@@ -233,6 +233,17 @@ const Message: FC<{ screen: string; icon: keyof typeof ICONS; title: string; hid
   </section>
 );
 
+/** A part of staff mode: its heading with a pictogram, then the content. */
+const StaffSection: FC<{ id: string; icon: keyof typeof ICONS; title: string; children?: Child }> = (p) => (
+  <section aria-labelledby={`h-${p.id}`}>
+    <h2 id={`h-${p.id}`}>
+      <Icon name={p.icon} />
+      {p.title}
+    </h2>
+    {p.children}
+  </section>
+);
+
 /** The applicant's pickup in one language: the policy's steps, then the open compartment, then done. */
 export function pickupPage(o: { catalogues: Catalogues; language: string; box: BoxDefinition; assets: PageAssets; status: KioskStatus }): string {
   const catalogue = o.catalogues.catalogue(o.language);
@@ -365,11 +376,7 @@ export function staffPage(o: {
   const data = { page: 'staff', lang: catalogue.language, idle: Math.max(o.box.kioskIdleSeconds, 120), signedIn: o.staff !== undefined };
   const body =
     o.staff === undefined ? (
-      <section aria-labelledby="h-signin">
-        <h2 id="h-signin">
-          <Icon name="person" />
-          {t('staff.signin.title')}
-        </h2>
+      <StaffSection id="signin" icon="person" title={t('staff.signin.title')}>
         <form data-form="signin" method="post" action={`/kiosk/${catalogue.language}/staff/sign-in`}>
           <label for="staff-number">{t('staff.signin.number')}</label>
           <input id="staff-number" name="staffNumber" type="text" autocomplete="off" spellcheck={false} maxlength={32} required />
@@ -383,22 +390,14 @@ export function staffPage(o: {
             <button type="submit">{t('staff.signin.submit')}</button>
           </div>
         </form>
-      </section>
+      </StaffSection>
     ) : (
       <>
-        <section aria-labelledby="h-menu">
-          <h2 id="h-menu">
-            <Icon name="person" />
-            {t('staff.menu.title')}
-          </h2>
+        <StaffSection id="menu" icon="person" title={t('staff.menu.title')}>
           <p>{t('staff.menu.signedIn', { name: o.staff.name })}</p>
           <p class="notice" role="status" aria-live="polite" data-text="result" hidden />
-        </section>
-        <section aria-labelledby="h-load">
-          <h2 id="h-load">
-            <Icon name="door" />
-            {t('staff.load.title')}
-          </h2>
+        </StaffSection>
+        <StaffSection id="load" icon="door" title={t('staff.load.title')}>
           <form data-form="load">
             <label for="load-serial">{t('staff.load.label')}</label>
             <input id="load-serial" name="serialNumber" type="text" autocomplete="off" spellcheck={false} maxlength={32} required />
@@ -406,12 +405,8 @@ export function staffPage(o: {
               <button type="submit">{t('staff.load.submit')}</button>
             </div>
           </form>
-        </section>
-        <section aria-labelledby="h-empty">
-          <h2 id="h-empty">
-            <Icon name="card" />
-            {t('staff.empty.title')}
-          </h2>
+        </StaffSection>
+        <StaffSection id="empty" icon="card" title={t('staff.empty.title')}>
           <p>{o.toEmpty.length === 0 ? t('staff.empty.none') : t('staff.empty.count', { count: o.toEmpty.length })}</p>
           <ul class="plain">
             {o.toEmpty.map((e) => (
@@ -428,12 +423,8 @@ export function staffPage(o: {
               </li>
             ))}
           </ul>
-        </section>
-        <section aria-labelledby="h-defective">
-          <h2 id="h-defective">
-            <Icon name="warning" />
-            {t('staff.defective.title')}
-          </h2>
+        </StaffSection>
+        <StaffSection id="defective" icon="warning" title={t('staff.defective.title')}>
           <form data-form="defective">
             <label for="defective-compartment">{t('staff.defective.label')}</label>
             <input id="defective-compartment" name="compartment" type="text" autocomplete="off" spellcheck={false} maxlength={16} required />
@@ -441,20 +432,16 @@ export function staffPage(o: {
               <button type="submit">{t('staff.defective.submit')}</button>
             </div>
           </form>
-        </section>
+        </StaffSection>
         {o.pausedUntil === undefined ? null : (
-          <section aria-labelledby="h-release">
-            <h2 id="h-release">
-              <Icon name="clock" />
-              {t('staff.release.title')}
-            </h2>
+          <StaffSection id="release" icon="clock" title={t('staff.release.title')}>
             <p>{t('staff.release.paused', { until: new Date(o.pausedUntil) })}</p>
             <div class="actions">
               <button type="button" data-action="release">
                 {t('staff.release.submit')}
               </button>
             </div>
-          </section>
+          </StaffSection>
         )}
         <div class="actions">
           <button type="button" class="secondary" data-action="signout">
