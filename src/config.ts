@@ -111,6 +111,11 @@ export const envSchema = z.object({
   LOCKER_LEASE_TTL_MS: z.coerce.number().int().min(500).default(10_000),
   BOX_OPENING_HOURS: z.enum(['enforce', 'ignore']).default('enforce'),
   KIOSK_SECURE_COOKIES: bool.optional(),
+  KIOSK_FRAME_ANCESTORS: z
+    .string()
+    .transform((text) => text.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'KIOSK_FRAME_ANCESTORS is a comma-separated list of origins such as http://127.0.0.1:8090' }).transform((u) => new URL(u).origin)))
+    .default([]),
   SECURE_COOKIES: bool.optional(),
   DASHBOARD_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(480).default(30),
   DASHBOARD_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(8),

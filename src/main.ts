@@ -288,6 +288,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
             js: loadAsset(projectPath('src/web/kiosk/client.ts'), '/kiosk/assets', 'kiosk.ts'),
           },
           secureCookies: config.KIOSK_SECURE_COOKIES ?? secureCookies,
+          frameAncestors: config.KIOSK_FRAME_ANCESTORS,
           logger,
         }) as unknown as Hono<AppEnv>,
       },

@@ -30,8 +30,12 @@ export interface CallbackServer {
   readonly reports: RecordedReport[];
   /** Every request that reached the server, with the answer it got. */
   readonly attempts: { eventId: string | undefined; answer: ScriptedAnswer }[];
-  /** Answers for the next requests, in order; afterwards every request gets `ok`. */
+  /** Answers for the next requests, in order; afterwards every request gets the standing answer. */
   script(...answers: ScriptedAnswer[]): void;
+  /** The standing answer once the script is used up (a fault switch: `http500` = down, `timeout` = slow past the caller's timeout); default `ok`. */
+  setStanding(answer: ScriptedAnswer): void;
+  /** Called on every request and every accepted report (the console follows it). */
+  onChange(listener: () => void): () => void;
   /** Resolves when `count` reports were accepted. */
   waitForReports(count: number): Promise<RecordedReport[]>;
   /** Resolves when `count` requests (of any outcome) arrived. */
@@ -76,7 +80,12 @@ export async function startCallbackServer(options: { port?: number; host?: strin
   const queue: ScriptedAnswer[] = [];
   const waiters: (() => void)[] = [];
   const held: ServerResponse[] = [];
-  const notify = (): void => waiters.splice(0).forEach((w) => w());
+  const listeners = new Set<() => void>();
+  let standing: ScriptedAnswer = 'ok';
+  const notify = (): void => {
+    waiters.splice(0).forEach((w) => w());
+    listeners.forEach((l) => l());
+  };
 
   const handler = (args: Record<string, unknown>, _cb: unknown, headers: unknown): { acknowledged: boolean } => {
     const text = (k: string): string => (args[k] === undefined ? '' : String(args[k]));
@@ -130,7 +139,7 @@ export async function startCallbackServer(options: { port?: number; host?: strin
           return;
         }
         const body = Buffer.concat(chunks).toString('utf8');
-        const answer = queue.shift() ?? 'ok';
+        const answer = queue.shift() ?? standing;
         attempts.push({ eventId: /eventId>([^<]*)</.exec(body)?.[1], answer });
         notify();
         if (answer === 'http500') {
@@ -177,6 +186,14 @@ export async function startCallbackServer(options: { port?: number; host?: strin
     reports,
     attempts,
     script: (...answers) => queue.push(...answers),
+    setStanding: (answer) => {
+      standing = answer;
+      // Requests held by an earlier `timeout` stay held until they time out at the caller.
+    },
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     waitForReports: async (count) => {
       await waitUntil(() => reports.length >= count);
       return reports;

@@ -70,6 +70,22 @@ export interface Cu16EmulatorState {
   compartments: Record<string, { door: 'open' | 'closed'; item: boolean; jammed: boolean; sensorStuck: 'present' | 'absent' | null }>;
 }
 
+export interface CompartmentView {
+  id: string;
+  gateway: string;
+  board: number;
+  door: 'open' | 'closed';
+  /** What is really inside. */
+  item: 'present' | 'absent';
+  /** What the item sensor tells the board (differs from `item` when the sensor is broken). */
+  sensorReads: 'present' | 'absent';
+  sensorBroken: boolean;
+  jammed: boolean;
+  boardSilent: boolean;
+  gatewayOnline: boolean;
+  unlocks: number;
+}
+
 export interface EmulatorRequest {
   gateway: string;
   frame: Frame;
@@ -214,6 +230,38 @@ export class Cu16Emulator extends EventEmitter {
     return this.gateway(gatewayId).boards.get(board)?.pulseMs;
   }
 
+  /** Everything the console shows of one compartment: where it is wired, its door, item, lock and sensor. */
+  describe(compartmentId: string): CompartmentView {
+    const { gateway, board, lock } = this.compartment(compartmentId);
+    const reads = lock.sensorStuck ?? (lock.itemPresent ? 'present' : 'absent');
+    return {
+      id: compartmentId,
+      gateway: gateway.id,
+      board: board.board,
+      door: lock.doorOpen ? 'open' : 'closed',
+      item: lock.itemPresent ? 'present' : 'absent',
+      sensorReads: reads,
+      sensorBroken: lock.sensorStuck !== null,
+      jammed: lock.jammed,
+      boardSilent: board.silent,
+      gatewayOnline: gateway.server !== null,
+      unlocks: lock.unlocks,
+    };
+  }
+
+  /** The gateways with their boards and line faults, for the console. */
+  wiring(): { id: string; online: boolean; connections: number; garbage: boolean; splitReplies: boolean; replyDelayMs: number; boards: { board: number; silent: boolean }[] }[] {
+    return [...this.gateways.values()].map((gw) => ({
+      id: gw.id,
+      online: gw.server !== null,
+      connections: gw.sockets.size,
+      garbage: gw.garbage !== null,
+      splitReplies: gw.splitGapMs !== null,
+      replyDelayMs: gw.replyDelayMs,
+      boards: [...gw.boards.values()].sort((a, b) => a.board - b.board).map((b) => ({ board: b.board, silent: b.silent })),
+    }));
+  }
+
   // --- keeping the state across restarts ------------------------------------
 
   /** Door, lock (jammed) and item sensor of every compartment, e.g. to write to a file. */
@@ -257,6 +305,7 @@ export class Cu16Emulator extends EventEmitter {
     const sim = this.gateway(gatewayId).boards.get(board);
     if (!sim) throw new Error(`board ${board} is not emulated on ${gatewayId}`);
     sim.silent = silent;
+    this.emit('wiring', gatewayId);
   }
 
   /** The gateway drops off the network: open connections are cut and new ones refused until `restoreGateway`. */

@@ -65,6 +65,27 @@ export async function startLockerPart(boxes: BoxDefinition[], options: LockerPar
     emulators.set(box.id, emulator);
   }
 
+  const { server: control, port } = await startLockerControl(emulators, boxes);
+
+  return {
+    name: 'locker',
+    urls: {
+      control: `http://127.0.0.1:${port}/`,
+      ...(options.stateDir === undefined ? {} : { state: options.stateDir }),
+      ...Object.fromEntries(Object.entries(endpoints).map(([k, v]) => [`CU16 gateway ${k}`, `tcp://${v}`])),
+    },
+    env: { LOCKER_ENDPOINTS: JSON.stringify(endpoints) },
+    shell: { LOCKERS: `http://127.0.0.1:${port}` },
+    async close() {
+      await new Promise<void>((resolve) => control.close(() => resolve()));
+      for (const emulator of emulators.values()) await emulator.stop();
+      for (const save of saves) save();
+    },
+  };
+}
+
+/** The HTTP control API over the emulated boxes (GET / and POST /boxes/:box/compartments/:id/:action). */
+export async function startLockerControl(emulators: Map<string, Cu16Emulator>, boxes: BoxDefinition[]): Promise<{ server: Server; port: number; url: string }> {
   const control: Server = createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -102,20 +123,6 @@ export async function startLockerPart(boxes: BoxDefinition[], options: LockerPar
   });
   await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
   const port = (control.address() as AddressInfo).port;
-
-  return {
-    name: 'locker',
-    urls: {
-      control: `http://127.0.0.1:${port}/`,
-      ...(options.stateDir === undefined ? {} : { state: options.stateDir }),
-      ...Object.fromEntries(Object.entries(endpoints).map(([k, v]) => [`CU16 gateway ${k}`, `tcp://${v}`])),
-    },
-    env: { LOCKER_ENDPOINTS: JSON.stringify(endpoints) },
-    shell: { LOCKERS: `http://127.0.0.1:${port}` },
-    async close() {
-      await new Promise<void>((resolve) => control.close(() => resolve()));
-      for (const emulator of emulators.values()) await emulator.stop();
-      for (const save of saves) save();
-    },
-  };
+  return { server: control, port, url: `http://127.0.0.1:${port}` };
 }
+

@@ -49,6 +49,10 @@ export interface SevenSimulator {
   script(...behaviours: SevenBehaviour[]): void;
   /** Permanent rule: messages to this number get the behaviour. */
   rule(number: string, behaviour: SevenBehaviour): void;
+  /** What every request gets that no script or rule covers (undefined: accept); a fault switch of the simulated world. */
+  setDefault(behaviour: SevenBehaviour | undefined): void;
+  /** Delivery reports: `normal`, `lost` (no webhook is sent) or `failing` (the handset never gets it: status NOTDELIVERED). */
+  setDeliveryReports(mode: 'normal' | 'lost' | 'failing'): void;
   setWebhookUrl(url: string | undefined): void;
   webhooks: WebhookAttempt[];
   /** Requests seen, accepted or not (no texts). */
@@ -81,6 +85,8 @@ export async function startSevenSimulator(options: SevenSimulatorOptions = {}): 
   const queue: SevenBehaviour[] = [];
   const rules = new Map<string, SevenBehaviour>();
   let webhookUrl = options.webhookUrl;
+  let fallback: SevenBehaviour | undefined;
+  let deliveryReports: 'normal' | 'lost' | 'failing' = 'normal';
   let nextId = 77_000_000;
   const pendingTimers = new Set<NodeJS.Timeout>();
   const pendingWebhooks = new Set<Promise<void>>();
@@ -91,6 +97,12 @@ export async function startSevenSimulator(options: SevenSimulatorOptions = {}): 
     inbox,
     script: (...behaviours) => queue.push(...behaviours),
     rule: (number, behaviour) => rules.set(PhoneInbox.normalise(number), behaviour),
+    setDefault: (behaviour) => {
+      fallback = behaviour;
+    },
+    setDeliveryReports: (mode) => {
+      deliveryReports = mode;
+    },
     setWebhookUrl: (url) => {
       webhookUrl = url;
     },
@@ -101,7 +113,7 @@ export async function startSevenSimulator(options: SevenSimulatorOptions = {}): 
 
   /** Like seven.io: retried on 429, 5xx and connection errors, freshly signed each time. */
   async function sendWebhook(msgId: string, status: string): Promise<void> {
-    if (!webhookUrl || !options.signingSecret) return;
+    if (!webhookUrl || !options.signingSecret || deliveryReports === 'lost') return;
     const url = webhookUrl;
     const secret = options.signingSecret;
     const body = JSON.stringify({ webhook_event: 'dlr', webhook_timestamp: String(now()), data: { msg_id: msgId, status, timestamp: new Date(now() * 1000).toISOString().replace('T', ' ').slice(0, 23) } });
@@ -140,7 +152,7 @@ export async function startSevenSimulator(options: SevenSimulatorOptions = {}): 
     const from = typeof params.from === 'string' ? params.from : 'seven.io';
     if (!/^(?:[A-Za-z0-9 .\-_&]{1,11}|\+?\d{1,16})$/.test(from)) return c.text('306');
 
-    const behaviour = queue.shift() ?? rules.get(PhoneInbox.normalise(recipients[0] ?? '')) ?? { kind: 'accept' };
+    const behaviour = queue.shift() ?? rules.get(PhoneInbox.normalise(recipients[0] ?? '')) ?? fallback ?? { kind: 'accept' };
     if (behaviour.kind === 'http') return c.text('server trouble', behaviour.status as 500);
     if (behaviour.kind === 'code') return c.text(behaviour.code);
     if (behaviour.kind === 'slow') {
@@ -172,8 +184,9 @@ export async function startSevenSimulator(options: SevenSimulatorOptions = {}): 
         receivedAt: new Date(now() * 1000).toISOString(),
         ...(typeof params.foreign_id === 'string' ? { foreignId: params.foreign_id } : {}),
       };
-      inbox.receive(delivered);
-      const dlrStatus = behaviour.kind === 'accept' || behaviour.kind === 'slow' ? (behaviour.dlrStatus ?? 'DELIVERED') : 'DELIVERED';
+      const dlrStatus = deliveryReports === 'failing' ? 'NOTDELIVERED' : behaviour.kind === 'accept' || behaviour.kind === 'slow' ? (behaviour.dlrStatus ?? 'DELIVERED') : 'DELIVERED';
+      // A message that never reaches the handset is not in its inbox.
+      if (dlrStatus === 'DELIVERED' || dlrStatus === 'BUFFERED' || dlrStatus === 'TRANSMITTED') inbox.receive(delivered);
       const webhook = sendWebhook(id, dlrStatus).finally(() => pendingWebhooks.delete(webhook));
       pendingWebhooks.add(webhook);
       return { id, sender: from, recipient: recipient.replace(/^\+/, ''), text, encoding, label: null, parts: segmented.segmentsCount, udh: null, is_binary: false, price: 0.075 * segmented.segmentsCount, success: true, error: null, error_text: null, messages: null };

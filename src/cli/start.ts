@@ -26,8 +26,10 @@ export interface Companion {
   lines: string[];
   /** Shell variables for a tester's terminal (printed with the API address and keys as one export line). */
   shell?: Record<string, string>;
-  /** Called once the middleware listens. */
-  ready?(middlewareUrl: string): void;
+  /** The first line of the banner (the simulated world's console). */
+  headline?: string;
+  /** Called once the middleware listens, with the development API keys (empty when keys were configured). */
+  ready?(middlewareUrl: string, access: { apiKeys: { role: string; authority: string; key: string }[] }): void;
   close(): Promise<void>;
 }
 
@@ -78,9 +80,10 @@ export async function start(options: StartOptions = {}): Promise<void> {
   const dokubox = await createDokubox(config);
   const { url, metricsUrl } = await dokubox.listen();
   middlewareUrl = url;
-  companion?.ready?.(url);
+  companion?.ready?.(url, { apiKeys: devKeys });
 
   const lines = [
+    ...(companion?.headline === undefined ? [] : [companion.headline]),
     `dokubox is running`,
     `  API         ${url}/v1`,
     `  API docs    ${url}/docs`,

@@ -52,6 +52,8 @@ export interface KioskRouteDeps {
   assets: { css: Asset; js: Asset };
   /** Set the Secure flag on cookies (behind HTTPS). */
   secureCookies: boolean;
+  /** Other origins that may show the kiosk in a frame (the simulator's console); default only the kiosk's own. */
+  frameAncestors?: string[];
   logger: Logger;
 }
 
@@ -84,8 +86,10 @@ export function kioskRoutes(d: KioskRouteDeps): Hono<KioskEnv> {
 
   app.use(
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], frameAncestors: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"] },
+      contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], frameAncestors: ["'self'", ...(d.frameAncestors ?? [])], formAction: ["'self'"], baseUri: ["'none'"] },
       referrerPolicy: 'no-referrer',
+      // The CSP's frame-ancestors decides who may frame the kiosk; X-Frame-Options cannot name another origin.
+      xFrameOptions: (d.frameAncestors ?? []).length === 0 ? 'SAMEORIGIN' : false,
     }),
   );
   app.use(csrf());
