@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startCallbackServer, type CallbackServer, type RecordedReport } from '../../simulator/case-system/callback-server.js';
 import { startSevenSimulator, type SevenSimulator } from '../../simulator/sms-gateway/seven-server.js';
-import { startBalancer, type Balancer } from '../support/balancer.js';
+import { startBalancer, type Balancer } from '../../simulator/balancer.js';
 import { AUTHORITY, BOX, KEYS, notice } from '../support/harness.js';
 import { instanceEnv, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 

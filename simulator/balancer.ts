@@ -1,5 +1,6 @@
 /**
- * A minimal HTTP load balancer for multi-instance tests, as one would run in
+ * A minimal HTTP load balancer for multi-instance tests and scenarios
+ * (simulator/scenario/), as one would run in
  * front of several service instances: round robin over the backends that are
  * up; a backend that refuses the connection (stopped or killed) is skipped.
  * A backend that dies while it has the request yields 502, so the caller
