@@ -16,7 +16,9 @@ export type FaultKind =
   | 'sms-reports-lost'
   | 'sms-undelivered'
   | 'callback-down'
-  | 'callback-slow';
+  | 'callback-slow'
+  /** For proving the scenario runner's checks only: no real case system does this. */
+  | 'callback-forgets';
 
 /** Where a fault sits: a compartment, a gateway (and board) of a box, or nothing (the SMS gateway, the case system). */
 export interface FaultTarget {
@@ -53,6 +55,12 @@ export const FAULT_KINDS: Record<FaultKind, FaultSpec> = {
   'sms-undelivered': { part: 'sms', target: 'none', description: 'Messages do not reach the phones (delivery report NOTDELIVERED).', expect: 'smsFailed report to the case system and an alarm.' },
   'callback-down': { part: 'case-system', target: 'none', exclusive: 'callback', description: "The case system's callback endpoint answers HTTP 500.", expect: 'status reports are retried in order; after the last attempt they are dead letters with an alarm.' },
   'callback-slow': { part: 'case-system', target: 'none', exclusive: 'callback', description: "The case system's callback endpoint does not answer in time.", expect: 'reports time out and are retried in order.' },
+  'callback-forgets': {
+    part: 'case-system',
+    target: 'none',
+    description: 'Test only, to prove the scenario checks: the case system acknowledges status reports and then forgets them.',
+    expect: 'nothing dokubox can notice; a scenario run fails its invariant "reported to the case system, complete and in order" naming the pickups.',
+  },
 };
 
 export function faultId(kind: FaultKind, target: FaultTarget): string {

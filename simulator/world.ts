@@ -79,6 +79,8 @@ export interface NoticeRequest {
   mobile?: string;
   renewal?: boolean;
   oldCardCan?: string;
+  /** The applicant; default one of the sample people. */
+  person?: { familyName: string; givenNames: string; dateOfBirth: string };
 }
 
 /** A notice the world's case system sent, and what the middleware answered. */
@@ -93,6 +95,8 @@ export interface SentNotice {
   detail?: string;
   /** The phone the SMS will go to (E.164), to find it in the inbox. */
   phone: string;
+  /** The document numbers staff scan when they load it. */
+  serialNumbers?: string[];
 }
 
 export interface WorldOptions {
@@ -137,6 +141,8 @@ export class SimulatedWorld extends EventEmitter {
   time: WorldTime;
   private readonly activeFaults = new Map<string, { kind: FaultKind; target: FaultTarget; since: number }>();
   private readonly clients = new Map<string, CaseSystemSimulator>();
+  /** What each notice of this run said, to resend it unchanged. */
+  private readonly contents = new Map<string, SampleNotice>();
   private readonly runId = randomBytes(3).toString('hex');
   private sequence = 0;
   private saveScheduled = false;
@@ -350,34 +356,52 @@ export class SimulatedWorld extends EventEmitter {
       const notice: SampleNotice = {
         ...base,
         mobile: request.mobile ?? (WORLD_PHONES[i % WORLD_PHONES.length] as string),
+        ...(request.person === undefined ? {} : { person: request.person }),
         ...(request.language === undefined ? {} : { language: request.language }),
         ...(request.accessible === undefined ? {} : { accessible: request.accessible }),
         ...(request.documents === undefined ? {} : { documents: request.documents.map((type, d) => ({ type, serialNumber: `${base.documents[0]?.serialNumber.slice(0, 8) ?? 'T0000000'}${d}` })) }),
       };
-      const record: SentNotice = { messageId: notice.messageId, boxId: box.id, format, sentAt: this.time.now(), outcome: 'error', phone: toE164(notice.mobile) };
-      try {
-        if (format === 'soap') {
-          const answer = await client.notify(notice);
-          record.outcome = answer.outcome;
-          record.pickupId = answer.pickupId;
-        } else {
-          const createdAt = new Date(this.time.now()).toISOString();
-          const answer = format === 'xoev' ? await client.notifyXoev(notice, createdAt) : await client.notifyXoevSoap(notice, createdAt);
-          const pickupId = /pickupId>([^<]+)</.exec(answer.body)?.[1] ?? /"pickupId"\s*:\s*"([^"]+)"/.exec(answer.body)?.[1];
-          if (pickupId !== undefined) record.pickupId = pickupId;
-          record.outcome = answer.status < 300 ? (/duplicate/.test(answer.body) ? 'duplicate' : 'created') : answer.status < 500 ? 'refused' : 'error';
-          if (answer.status >= 300) record.detail = faultText(answer.body) ?? `HTTP ${answer.status}`;
-        }
-      } catch (error) {
-        const text = error instanceof Error ? error.message : String(error);
-        record.outcome = /Client|Sender|400|422/.test(text) ? 'refused' : 'error';
-        record.detail = text.slice(0, 300);
-      }
+      const record: SentNotice = { messageId: notice.messageId, boxId: box.id, format, sentAt: this.time.now(), outcome: 'error', phone: toE164(notice.mobile), serialNumbers: notice.documents.map((d) => d.serialNumber) };
+      this.contents.set(notice.messageId, notice);
+      await this.deliver(record, notice, client);
       this.notices.push(record);
       sent.push(record);
       this.changed({ kind: 'notices' });
     }
     return sent;
+  }
+
+  /** Sends a notice again, unchanged (same message id), as the case system does after an error or a timeout; updates and returns its record. */
+  async resendNotice(messageId: string): Promise<SentNotice> {
+    const record = this.notices.find((n) => n.messageId === messageId);
+    const notice = this.contents.get(messageId);
+    if (record === undefined || notice === undefined) throw new WorldError('UNKNOWN_NOTICE', `The case system sent no notice '${messageId}' in this run; it can only resend its own.`);
+    delete record.detail;
+    record.outcome = 'error';
+    await this.deliver(record, notice, this.client(this.box(record.boxId).authority));
+    this.changed({ kind: 'notices' });
+    return record;
+  }
+
+  private async deliver(record: SentNotice, notice: SampleNotice, client: CaseSystemSimulator): Promise<void> {
+    try {
+      if (record.format === 'soap') {
+        const answer = await client.notify(notice);
+        record.outcome = answer.outcome;
+        record.pickupId = answer.pickupId;
+      } else {
+        const createdAt = new Date(this.time.now()).toISOString();
+        const answer = record.format === 'xoev' ? await client.notifyXoev(notice, createdAt) : await client.notifyXoevSoap(notice, createdAt);
+        const pickupId = /pickupId>([^<]+)</.exec(answer.body)?.[1] ?? /"pickupId"\s*:\s*"([^"]+)"/.exec(answer.body)?.[1];
+        if (pickupId !== undefined) record.pickupId = pickupId;
+        record.outcome = answer.status < 300 ? (/duplicate/.test(answer.body) ? 'duplicate' : 'created') : answer.status < 500 ? 'refused' : 'error';
+        if (answer.status >= 300) record.detail = faultText(answer.body) ?? `HTTP ${answer.status}`;
+      }
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      record.outcome = /Client|Sender|400|422/.test(text) ? 'refused' : 'error';
+      record.detail = text.slice(0, 300);
+    }
   }
 
   /** Cancels a pickup as the case system does (CancelPickup). */
@@ -484,6 +508,9 @@ export class SimulatedWorld extends EventEmitter {
         break;
       case 'callback-slow':
         this.callbacks.setStanding(on ? 'timeout' : 'ok');
+        break;
+      case 'callback-forgets':
+        this.callbacks.setForgetting(on);
         break;
       default:
         throw new WorldError('UNKNOWN_FAULT', `Unknown fault '${String(kind)}'.`);

@@ -34,6 +34,8 @@ export interface CallbackServer {
   script(...answers: ScriptedAnswer[]): void;
   /** The standing answer once the script is used up (a fault switch: `http500` = down, `timeout` = slow past the caller's timeout); default `ok`. */
   setStanding(answer: ScriptedAnswer): void;
+  /** Test only (fault `callback-forgets`): acknowledge reports but do not record them, to prove that checks notice lost reports. */
+  setForgetting(on: boolean): void;
   /** Called on every request and every accepted report (the console follows it). */
   onChange(listener: () => void): () => void;
   /** Resolves when `count` reports were accepted. */
@@ -82,6 +84,7 @@ export async function startCallbackServer(options: { port?: number; host?: strin
   const held: ServerResponse[] = [];
   const listeners = new Set<() => void>();
   let standing: ScriptedAnswer = 'ok';
+  let forgetting = false;
   const notify = (): void => {
     waiters.splice(0).forEach((w) => w());
     listeners.forEach((l) => l());
@@ -104,6 +107,7 @@ export async function startCallbackServer(options: { port?: number; host?: strin
     };
     if (args.compartment !== undefined) report.compartment = text('compartment');
     if (args.verificationMethod !== undefined) report.verificationMethod = text('verificationMethod');
+    if (forgetting) return { acknowledged: true };
     reports.push(report);
     notify();
     return { acknowledged: true };
@@ -189,6 +193,9 @@ export async function startCallbackServer(options: { port?: number; host?: strin
     setStanding: (answer) => {
       standing = answer;
       // Requests held by an earlier `timeout` stay held until they time out at the caller.
+    },
+    setForgetting: (on) => {
+      forgetting = on;
     },
     onChange: (listener) => {
       listeners.add(listener);
