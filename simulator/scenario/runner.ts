@@ -1,0 +1,838 @@
+/**
+ * Plays a scenario headless: a private redis-server, the simulated world
+ * (lock boards, phones, case system), N middleware instances as child
+ * processes (a balancer in front of several, kill -9 on a schedule), and the
+ * runner itself as the case system's clerk (notices), the staff (loading,
+ * taking documents back, repairing doors, replaying dead letters) and the
+ * applicants (code from the SMS, entries at the kiosk API, take, close). It
+ * records what every part saw, asks the middleware for each pickup's story at
+ * the end, and checks the invariants (invariants.ts) over it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/cli/redis-server.js';
+import { BoxCalendar } from '../../src/core/calendar.js';
+import type { BoxDefinition } from '../../src/core/box.js';
+import { loadBoxes } from '../../src/mappings/loaders.js';
+import { projectPath } from '../../src/project-root.js';
+import { startBalancer, type Balancer } from '../balancer.js';
+import type { FaultKind, FaultTarget } from '../faults.js';
+import type { EmulatorUnlock } from '../locker/cu16-emulator.js';
+import { startServiceProcess, type ServiceProcess } from '../processes.js';
+import { SimulatedWorld, WALL_TIME, type SentNotice, type WorldChange } from '../world.js';
+import { dateOfBirthForms, enteredDateOfBirth, makeApplicant, mobileForms, seededRandom, type Applicant } from './applicants.js';
+import { scriptClock, Timetable, type ScenarioClock } from './clock.js';
+import { resolveAt, ScenarioError, startInstant, type Scenario, type ScenarioStep } from './format.js';
+import { checkInvariants, FINAL_STATES, type DoorRequest, type NoticeRecord, type PickupRecord, type Recording, type TimelineEvent } from './invariants.js';
+import { percentiles, type ScenarioReport } from './report.js';
+
+export interface RunOptions {
+  /** The scenario file, for the report. */
+  file?: string;
+  /** Progress lines for people (default: none). */
+  progress?: (line: string) => void;
+  /** Keep every instance's log lines in this directory. */
+  logDir?: string;
+}
+
+export interface ScenarioResult {
+  report: ScenarioReport;
+  ok: boolean;
+}
+
+/** One pickup as the runner follows it. */
+interface Track {
+  index: number;
+  messageId: string;
+  pickupId?: string;
+  box: string;
+  applicant: Applicant;
+  serialNumber: string;
+  compartment?: string;
+  loading: boolean;
+  loaded: boolean;
+  code?: string;
+  visitPlanned: boolean;
+  visits: number;
+  handedOver: boolean;
+  leftover: boolean;
+  state?: string;
+  /** Settles once the case system has its answer (after resends). */
+  answered?: Promise<void>;
+}
+
+interface Api {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+const STAFF_REASON = 'Scenario: staff take the document back';
+/** Real time between looks at the middleware while the run waits for the last pickups. */
+const SETTLE_LOOK_MS = 250;
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether the shared world clock (SIMULATED_TIME) exists in this build; until it lands, scenarios run on wall time. */
+export const SIMULATED_TIME_AVAILABLE = false;
+
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
+  const run = new ScenarioRun(scenario, options);
+  try {
+    return await run.play();
+  } finally {
+    await run.close();
+  }
+}
+
+class ScenarioRun {
+  private readonly progress: (line: string) => void;
+  private readonly boxes: BoxDefinition[];
+  private readonly box: BoxDefinition;
+  private readonly zone: string;
+  private readonly random: () => number;
+  private readonly keys = new Map<string, { staff: string; kiosk: string }>();
+  private redis: PrivateRedis | undefined;
+  private world: SimulatedWorld | undefined;
+  private readonly instances: ServiceProcess[] = [];
+  private balancer: Balancer | undefined;
+  private front = '';
+  private clock!: ScenarioClock;
+  private timetable!: Timetable;
+  private start = 0;
+  private readonly realStart = performance.now();
+  private readonly tracks: Track[] = [];
+  private readonly byPickup = new Map<string, Track>();
+  private readonly recording: Recording = { notices: [], pickups: [], reports: [], sms: [], unlocks: [], doorRequests: [], handovers: [], occupiedAtLoading: [], logs: [], secrets: { names: [], phones: [], datesOfBirth: [], codes: [] } };
+  private readonly noticeRecords = new Map<string, NoticeRecord>();
+  private readonly inboxSeen = new Map<string, number>();
+  private readonly faultLog: ScenarioReport['faults']['switched'] = [];
+  private readonly notes: string[] = [];
+  private readonly problems: string[] = [];
+  private scripted = 0;
+  private scriptedDone: (() => void) | undefined;
+  private kills = 0;
+  private killing = false;
+  private resends = 0;
+  private longestWaitingList = 0;
+  private cancelledLeftovers = 0;
+  private staffChain: Promise<void> = Promise.resolve();
+  private visitsAhead = 0;
+  /** Compartments someone of the runner is at right now (`box/compartment`). */
+  private readonly busy = new Set<string>();
+  private readonly logFiles = new Map<string, string[]>();
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly options: RunOptions,
+  ) {
+    this.progress = options.progress ?? (() => undefined);
+    this.boxes = [...loadBoxes(projectPath(scenario.boxes)).values()];
+    const box = scenario.box === undefined ? this.boxes[0] : this.boxes.find((b) => b.id === scenario.box);
+    if (box === undefined) throw new ScenarioError(`box '${scenario.box ?? ''}' is not in ${scenario.boxes}; the boxes there are ${this.boxes.map((b) => b.id).join(', ') || 'none'}`);
+    this.box = box;
+    this.zone = box.timeZone;
+    this.random = seededRandom(scenario.seed);
+  }
+
+  // --- set-up -------------------------------------------------------------------
+
+  private async setUp(): Promise<void> {
+    const s = this.scenario;
+    if (s.time === 'simulated' && !SIMULATED_TIME_AVAILABLE) {
+      throw new ScenarioError(`scenario '${s.name}' needs simulated time (time: simulated), which this build does not have yet (the shared world clock, SIMULATED_TIME). Run it with time: wall to play its script on wall time.`);
+    }
+    this.start = startInstant(s, this.zone, Date.now());
+    this.notes.push('time is not simulated: the middleware ran on wall time with opening hours and SMS quiet hours off; only the script followed the scenario clock');
+
+    this.redis = await startPrivateRedis();
+    const authorities = [...new Set(this.boxes.map((b) => b.authority))];
+    const apiKeys: { id: string; role: string; authority: string; sha256: string }[] = [];
+    for (const authority of authorities) {
+      const staff = `scn_staff_${randomBytes(18).toString('base64url')}`;
+      const kiosk = `scn_kiosk_${randomBytes(18).toString('base64url')}`;
+      this.keys.set(authority, { staff, kiosk });
+      apiKeys.push({ id: `scenario-staff-${authority}`, role: 'staff', authority, sha256: createHash('sha256').update(staff).digest('hex') });
+      apiKeys.push({ id: `scenario-kiosk-${authority}`, role: 'kiosk', authority, sha256: createHash('sha256').update(kiosk).digest('hex') });
+    }
+
+    this.world = await SimulatedWorld.start({ middlewareUrl: () => this.front, boxes: this.boxes, time: WALL_TIME });
+    const polled: Promise<void>[] = [];
+    for (const [box, emulator] of this.world.lockers) {
+      emulator.on('unlock', (u: EmulatorUnlock) => {
+        if (u.compartmentId !== null) this.recording.unlocks.push({ box, compartment: u.compartmentId, at: performance.now(), opened: u.opened });
+      });
+      for (const gateway of emulator.wiring()) {
+        polled.push(
+          new Promise<void>((resolve) => {
+            const onRequest = (request: { gateway: string }): void => {
+              if (request.gateway !== gateway.id) return;
+              emulator.off('request', onRequest);
+              resolve();
+            };
+            emulator.on('request', onRequest);
+          }),
+        );
+      }
+    }
+    this.world.on('change', (change: WorldChange) => {
+      if (change.kind === 'inbox') this.onInbox(change.phone);
+    });
+
+    const env: Record<string, string> = {
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      REDIS_URL: this.redis.url,
+      REDIS_KEY_PREFIX: `scn-${randomBytes(4).toString('hex')}`,
+      SECRET_KEY: randomBytes(32).toString('base64'),
+      PII_KEY: randomBytes(32).toString('base64'),
+      API_KEYS: JSON.stringify(apiKeys),
+      BOXES_DIR: s.boxes,
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      LOCKERS_ENABLED: 'true',
+      BOX_OPENING_HOURS: 'ignore',
+      SMS_QUIET_HOURS: 'off',
+      SMS_RATE_LIMIT: '200',
+      SMS_BACKOFF_BASE_MS: '200',
+      SMS_BACKOFF_MAX_MS: '2000',
+      CASE_SYSTEM_REPORT_BACKOFF_MS: '200',
+      CASE_SYSTEM_REPORT_ATTEMPTS: '12',
+      CASE_SYSTEM_REPORT_TIMEOUT_MS: '2000',
+      LOCKER_LEASE_TTL_MS: '2000',
+      EXPIRY_SWEEP_INTERVAL_MS: '1000',
+      ...this.world.middlewareEnv(),
+      ...s.env,
+    };
+    for (let i = 0; i < s.instances.count; i++) {
+      const source = `instance-${i + 1}`;
+      const lines: string[] = [];
+      this.logFiles.set(source, lines);
+      this.instances.push(
+        await startServiceProcess(env, {
+          port: await freePort(),
+          onLine: (line) => {
+            this.recording.logs.push({ source, line });
+            lines.push(line);
+          },
+        }),
+      );
+    }
+    if (this.instances.length > 1) {
+      this.balancer = await startBalancer(() => this.instances.map((i) => i.url));
+      this.front = this.balancer.url;
+    } else {
+      this.front = (this.instances[0] as ServiceProcess).url;
+    }
+    this.world.middlewareReady(this.front);
+    await Promise.all(polled);
+    this.progress(`${this.instances.length} instance(s) up${this.balancer === undefined ? '' : ` behind ${this.front}`}; the lock boards are polled`);
+  }
+
+  // --- the timeline -------------------------------------------------------------
+
+  async play(): Promise<ScenarioResult> {
+    await this.setUp();
+    const s = this.scenario;
+    // The scenario's clock starts once everything is up.
+    this.clock = scriptClock(this.start, s.speed);
+    this.timetable = new Timetable(this.clock, (task, error) => this.problem(`${task}: ${error instanceof Error ? error.message : String(error)}`));
+    const allScripted = new Promise<void>((resolve) => {
+      this.scriptedDone = resolve;
+    });
+    for (const step of s.steps) this.schedule(step);
+    if (this.scripted === 0) this.scriptedDone?.();
+    if (s.staff.every !== undefined) {
+      const last = Math.max(...s.steps.map((step) => resolveAt(step.at, this.start, this.zone)));
+      for (let at = this.start + s.staff.every; at <= last + s.staff.every; at += s.staff.every) this.timetable.add(at, 'staff round', () => this.staffRound());
+    }
+    const stopKills = this.scheduleKills();
+    this.progress(`playing '${s.name}' from ${this.iso(this.start)} at ${s.speed}x`);
+    await allScripted;
+    this.progress(`the script is done at ${this.iso(this.clock.now())}; waiting for every pickup to end`);
+    await this.settle();
+    stopKills();
+    await this.collect();
+    // Their last log lines are checked too.
+    await Promise.all(this.instances.map((i) => i.stop().catch(() => undefined)));
+    return this.finish();
+  }
+
+  private scripting(at: number, name: string, run: () => Promise<void> | void): void {
+    this.scripted += 1;
+    this.timetable.add(at, name, async () => {
+      try {
+        await run();
+      } finally {
+        this.scripted -= 1;
+        if (this.scripted === 0) this.scriptedDone?.();
+      }
+    });
+  }
+
+  private schedule(step: ScenarioStep): void {
+    const at = resolveAt(step.at, this.start, this.zone);
+    if ('notices' in step) {
+      const { count, over, format, box } = step.notices;
+      for (let k = 0; k < count; k++) {
+        const chosen = format === 'mixed' ? ((['soap', 'xoev', 'xoev-soap'] as const)[k % 3] ?? 'soap') : format;
+        this.scripting(at + Math.floor((k * over) / count), 'notice', () => this.sendNotice(box ?? this.box.id, chosen));
+      }
+    } else if ('load' in step) {
+      this.scripting(at, 'loading', () => this.asStaff(() => this.staffLoad(step.load === true ? undefined : step.load.box)));
+    } else if ('fault' in step) {
+      const { kind, target, on } = step.fault;
+      this.scripting(at, `fault ${kind}`, () => this.switchFault(kind, target, on));
+      if (step.fault.for !== undefined && on) this.scripting(at + step.fault.for, `fault ${kind} off`, () => this.switchFault(kind, target, false));
+    } else if ('cancel' in step) {
+      this.scripting(at, 'cancel', () => this.cancelSome(step.cancel.count));
+    } else {
+      this.scripting(at, 'staff round', () => this.staffRound());
+    }
+  }
+
+  private scheduleKills(): () => void {
+    const kill = this.scenario.instances.kill;
+    if (kill === undefined || this.instances.length === 0) return () => undefined;
+    this.killing = true;
+    let next = 0;
+    const once = async (): Promise<void> => {
+      const instance = this.instances[next % this.instances.length] as ServiceProcess;
+      next += 1;
+      await instance.kill();
+      this.kills += 1;
+      this.progress(`killed instance on port ${instance.port} (kill -9)`);
+      if (kill.downFor > 0) await delay(kill.downFor);
+      if (this.killing) await instance.restart();
+    };
+    if (kill.clock === 'simulated') {
+      const plan = (at: number): void =>
+        this.timetable.add(at, 'kill', async () => {
+          if (!this.killing) return;
+          await once();
+          plan(at + kill.every);
+        });
+      plan(this.clock.now() + kill.every);
+      return () => {
+        this.killing = false;
+      };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    let chain = Promise.resolve();
+    const tick = (): void => {
+      timer = setTimeout(() => {
+        chain = chain.then(once).catch((error: unknown) => this.problem(`kill and restart: ${error instanceof Error ? error.message : String(error)}`));
+        void chain.then(() => {
+          if (this.killing) tick();
+        });
+      }, kill.every);
+    };
+    tick();
+    return () => {
+      this.killing = false;
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }
+
+  private iso(at: number): string {
+    return DateTime.fromMillis(at, { zone: this.zone }).toISO({ suppressMilliseconds: true }) ?? new Date(at).toISOString();
+  }
+
+  private problem(text: string): void {
+    this.problems.push(text);
+    this.progress(`problem: ${text}`);
+  }
+
+  // --- HTTP ----------------------------------------------------------------------
+
+  private async call(method: string, path: string, role: 'staff' | 'kiosk', body?: unknown, authority = this.box.authority): Promise<Api> {
+    const key = this.keys.get(authority)?.[role] ?? '';
+    try {
+      const response = await fetch(`${this.front}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(20_000),
+      });
+      const text = await response.text();
+      let parsed: Record<string, unknown> = {};
+      try {
+        parsed = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+      } catch {
+        parsed = { text };
+      }
+      return { status: response.status, body: parsed };
+    } catch {
+      return { status: 0, body: {} };
+    }
+  }
+
+  /** A read that survives a killed instance: resent on 0, 502 and 503. */
+  private async read(path: string, authority?: string): Promise<Api> {
+    let answer: Api = { status: 0, body: {} };
+    for (let attempt = 0; attempt < 20; attempt++) {
+      answer = await this.call('GET', path, 'staff', undefined, authority);
+      if (answer.status !== 0 && answer.status !== 502 && answer.status !== 503) return answer;
+      await delay(100 * Math.min(attempt + 1, 10));
+    }
+    return answer;
+  }
+
+  // --- the case system -----------------------------------------------------------
+
+  private sendNotice(boxId: string, format: 'soap' | 'xoev' | 'xoev-soap'): Promise<void> {
+    const index = this.tracks.length + 1;
+    const applicant = makeApplicant(index, this.random, this.scenario.applicants.noShow, this.scenario.seed);
+    const track: Track = { index, messageId: '', box: boxId, applicant, serialNumber: '', loading: false, loaded: false, visitPlanned: false, visits: 0, handedOver: false, leftover: false };
+    this.tracks.push(track);
+    track.answered = this.deliverNotice(track, format);
+    return track.answered;
+  }
+
+  private async deliverNotice(track: Track, format: 'soap' | 'xoev' | 'xoev-soap'): Promise<void> {
+    const world = this.world as SimulatedWorld;
+    const { applicant, box: boxId } = track;
+    const secrets = this.recording.secrets;
+    secrets.names.push(applicant.familyName, applicant.givenNames);
+    const [prefix, subscriber] = [applicant.e164.slice(3, 6), applicant.e164.slice(6)];
+    secrets.phones.push(...mobileForms(prefix, subscriber), `${prefix}${subscriber}`, `49${prefix}${subscriber}`);
+    secrets.datesOfBirth.push(...dateOfBirthForms(applicant.dateOfBirth));
+    const [sent] = await world.sendNotices({ boxId, count: 1, format, mobile: applicant.mobile, person: { familyName: applicant.familyName, givenNames: applicant.givenNames, dateOfBirth: applicant.dateOfBirth } });
+    let notice = sent as SentNotice;
+    track.messageId = notice.messageId;
+    track.serialNumber = notice.serialNumbers?.[0] ?? '';
+    const record: NoticeRecord = { messageId: notice.messageId, answers: [] };
+    this.noticeRecords.set(notice.messageId, record);
+    this.recording.notices.push(record);
+    const answer = (n: SentNotice): void => {
+      record.answers.push({ outcome: n.outcome, ...(n.pickupId === undefined ? {} : { pickupId: n.pickupId }), ...(n.detail === undefined ? {} : { detail: n.detail.slice(0, 120) }) });
+    };
+    answer(notice);
+    // At least once: an error or a refusal that may be an instance dying is resent unchanged until it is answered.
+    for (let attempt = 0; attempt < 30 && notice.pickupId === undefined; attempt++) {
+      await delay(100 * Math.min(attempt + 1, 10));
+      this.resends += 1;
+      notice = await world.resendNotice(notice.messageId);
+      answer(notice);
+    }
+    if (notice.pickupId !== undefined) {
+      track.pickupId = notice.pickupId;
+      this.byPickup.set(notice.pickupId, track);
+    }
+  }
+
+  private async cancelSome(count: number): Promise<void> {
+    const open = this.tracks.filter((t) => t.pickupId !== undefined && !t.handedOver && !t.leftover);
+    for (const track of open.slice(-count)) {
+      track.leftover = true;
+      await (this.world as SimulatedWorld).cancel(track.pickupId as string).catch((error: unknown) => this.problem(`cancel ${track.pickupId ?? ''}: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }
+
+  // --- faults ----------------------------------------------------------------------
+
+  private async switchFault(kind: FaultKind, given: FaultTarget & { pickup?: number }, on: boolean): Promise<void> {
+    const world = this.world as SimulatedWorld;
+    const { pickup, ...rest } = given;
+    const target: FaultTarget = { ...rest };
+    if (world.lockers.size > 0 && (kind === 'jammed-lock' || kind === 'broken-sensor' || kind === 'silent-board' || kind === 'dropped-gateway' || kind === 'garbage-replies' || kind === 'split-replies')) target.box ??= this.box.id;
+    if (pickup !== undefined) {
+      const track = this.tracks[pickup - 1];
+      await track?.answered;
+      const answer = track?.pickupId === undefined ? undefined : await this.read(`/v1/pickups/${track.pickupId}`);
+      const compartment = track?.compartment ?? (typeof answer?.body.compartment === 'string' ? answer.body.compartment : undefined);
+      if (compartment === undefined) {
+        this.problem(`fault ${kind}: notice ${pickup} has no compartment (${track?.pickupId === undefined ? 'no pickup' : `HTTP ${answer?.status ?? 0}, state ${String(answer?.body.state)}`}); the fault was not switched`);
+        return;
+      }
+      target.compartment = compartment;
+    }
+    await world.setFault(kind, target, on);
+    const where = [target.box, target.gateway, target.board, target.compartment].filter((x) => x !== undefined).join('/');
+    this.faultLog.push({ at: this.iso(this.clock.now()), kind, target: where, on });
+    this.progress(`fault ${kind}${where === '' ? '' : ` at ${where}`} ${on ? 'on' : 'off'}`);
+  }
+
+  // --- staff ------------------------------------------------------------------------
+
+  /** Staff load every pickup that has a compartment and is not loaded yet. */
+  private async staffLoad(boxId?: string): Promise<void> {
+    for (const box of boxId === undefined ? this.boxes.filter((b) => this.world?.lockers.has(b.id)) : [this.world?.box(boxId) as BoxDefinition]) {
+      const list = await this.read(`/v1/boxes/${box.id}/compartments`, box.authority);
+      if (list.status !== 200) continue;
+      this.longestWaitingList = Math.max(this.longestWaitingList, Number(list.body.waiting ?? 0));
+      const reserved = (list.body.compartments as { id: string; state: string; pickupId: string | null }[]).filter((c) => c.state === 'reserved' && c.pickupId !== null);
+      const todo = reserved.flatMap((c) => {
+        const track = this.byPickup.get(c.pickupId as string);
+        if (track === undefined || track.loaded || track.loading) return [];
+        track.loading = true;
+        return [{ track, compartment: c.id }];
+      });
+      // A few staff members at once.
+      const queue = [...todo];
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let next = queue.shift(); next !== undefined; next = queue.shift()) await this.load(next.track, box, next.compartment);
+        }),
+      );
+    }
+  }
+
+  private async load(track: Track, box: BoxDefinition, compartment: string): Promise<void> {
+    const world = this.world as SimulatedWorld;
+    track.loading = true;
+    this.busy.add(`${box.id}/${compartment}`);
+    try {
+      if (world.compartment(box.id, compartment).item === 'present') this.recording.occupiedAtLoading.push({ pickupId: track.pickupId as string, box: box.id, compartment });
+      const request: DoorRequest = { box: box.id, compartment, by: 'staff', start: performance.now(), end: 0, outcome: 'refused', ...(track.pickupId === undefined ? {} : { pickupId: track.pickupId }) };
+      this.recording.doorRequests.push(request);
+      const answer = await this.call('POST', `/v1/boxes/${box.id}/loadings`, 'staff', { serialNumber: track.serialNumber }, box.authority);
+      request.end = performance.now();
+      request.outcome = answer.status === 200 ? 'opened' : answer.status === 0 || answer.status >= 502 ? 'lost' : 'refused';
+      const opened = answer.status === 200 ? String(answer.body.compartment) : compartment;
+      if (world.compartment(box.id, opened).door !== 'open') return;
+      track.compartment = opened;
+      world.act(box.id, opened, 'insert');
+      world.act(box.id, opened, 'close');
+      track.loaded = true;
+    } finally {
+      track.loading = false;
+      this.busy.delete(`${box.id}/${compartment}`);
+    }
+  }
+
+  /** Staff open a compartment, take out what is inside and close it. */
+  private async retrieve(box: BoxDefinition, compartment: string, pickupId: string | undefined): Promise<boolean> {
+    this.busy.add(`${box.id}/${compartment}`);
+    try {
+      return await this.takeOut(box, compartment, pickupId);
+    } finally {
+      this.busy.delete(`${box.id}/${compartment}`);
+    }
+  }
+
+  private async takeOut(box: BoxDefinition, compartment: string, pickupId: string | undefined): Promise<boolean> {
+    const world = this.world as SimulatedWorld;
+    const request: DoorRequest = { box: box.id, compartment, by: 'staff', start: performance.now(), end: 0, outcome: 'refused', ...(pickupId === undefined ? {} : { pickupId }) };
+    this.recording.doorRequests.push(request);
+    const answer = await this.call('POST', `/v1/boxes/${box.id}/compartments/${compartment}/open`, 'staff', { reason: STAFF_REASON }, box.authority);
+    request.end = performance.now();
+    request.outcome = answer.status === 200 ? 'opened' : answer.status === 0 || answer.status >= 502 ? 'lost' : 'refused';
+    if (world.compartment(box.id, compartment).door !== 'open') return false;
+    if (world.compartment(box.id, compartment).item === 'present') world.act(box.id, compartment, 'take');
+    world.act(box.id, compartment, 'close');
+    return true;
+  }
+
+  /** Staff do one thing after the other: a round never overlaps a loading or another round. */
+  private asStaff(work: () => Promise<void>): Promise<void> {
+    const next = this.staffChain.then(work);
+    this.staffChain = next.catch((error: unknown) => this.problem(`staff: ${error instanceof Error ? error.message : String(error)}`));
+    return next;
+  }
+
+  /** One staff round: load, take back expired and cancelled documents, deal with faults, replay dead letters. */
+  private staffRound(): Promise<void> {
+    return this.asStaff(() => this.doStaffRound());
+  }
+
+  private async doStaffRound(): Promise<void> {
+    const world = this.world as SimulatedWorld;
+    await this.staffLoad();
+    for (const box of this.boxes.filter((b) => world.lockers.has(b.id))) {
+      // Doors somebody left open (one that opened after its command had timed out): staff close them.
+      for (const view of world.compartments(box.id)) if (view.door === 'open' && !this.busy.has(`${box.id}/${view.id}`)) world.act(box.id, view.id, 'close');
+      const list = await this.read(`/v1/boxes/${box.id}/compartments`, box.authority);
+      if (list.status !== 200) continue;
+      this.longestWaitingList = Math.max(this.longestWaitingList, Number(list.body.waiting ?? 0));
+      for (const c of list.body.compartments as { id: string; state: string; pickupId: string | null }[]) {
+        if (c.state === 'retrieval') {
+          await this.retrieve(box, c.id, c.pickupId ?? undefined);
+        } else if (c.state === 'defective') {
+          const view = world.compartment(box.id, c.id);
+          // A jammed lock stays defective until the fault is cleared (someone repaired it).
+          if (view.jammed || view.boardSilent || !view.gatewayOnline) continue;
+          if (view.item === 'present' && !(await this.retrieve(box, c.id, c.pickupId ?? undefined))) continue;
+          await this.call('POST', `/v1/boxes/${box.id}/compartments/${c.id}/repaired`, 'staff', undefined, box.authority);
+        }
+      }
+    }
+    // Pickups whose door did not open: the document is back with staff once the compartment was emptied.
+    for (const track of this.tracks) {
+      if (track.pickupId === undefined || track.state !== 'fault') continue;
+      const compartment = track.compartment;
+      if (compartment !== undefined && world.compartment(track.box, compartment).item === 'present') continue;
+      const answer = await this.call('POST', `/v1/pickups/${track.pickupId}/returned`, 'staff', undefined, world.box(track.box).authority);
+      if (answer.status === 200) track.state = 'returned';
+    }
+    for (const authority of new Set(this.boxes.map((b) => b.authority))) {
+      const dead = await this.read('/v1/case-reports/dead-letters', authority);
+      for (const letter of (dead.body.deadLetters as { pickupId: string }[] | undefined) ?? []) {
+        await this.call('POST', `/v1/case-reports/dead-letters/${letter.pickupId}/replay`, 'staff', undefined, authority);
+      }
+    }
+  }
+
+  // --- applicants -------------------------------------------------------------------
+
+  private onInbox(phone: string): void {
+    const world = this.world as SimulatedWorld;
+    const messages = world.sms.inbox.list(phone);
+    const seen = this.inboxSeen.get(phone) ?? 0;
+    this.inboxSeen.set(phone, messages.length);
+    for (const message of messages.slice(seen)) {
+      this.recording.sms.push({ ...(message.foreignId === undefined ? {} : { foreignId: message.foreignId }), to: message.to });
+      const dot = message.foreignId?.indexOf('.') ?? -1;
+      const pickupId = message.foreignId === undefined || dot < 0 ? undefined : decodeURIComponent(message.foreignId.slice(0, dot));
+      const kind = message.foreignId?.slice(dot + 1).split('.')[0];
+      const code = /(?<!\d)(\d{6})(?!\d)/.exec(message.text)?.[1];
+      if (code !== undefined) this.recording.secrets.codes.push(code);
+      const track = pickupId === undefined ? undefined : this.byPickup.get(pickupId);
+      if (track === undefined || code === undefined || (kind !== 'ready' && kind !== 'code' && kind !== 'reminder')) continue;
+      track.code = code;
+      if (!track.visitPlanned && !track.applicant.noShow) {
+        track.visitPlanned = true;
+        this.planVisit(track, this.visitTime(track));
+      }
+    }
+  }
+
+  /** When the applicant comes: min..max after the SMS (from the applicant's own random stream), within the opening hours when the middleware keeps them. */
+  private visitTime(track: Track, after = this.clock.now()): number {
+    const { min, max } = this.scenario.applicants.delay;
+    const random = seededRandom(this.scenario.seed * 100_003 + track.index * 7 + track.visits);
+    const at = after + min + random() * Math.max(0, max - min);
+    if (!this.clock.simulated) return at;
+    const calendar = new BoxCalendar({ timeZone: this.box.timeZone, state: this.box.holidayState, openingHours: this.box.openingHours, closedOnHolidays: this.box.closedOnHolidays });
+    return calendar.nextOpening(at) ?? at;
+  }
+
+  private async visit(track: Track): Promise<void> {
+    const world = this.world as SimulatedWorld;
+    const box = world.box(track.box);
+    track.visits += 1;
+    if (track.code === undefined || track.leftover) return;
+    const compartment = track.compartment ?? '';
+    this.busy.add(`${box.id}/${compartment}`);
+    try {
+      await this.atTheKiosk(track, box, compartment);
+    } finally {
+      this.busy.delete(`${box.id}/${compartment}`);
+    }
+  }
+
+  private async atTheKiosk(track: Track, box: BoxDefinition, compartment: string): Promise<void> {
+    const world = this.world as SimulatedWorld;
+    const request: DoorRequest = { box: box.id, compartment, by: 'code', start: performance.now(), end: 0, outcome: 'refused', ...(track.pickupId === undefined ? {} : { pickupId: track.pickupId }) };
+    this.recording.doorRequests.push(request);
+    const answer = await this.call('POST', `/v1/boxes/${box.id}/pickups`, 'kiosk', { code: track.code, mobile: track.applicant.mobile, dateOfBirth: enteredDateOfBirth(track.applicant.dateOfBirth) }, box.authority);
+    request.end = performance.now();
+    request.outcome = answer.status === 200 ? 'opened' : answer.status === 0 || answer.status >= 502 ? 'lost' : 'refused';
+    const opened = answer.status === 200 ? String(answer.body.compartment) : compartment;
+    if (opened !== compartment) request.compartment = opened;
+    if (opened !== '' && world.compartment(box.id, opened).door === 'open') {
+      if (world.compartment(box.id, opened).item === 'present') {
+        world.act(box.id, opened, 'take');
+        track.handedOver = true;
+        if (track.pickupId !== undefined) this.recording.handovers.push({ pickupId: track.pickupId });
+      }
+      world.act(box.id, opened, 'close');
+      return;
+    }
+    const error = String((answer.body.error as { code?: string } | undefined)?.code ?? answer.body.code ?? '');
+    if (error === 'COMPARTMENT_UNAVAILABLE' && answer.status === 409) {
+      // The door did not open: the pickup is a fault now; staff take the document back.
+      track.state = 'fault';
+      return;
+    }
+    if (track.visits <= this.scenario.applicants.retries) this.planVisit(track, this.visitTime(track, this.clock.now() + this.scenario.applicants.retryAfter));
+  }
+
+  private planVisit(track: Track, at: number): void {
+    this.visitsAhead += 1;
+    this.timetable.add(at, 'visit', async () => {
+      try {
+        await this.visit(track);
+      } finally {
+        this.visitsAhead -= 1;
+      }
+    });
+  }
+
+  // --- the end ------------------------------------------------------------------------
+
+  /** Looks at every pickup not known to be final; returns those still open. */
+  private async openPickups(): Promise<Track[]> {
+    const open = this.tracks.filter((t) => t.pickupId !== undefined && !FINAL_STATES.has(t.state ?? ''));
+    const queue = [...open];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
+          const answer = await this.read(`/v1/pickups/${t.pickupId ?? ''}`, this.world?.box(t.box).authority);
+          if (answer.status === 200) {
+            t.state = String(answer.body.state);
+            if (typeof answer.body.compartment === 'string') t.compartment = answer.body.compartment;
+          }
+        }
+      }),
+    );
+    return open.filter((t) => !FINAL_STATES.has(t.state ?? ''));
+  }
+
+  private async settle(): Promise<void> {
+    const limit = this.realStart + this.scenario.end.limit;
+    for (;;) {
+      await this.staffRound();
+      const open = await this.openPickups();
+      if (open.length === 0) return;
+      if (performance.now() > limit) {
+        this.notes.push(`gave up after ${Math.round((performance.now() - this.realStart) / 1000)} s real (end.limit) with ${open.length} pickup(s) still open`);
+        return;
+      }
+      // Nobody is coming for these any more (no-shows, or applicants who gave up): they are left over.
+      if (this.visitsAhead === 0) {
+        const left = open.filter((t) => t.state === 'notified' && !t.leftover && (t.applicant.noShow || t.visits > this.scenario.applicants.retries));
+        if (left.length > 0) await this.leftovers(left);
+      }
+      const next = this.timetable.next();
+      await delay(next === undefined ? SETTLE_LOOK_MS : Math.max(20, Math.min(SETTLE_LOOK_MS, this.clock.realDelay(next))));
+    }
+  }
+
+  /** Pickups nobody will collect: expired (simulated time: the clock jumps past their deadline) or cancelled by the case system. */
+  private async leftovers(stuck: Track[]): Promise<void> {
+    if (this.scenario.end.leftovers === 'expire' && !this.clock.simulated) this.notes.push(`${stuck.length} pickup(s) nobody collected were cancelled instead of expired: their deadline is working days away and time is not simulated`);
+    this.progress(`${stuck.length} pickup(s) nobody collects: ${this.clock.simulated && this.scenario.end.leftovers === 'expire' ? 'jumping past their deadlines' : 'the case system cancels them'}`);
+    if (this.clock.simulated && this.scenario.end.leftovers === 'expire') {
+      // Filled in with the shared world clock: jump past the latest deadline; the expiry sweep does the rest.
+      return;
+    }
+    for (const track of stuck) {
+      track.leftover = true;
+      const result = await (this.world as SimulatedWorld).cancel(track.pickupId as string).catch(() => undefined);
+      if (result !== undefined) this.cancelledLeftovers += 1;
+    }
+  }
+
+  /** Every pickup's story from the middleware, once its reports have gone out. */
+  private async collect(): Promise<void> {
+    const limit = performance.now() + 30_000;
+    const stories = new Map<string, { state?: string; timeline: TimelineEvent[]; pending: boolean; sms: { kind: string; status: string }[] }>();
+    for (;;) {
+      const queue = this.tracks.filter((t) => t.pickupId !== undefined && (stories.get(t.pickupId)?.pending ?? true));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
+            const answer = await this.read(`/v1/pickups/${t.pickupId ?? ''}/story`, this.world?.box(t.box).authority);
+            if (answer.status !== 200) {
+              stories.set(t.pickupId as string, { timeline: [], pending: false, sms: [] });
+              continue;
+            }
+            const pickup = answer.body.pickup as { state: string };
+            const reports = answer.body.reports as { delivery: string }[];
+            stories.set(t.pickupId as string, {
+              state: pickup.state,
+              timeline: answer.body.timeline as TimelineEvent[],
+              pending: reports.some((r) => r.delivery === 'pending'),
+              sms: answer.body.sms as { kind: string; status: string }[],
+            });
+          }
+        }),
+      );
+      if (![...stories.values()].some((s) => s.pending) || performance.now() > limit) break;
+      await delay(SETTLE_LOOK_MS);
+    }
+    this.stories = stories;
+    for (const track of this.tracks) {
+      if (track.pickupId === undefined) continue;
+      const story = stories.get(track.pickupId);
+      const record: PickupRecord = { id: track.pickupId, messageId: track.messageId, boxId: track.box, timeline: story?.timeline ?? [], ...(story?.state === undefined ? {} : { state: story.state }) };
+      this.recording.pickups.push(record);
+    }
+    this.recording.reports = (this.world as SimulatedWorld).reports().map((r) => ({ eventId: r.eventId, pickupId: r.pickupId, seq: r.seq, status: r.status }));
+  }
+
+  private stories = new Map<string, { state?: string; timeline: TimelineEvent[]; pending: boolean; sms: { kind: string; status: string }[] }>();
+
+  private finish(): ScenarioResult {
+    const s = this.scenario;
+    const r = this.recording;
+    const violations = checkInvariants(r);
+    const byState: Record<string, number> = {};
+    for (const p of r.pickups) byState[p.state ?? 'unknown'] = (byState[p.state ?? 'unknown'] ?? 0) + 1;
+    const inbox: Record<string, number> = {};
+    for (const sms of r.sms) {
+      const kind = sms.foreignId?.split('.')[1] ?? 'unknown';
+      inbox[kind] = (inbox[kind] ?? 0) + 1;
+    }
+    const byStatus: Record<string, number> = {};
+    for (const story of this.stories.values()) for (const sms of story.sms) byStatus[sms.status] = (byStatus[sms.status] ?? 0) + 1;
+    const outcomes = { created: 0, duplicate: 0, refused: 0, error: 0 };
+    for (const n of r.notices) {
+      const last = n.answers.at(-1);
+      if (last !== undefined) outcomes[last.outcome] += 1;
+    }
+    const sentAt = new Map((this.world as SimulatedWorld).notices.map((n) => [n.messageId, n.sentAt]));
+    const first = (p: PickupRecord, to: string): number | undefined => {
+      const event = p.timeline.find((e) => e.to === to && (e.type === 'pickup.created' || e.type === 'pickup.transitioned'));
+      return event === undefined ? undefined : Date.parse(event.at);
+    };
+    const noticeToReserved = r.pickups.flatMap((p) => {
+      const reserved = first(p, 'reserved');
+      const sent = sentAt.get(p.messageId);
+      return reserved === undefined || sent === undefined ? [] : [reserved - sent];
+    });
+    const loadedToSms = r.pickups.flatMap((p) => {
+      const loaded = first(p, 'loaded');
+      const notified = first(p, 'notified');
+      return loaded === undefined || notified === undefined ? [] : [notified - loaded];
+    });
+    const codeToDoor = r.doorRequests
+      .filter((d) => d.by === 'code' && d.outcome === 'opened')
+      .flatMap((d) => {
+        const unlock = r.unlocks.find((u) => u.box === d.box && u.compartment === d.compartment && u.opened && u.at >= d.start);
+        return unlock === undefined ? [] : [unlock.at - d.start];
+      });
+    const notes = [...this.notes, ...this.problems.map((p) => `runner problem: ${p}`)];
+    const report: ScenarioReport = {
+      scenario: s.name,
+      ...(this.options.file === undefined ? {} : { file: this.options.file }),
+      time: this.clock.simulated ? 'simulated' : 'wall',
+      speed: s.speed,
+      seed: s.seed,
+      start: this.iso(this.start),
+      end: this.iso(this.clock.now()),
+      realSeconds: (performance.now() - this.realStart) / 1000,
+      instances: this.instances.length,
+      kills: this.kills,
+      notices: { sent: r.notices.length, ...outcomes, resends: this.resends },
+      reservations: r.pickups.filter((p) => first(p, 'reserved') !== undefined).length,
+      waiting: { pickups: r.pickups.filter((p) => first(p, 'waiting') !== undefined).length, longestList: this.longestWaitingList },
+      sms: { inbox, byStatus },
+      pickups: { total: r.pickups.length, byState },
+      handovers: r.handovers.length,
+      expiries: r.pickups.filter((p) => first(p, 'expired') !== undefined).length,
+      faults: { pickups: r.pickups.filter((p) => first(p, 'fault') !== undefined).length, switched: this.faultLog },
+      cancelled: this.cancelledLeftovers,
+      latencies: { noticeToReserved: percentiles(noticeToReserved), loadedToSmsAccepted: percentiles(loadedToSms), codeToDoorOpen: percentiles(codeToDoor) },
+      notes,
+      violations,
+    };
+    return { report, ok: violations.length === 0 };
+  }
+
+  async close(): Promise<void> {
+    this.killing = false;
+    this.timetable?.stop();
+    await this.staffChain;
+    await Promise.all(this.instances.map((i) => i.stop().catch(() => undefined)));
+    await this.balancer?.close();
+    await this.world?.close();
+    await this.redis?.stop();
+    if (this.options.logDir !== undefined) {
+      mkdirSync(this.options.logDir, { recursive: true });
+      for (const [source, lines] of this.logFiles) writeFileSync(join(this.options.logDir, `${source}.log`), `${lines.join('\n')}\n`);
+    }
+  }
+}
