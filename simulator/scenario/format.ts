@@ -31,6 +31,9 @@ const duration = z
     return ms;
   });
 
+/** Repeats a step: `every` (simulated) `times` times in all; `workingDays`: only on the box's working days (weekends and public holidays of its state skipped). */
+const repeat = z.strictObject({ every: duration, times: z.number().int().min(1).max(1000), workingDays: z.boolean().default(false) }).optional();
+
 const AT = /^(?:\+.+|(?:day\s+\d+\s+)?\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}T.+)$/;
 /** When a step happens: `08:00` (the first day), `day 3 10:00`, `+2h` (after the start), or a local date-time `2026-03-04T10:00`. */
 const at = z.string().refine((text) => AT.test(text.trim()) && (!text.trim().startsWith('+') || parseDuration(text.trim().slice(1)) !== undefined), {
@@ -43,6 +46,7 @@ const faultTarget = z.strictObject({ box: z.string().optional(), compartment: z.
 
 const noticesStep = z.strictObject({
   at,
+  repeat,
   notices: z.strictObject({
     count: z.number().int().min(1).max(5000),
     /** Spread evenly over this period (default: all at once). */
@@ -51,9 +55,10 @@ const noticesStep = z.strictObject({
     box: z.string().optional(),
   }),
 });
-const loadStep = z.strictObject({ at, load: z.union([z.literal(true), z.strictObject({ box: z.string().optional() })]) });
+const loadStep = z.strictObject({ at, repeat, load: z.union([z.literal(true), z.strictObject({ box: z.string().optional() })]) });
 const faultStep = z.strictObject({
   at,
+  repeat,
   fault: z.strictObject({
     kind: z.enum(faultKinds, { message: `must be one of ${faultKinds.join(', ')}` }),
     target: faultTarget.default({}),
@@ -62,8 +67,8 @@ const faultStep = z.strictObject({
     for: duration.optional(),
   }),
 });
-const cancelStep = z.strictObject({ at, cancel: z.strictObject({ count: z.number().int().min(1) }) });
-const staffStep = z.strictObject({ at, staff: z.literal('round') });
+const cancelStep = z.strictObject({ at, repeat, cancel: z.strictObject({ count: z.number().int().min(1) }) });
+const staffStep = z.strictObject({ at, repeat, staff: z.literal('round') });
 const STEP_KINDS = { notices: noticesStep, load: loadStep, fault: faultStep, cancel: cancelStep, staff: staffStep } as const;
 type StepKind = keyof typeof STEP_KINDS;
 type StepOutput = z.output<(typeof STEP_KINDS)[StepKind]>;
@@ -107,6 +112,8 @@ export const scenarioSchema = z.strictObject({
           clock: z.enum(['real', 'simulated']).default('real'),
           /** How long it stays dead (real time). */
           downFor: duration.default(0),
+          /** false: wait until no door is being operated (an instance killed between door open and door close loses that pickup's completion). */
+          duringDoorOperations: z.boolean().default(true),
         })
         .optional(),
     })

@@ -121,6 +121,7 @@ class ScenarioRun {
   private visitsAhead = 0;
   /** Compartments someone of the runner is at right now (`box/compartment`). */
   private readonly busy = new Set<string>();
+  private idleWaiters: (() => void)[] = [];
   private readonly logFiles = new Map<string, string[]>();
 
   constructor(
@@ -205,6 +206,11 @@ class ScenarioRun {
       ...this.world.middlewareEnv(),
       ...s.env,
     };
+    if (s.instances.count > 1) {
+      // The balancer first: the SMS gateway's signed delivery reports name its address.
+      this.balancer = await startBalancer(() => this.instances.map((i) => i.url));
+      env.SEVEN_WEBHOOK_PUBLIC_URL = `${this.balancer.url}/sms/v1/seven/webhook`;
+    }
     for (let i = 0; i < s.instances.count; i++) {
       const source = `instance-${i + 1}`;
       const lines: string[] = [];
@@ -219,12 +225,7 @@ class ScenarioRun {
         }),
       );
     }
-    if (this.instances.length > 1) {
-      this.balancer = await startBalancer(() => this.instances.map((i) => i.url));
-      this.front = this.balancer.url;
-    } else {
-      this.front = (this.instances[0] as ServiceProcess).url;
-    }
+    this.front = this.balancer?.url ?? (this.instances[0] as ServiceProcess).url;
     this.world.middlewareReady(this.front);
     await Promise.all(polled);
     this.progress(`${this.instances.length} instance(s) up${this.balancer === undefined ? '' : ` behind ${this.front}`}; the lock boards are polled`);
@@ -244,7 +245,7 @@ class ScenarioRun {
     for (const step of s.steps) this.schedule(step);
     if (this.scripted === 0) this.scriptedDone?.();
     if (s.staff.every !== undefined) {
-      const last = Math.max(...s.steps.map((step) => resolveAt(step.at, this.start, this.zone)));
+      const last = Math.max(...s.steps.flatMap((step) => this.instantsOf(step)));
       for (let at = this.start + s.staff.every; at <= last + s.staff.every; at += s.staff.every) this.timetable.add(at, 'staff round', () => this.staffRound());
     }
     const stopKills = this.scheduleKills();
@@ -252,7 +253,7 @@ class ScenarioRun {
     await allScripted;
     this.progress(`the script is done at ${this.iso(this.clock.now())}; waiting for every pickup to end`);
     await this.settle();
-    stopKills();
+    await stopKills();
     await this.collect();
     // Their last log lines are checked too.
     await Promise.all(this.instances.map((i) => i.stop().catch(() => undefined)));
@@ -271,8 +272,28 @@ class ScenarioRun {
     });
   }
 
+  /** The instants of a step: its `at`, and its repeats (working days only when asked). */
+  private instantsOf(step: ScenarioStep): number[] {
+    const first = resolveAt(step.at, this.start, this.zone);
+    if (step.repeat === undefined) return [first];
+    const calendar = this.calendar();
+    const out: number[] = [];
+    for (let k = 0; k < step.repeat.times; k++) {
+      const at = first + k * step.repeat.every;
+      if (!step.repeat.workingDays || calendar.isWorkingDay(DateTime.fromMillis(at, { zone: this.zone }))) out.push(at);
+    }
+    return out;
+  }
+
+  private calendar(): BoxCalendar {
+    return new BoxCalendar({ timeZone: this.box.timeZone, state: this.box.holidayState, openingHours: this.box.openingHours, closedOnHolidays: this.box.closedOnHolidays });
+  }
+
   private schedule(step: ScenarioStep): void {
-    const at = resolveAt(step.at, this.start, this.zone);
+    for (const at of this.instantsOf(step)) this.scheduleAt(step, at);
+  }
+
+  private scheduleAt(step: ScenarioStep, at: number): void {
     if ('notices' in step) {
       const { count, over, format, box } = step.notices;
       for (let k = 0; k < count; k++) {
@@ -292,51 +313,76 @@ class ScenarioRun {
     }
   }
 
-  private scheduleKills(): () => void {
+  /** kill -9 one instance after the other on the schedule and start it again; the returned stop waits for a restart under way. */
+  private scheduleKills(): () => Promise<void> {
     const kill = this.scenario.instances.kill;
-    if (kill === undefined || this.instances.length === 0) return () => undefined;
+    if (kill === undefined || this.instances.length === 0) return () => Promise.resolve();
     this.killing = true;
     let next = 0;
+    let current: Promise<void> = Promise.resolve();
     const once = async (): Promise<void> => {
+      if (!kill.duringDoorOperations) await this.doorsIdle();
+      if (!this.killing) return;
       const instance = this.instances[next % this.instances.length] as ServiceProcess;
       next += 1;
       await instance.kill();
       this.kills += 1;
-      this.progress(`killed instance on port ${instance.port} (kill -9)`);
+      this.progress(`killed the instance on port ${instance.port} (kill -9)`);
       if (kill.downFor > 0) await delay(kill.downFor);
-      if (this.killing) await instance.restart();
+      await instance.restart();
     };
+    const guarded = (): Promise<void> => {
+      current = once().catch((error: unknown) => this.problem(`kill and restart: ${error instanceof Error ? error.message : String(error)}`));
+      return current;
+    };
+    let timer: NodeJS.Timeout | undefined;
     if (kill.clock === 'simulated') {
       const plan = (at: number): void =>
         this.timetable.add(at, 'kill', async () => {
           if (!this.killing) return;
-          await once();
-          plan(at + kill.every);
+          await guarded();
+          if (this.killing) plan(Math.max(at + kill.every, this.clock.now()));
         });
       plan(this.clock.now() + kill.every);
-      return () => {
-        this.killing = false;
+    } else {
+      const tick = (): void => {
+        timer = setTimeout(() => void guarded().then(() => this.killing && tick()), kill.every);
       };
+      tick();
     }
-    let timer: NodeJS.Timeout | undefined;
-    let chain = Promise.resolve();
-    const tick = (): void => {
-      timer = setTimeout(() => {
-        chain = chain.then(once).catch((error: unknown) => this.problem(`kill and restart: ${error instanceof Error ? error.message : String(error)}`));
-        void chain.then(() => {
-          if (this.killing) tick();
-        });
-      }, kill.every);
-    };
-    tick();
-    return () => {
+    return async () => {
       this.killing = false;
       if (timer !== undefined) clearTimeout(timer);
+      await current;
     };
   }
 
   private iso(at: number): string {
     return DateTime.fromMillis(at, { zone: this.zone }).toISO({ suppressMilliseconds: true }) ?? new Date(at).toISOString();
+  }
+
+  private occupy(key: string): void {
+    this.busy.add(key);
+  }
+
+  private release(key: string): void {
+    this.busy.delete(key);
+    if (this.busy.size === 0) this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  /** Resolves once nobody of the runner is at a door. */
+  private doorsIdle(): Promise<void> {
+    return this.busy.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Waits (briefly) until the middleware has the pickup out of `state`, so a door operation is complete there too. */
+  private async leaves(pickupId: string | undefined, state: string, authority: string): Promise<void> {
+    if (pickupId === undefined) return;
+    for (let i = 0; i < 40; i++) {
+      const answer = await this.call('GET', `/v1/pickups/${pickupId}`, 'staff', undefined, authority);
+      if (answer.status === 200 && answer.body.state !== state) return;
+      await delay(50);
+    }
   }
 
   private problem(text: string): void {
@@ -482,7 +528,7 @@ class ScenarioRun {
   private async load(track: Track, box: BoxDefinition, compartment: string): Promise<void> {
     const world = this.world as SimulatedWorld;
     track.loading = true;
-    this.busy.add(`${box.id}/${compartment}`);
+    this.occupy(`${box.id}/${compartment}`);
     try {
       if (world.compartment(box.id, compartment).item === 'present') this.recording.occupiedAtLoading.push({ pickupId: track.pickupId as string, box: box.id, compartment });
       const request: DoorRequest = { box: box.id, compartment, by: 'staff', start: performance.now(), end: 0, outcome: 'refused', ...(track.pickupId === undefined ? {} : { pickupId: track.pickupId }) };
@@ -496,19 +542,20 @@ class ScenarioRun {
       world.act(box.id, opened, 'insert');
       world.act(box.id, opened, 'close');
       track.loaded = true;
+      await this.leaves(track.pickupId, 'reserved', box.authority);
     } finally {
       track.loading = false;
-      this.busy.delete(`${box.id}/${compartment}`);
+      this.release(`${box.id}/${compartment}`);
     }
   }
 
   /** Staff open a compartment, take out what is inside and close it. */
   private async retrieve(box: BoxDefinition, compartment: string, pickupId: string | undefined): Promise<boolean> {
-    this.busy.add(`${box.id}/${compartment}`);
+    this.occupy(`${box.id}/${compartment}`);
     try {
       return await this.takeOut(box, compartment, pickupId);
     } finally {
-      this.busy.delete(`${box.id}/${compartment}`);
+      this.release(`${box.id}/${compartment}`);
     }
   }
 
@@ -604,8 +651,7 @@ class ScenarioRun {
     const random = seededRandom(this.scenario.seed * 100_003 + track.index * 7 + track.visits);
     const at = after + min + random() * Math.max(0, max - min);
     if (!this.clock.simulated) return at;
-    const calendar = new BoxCalendar({ timeZone: this.box.timeZone, state: this.box.holidayState, openingHours: this.box.openingHours, closedOnHolidays: this.box.closedOnHolidays });
-    return calendar.nextOpening(at) ?? at;
+    return this.calendar().nextOpening(at) ?? at;
   }
 
   private async visit(track: Track): Promise<void> {
@@ -614,11 +660,11 @@ class ScenarioRun {
     track.visits += 1;
     if (track.code === undefined || track.leftover) return;
     const compartment = track.compartment ?? '';
-    this.busy.add(`${box.id}/${compartment}`);
+    this.occupy(`${box.id}/${compartment}`);
     try {
       await this.atTheKiosk(track, box, compartment);
     } finally {
-      this.busy.delete(`${box.id}/${compartment}`);
+      this.release(`${box.id}/${compartment}`);
     }
   }
 
@@ -638,6 +684,7 @@ class ScenarioRun {
         if (track.pickupId !== undefined) this.recording.handovers.push({ pickupId: track.pickupId });
       }
       world.act(box.id, opened, 'close');
+      await this.leaves(track.pickupId, 'notified', box.authority);
       return;
     }
     const error = String((answer.body.error as { code?: string } | undefined)?.code ?? answer.body.code ?? '');
