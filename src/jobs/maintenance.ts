@@ -53,6 +53,8 @@ export class Maintenance {
   worker: Worker | undefined;
   private stopFollowingClock: (() => void) | undefined;
   private everyMs: number | undefined;
+  /** Changes of the world clock are handled one after another, so the last speed sets the interval. */
+  private following: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: MaintenanceOptions) {
     this.queue = new Queue(MAINTENANCE_QUEUE, { connection: o.queueConnection, prefix: o.prefix, streams: { events: { maxLen: 100 } } });
@@ -81,10 +83,17 @@ export class Maintenance {
       this.o.logger.warn({ queue: MAINTENANCE_QUEUE, job: job?.name, jobId: job?.id, err: err.message }, 'job failed');
     });
     this.stopFollowingClock = this.o.timeline?.onChange((state) => {
-      void this.afterClockChange(state).catch((err: unknown) =>
-        this.o.logger.warn({ queue: MAINTENANCE_QUEUE, err: err instanceof Error ? err.message : String(err) }, 'sweep after a change of the world clock not queued'),
+      this.following = this.following.then(() =>
+        this.afterClockChange(state).catch((err: unknown) =>
+          this.o.logger.warn({ queue: MAINTENANCE_QUEUE, err: err instanceof Error ? err.message : String(err) }, 'sweep after a change of the world clock not queued'),
+        ),
       );
     });
+  }
+
+  /** Resolves once the changes of the world clock heard so far are handled (sweep queued, interval set). */
+  settled(): Promise<void> {
+    return this.following;
   }
 
   /** The simulated clock changed: sweep now (once across instances), and at the new pace from now on. */
@@ -111,6 +120,7 @@ export class Maintenance {
   /** Lets running jobs finish, then closes worker and queue. */
   async close(): Promise<void> {
     this.stopFollowingClock?.();
+    await this.following;
     await this.worker?.close();
     await this.queue.close();
   }
