@@ -51,7 +51,9 @@ export function worldClock(time: WorldTime): ScenarioClock {
     now: () => time.now(),
     realDelay: (at) => {
       const { now, speed } = time.state();
-      return Math.max(0, (at - now) / Math.max(speed, 1e-9));
+      if (at <= now) return 0;
+      // A paused clock: wait until it changes (onChange plans anew).
+      return speed <= 0 ? Number.POSITIVE_INFINITY : (at - now) / speed;
     },
     jump: (at) => (at > time.now() ? time.set({ at }) : Promise.resolve()),
     onChange: (listener) => time.onChange(listener),

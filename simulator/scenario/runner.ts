@@ -21,9 +21,10 @@ import { startBalancer, type Balancer } from '../balancer.js';
 import type { FaultKind, FaultTarget } from '../faults.js';
 import type { EmulatorUnlock } from '../locker/cu16-emulator.js';
 import { startServiceProcess, type ServiceProcess } from '../processes.js';
-import { SimulatedWorld, WALL_TIME, type SentNotice, type WorldChange } from '../world.js';
+import { RedisWorldTime } from '../world-time.js';
+import { SimulatedWorld, WALL_TIME, type SentNotice, type WorldChange, type WorldTime } from '../world.js';
 import { dateOfBirthForms, enteredDateOfBirth, makeApplicant, mobileForms, seededRandom, type Applicant } from './applicants.js';
-import { scriptClock, Timetable, type ScenarioClock } from './clock.js';
+import { scriptClock, Timetable, worldClock, type ScenarioClock } from './clock.js';
 import { resolveAt, ScenarioError, startInstant, type Scenario, type ScenarioStep } from './format.js';
 import { checkInvariants, FINAL_STATES, type DoorRequest, type NoticeRecord, type PickupRecord, type Recording, type TimelineEvent } from './invariants.js';
 import { percentiles, type ScenarioReport } from './report.js';
@@ -74,8 +75,6 @@ const SETTLE_LOOK_MS = 250;
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Whether the shared world clock (SIMULATED_TIME) exists in this build; until it lands, scenarios run on wall time. */
-export const SIMULATED_TIME_AVAILABLE = false;
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const run = new ScenarioRun(scenario, options);
@@ -99,6 +98,8 @@ class ScenarioRun {
   private balancer: Balancer | undefined;
   private front = '';
   private clock!: ScenarioClock;
+  /** The shared world clock (time: simulated or auto), paused at the start until the script begins. */
+  private worldTime: RedisWorldTime | undefined;
   private timetable!: Timetable;
   private start = 0;
   private readonly realStart = performance.now();
@@ -141,13 +142,18 @@ class ScenarioRun {
 
   private async setUp(): Promise<void> {
     const s = this.scenario;
-    if (s.time === 'simulated' && !SIMULATED_TIME_AVAILABLE) {
-      throw new ScenarioError(`scenario '${s.name}' needs simulated time (time: simulated), which this build does not have yet (the shared world clock, SIMULATED_TIME). Run it with time: wall to play its script on wall time.`);
-    }
     this.start = startInstant(s, this.zone, Date.now());
-    this.notes.push('time is not simulated: the middleware ran on wall time with opening hours and SMS quiet hours off; only the script followed the scenario clock');
+    const simulated = s.time !== 'wall';
+    if (!simulated) this.notes.push('time is not simulated: the middleware ran on wall time with opening hours and SMS quiet hours off; only the script followed the scenario clock');
 
     this.redis = await startPrivateRedis();
+    const prefix = `scn-${randomBytes(4).toString('hex')}`;
+    let time: WorldTime = WALL_TIME;
+    if (simulated) {
+      // The world clock stands still at the start while the parts come up; the script starts it.
+      this.worldTime = await RedisWorldTime.connect(this.redis.url, prefix, { at: this.start, speed: 0 });
+      time = this.worldTime;
+    }
     const authorities = [...new Set(this.boxes.map((b) => b.authority))];
     const apiKeys: { id: string; role: string; authority: string; sha256: string }[] = [];
     for (const authority of authorities) {
@@ -158,7 +164,7 @@ class ScenarioRun {
       apiKeys.push({ id: `scenario-kiosk-${authority}`, role: 'kiosk', authority, sha256: createHash('sha256').update(kiosk).digest('hex') });
     }
 
-    this.world = await SimulatedWorld.start({ middlewareUrl: () => this.front, boxes: this.boxes, time: WALL_TIME });
+    this.world = await SimulatedWorld.start({ middlewareUrl: () => this.front, boxes: this.boxes, time });
     const polled: Promise<void>[] = [];
     for (const [box, emulator] of this.world.lockers) {
       emulator.on('unlock', (u: EmulatorUnlock) => {
@@ -185,7 +191,7 @@ class ScenarioRun {
       NODE_ENV: 'development',
       HOST: '127.0.0.1',
       REDIS_URL: this.redis.url,
-      REDIS_KEY_PREFIX: `scn-${randomBytes(4).toString('hex')}`,
+      REDIS_KEY_PREFIX: prefix,
       SECRET_KEY: randomBytes(32).toString('base64'),
       PII_KEY: randomBytes(32).toString('base64'),
       API_KEYS: JSON.stringify(apiKeys),
@@ -193,8 +199,7 @@ class ScenarioRun {
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
       LOCKERS_ENABLED: 'true',
-      BOX_OPENING_HOURS: 'ignore',
-      SMS_QUIET_HOURS: 'off',
+      ...(simulated ? { SIMULATED_TIME: 'true', BOX_OPENING_HOURS: 'enforce' } : { BOX_OPENING_HOURS: 'ignore', SMS_QUIET_HOURS: 'off' }),
       SMS_RATE_LIMIT: '200',
       SMS_BACKOFF_BASE_MS: '200',
       SMS_BACKOFF_MAX_MS: '2000',
@@ -237,7 +242,12 @@ class ScenarioRun {
     await this.setUp();
     const s = this.scenario;
     // The scenario's clock starts once everything is up.
-    this.clock = scriptClock(this.start, s.speed);
+    if (this.worldTime !== undefined) {
+      this.clock = worldClock(this.worldTime);
+      await this.worldTime.set({ speed: s.speed });
+    } else {
+      this.clock = scriptClock(this.start, s.speed);
+    }
     this.timetable = new Timetable(this.clock, (task, error) => this.problem(`${task}: ${error instanceof Error ? error.message : String(error)}`));
     const allScripted = new Promise<void>((resolve) => {
       this.scriptedDone = resolve;
@@ -752,7 +762,14 @@ class ScenarioRun {
     if (this.scenario.end.leftovers === 'expire' && !this.clock.simulated) this.notes.push(`${stuck.length} pickup(s) nobody collected were cancelled instead of expired: their deadline is working days away and time is not simulated`);
     this.progress(`${stuck.length} pickup(s) nobody collects: ${this.clock.simulated && this.scenario.end.leftovers === 'expire' ? 'jumping past their deadlines' : 'the case system cancels them'}`);
     if (this.clock.simulated && this.scenario.end.leftovers === 'expire') {
-      // Filled in with the shared world clock: jump past the latest deadline; the expiry sweep does the rest.
+      // Past the latest deadline: the expiry sweep (it runs on every change of the world clock) expires them, staff take the documents back.
+      let latest = 0;
+      for (const track of stuck) {
+        track.leftover = true;
+        const answer = await this.read(`/v1/pickups/${track.pickupId ?? ''}`, this.world?.box(track.box).authority);
+        if (typeof answer.body.deadline === 'string') latest = Math.max(latest, Date.parse(answer.body.deadline));
+      }
+      if (latest > this.clock.now()) await this.clock.jump(latest + 60_000);
       return;
     }
     for (const track of stuck) {
@@ -876,6 +893,7 @@ class ScenarioRun {
     await Promise.all(this.instances.map((i) => i.stop().catch(() => undefined)));
     await this.balancer?.close();
     await this.world?.close();
+    if (this.world === undefined) await this.worldTime?.close();
     await this.redis?.stop();
     if (this.options.logDir !== undefined) {
       mkdirSync(this.options.logDir, { recursive: true });
