@@ -41,8 +41,8 @@ const at = z.string().refine((text) => AT.test(text.trim()) && (!text.trim().sta
 });
 
 const faultKinds = Object.keys(FAULT_KINDS) as [FaultKind, ...FaultKind[]];
-/** `pickup: n`: the compartment of the n-th notice's pickup (1-based) when the step runs. */
-const faultTarget = z.strictObject({ box: z.string().optional(), compartment: z.string().optional(), pickup: z.number().int().min(1).optional(), gateway: z.string().optional(), board: z.number().int().min(0).optional(), ms: z.number().int().min(1).optional() });
+/** `pickup: n`: the compartment of the n-th notice's pickup (1-based) when the step runs; `pickup: next`: of the next applicant to come. */
+const faultTarget = z.strictObject({ box: z.string().optional(), compartment: z.string().optional(), pickup: z.union([z.number().int().min(1), z.literal('next')]).optional(), gateway: z.string().optional(), board: z.number().int().min(0).optional(), ms: z.number().int().min(1).optional() });
 
 const noticesStep = z.strictObject({
   at,

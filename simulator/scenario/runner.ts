@@ -60,6 +60,8 @@ interface Track {
   handedOver: boolean;
   leftover: boolean;
   state?: string;
+  /** When the applicant comes next (scenario time). */
+  visitAt?: number;
   /** Settles once the case system has its answer (after resends). */
   answered?: Promise<void>;
 }
@@ -313,9 +315,12 @@ class ScenarioRun {
     } else if ('load' in step) {
       this.scripting(at, 'loading', () => this.asStaff(() => this.staffLoad(step.load === true ? undefined : step.load.box)));
     } else if ('fault' in step) {
-      const { kind, target, on } = step.fault;
-      this.scripting(at, `fault ${kind}`, () => this.switchFault(kind, target, on));
-      if (step.fault.for !== undefined && on) this.scripting(at + step.fault.for, `fault ${kind} off`, () => this.switchFault(kind, target, false));
+      const { kind, target, on, for: lasting } = step.fault;
+      this.scripting(at, `fault ${kind}`, async () => {
+        const resolved = await this.switchFault(kind, target, on);
+        // Off again where it went on (`pickup: next` would find another compartment by then).
+        if (resolved !== undefined && lasting !== undefined && on) this.scripting(at + lasting, `fault ${kind} off`, async () => void (await this.switchFault(kind, resolved, false)));
+      });
     } else if ('cancel' in step) {
       this.scripting(at, 'cancel', () => this.cancelSome(step.cancel.count));
     } else {
@@ -488,19 +493,21 @@ class ScenarioRun {
 
   // --- faults ----------------------------------------------------------------------
 
-  private async switchFault(kind: FaultKind, given: FaultTarget & { pickup?: number }, on: boolean): Promise<void> {
+  /** Switches a fault; returns the target it resolved to (undefined when it could not be switched). */
+  private async switchFault(kind: FaultKind, given: FaultTarget & { pickup?: number | 'next' }, on: boolean): Promise<FaultTarget | undefined> {
     const world = this.world as SimulatedWorld;
     const { pickup, ...rest } = given;
     const target: FaultTarget = { ...rest };
     if (world.lockers.size > 0 && (kind === 'jammed-lock' || kind === 'broken-sensor' || kind === 'silent-board' || kind === 'dropped-gateway' || kind === 'garbage-replies' || kind === 'split-replies')) target.box ??= this.box.id;
     if (pickup !== undefined) {
-      const track = this.tracks[pickup - 1];
+      const coming = this.tracks.filter((t) => t.visitAt !== undefined && t.visitAt >= this.clock.now() && !t.handedOver && t.compartment !== undefined).sort((a, b) => (a.visitAt as number) - (b.visitAt as number));
+      const track = pickup === 'next' ? coming[0] : this.tracks[pickup - 1];
       await track?.answered;
       const answer = track?.pickupId === undefined ? undefined : await this.read(`/v1/pickups/${track.pickupId}`);
       const compartment = track?.compartment ?? (typeof answer?.body.compartment === 'string' ? answer.body.compartment : undefined);
       if (compartment === undefined) {
-        this.problem(`fault ${kind}: notice ${pickup} has no compartment (${track?.pickupId === undefined ? 'no pickup' : `HTTP ${answer?.status ?? 0}, state ${String(answer?.body.state)}`}); the fault was not switched`);
-        return;
+        this.problem(`fault ${kind}: ${pickup === 'next' ? 'no applicant is coming' : `notice ${pickup} has no compartment (${track?.pickupId === undefined ? 'no pickup' : `HTTP ${answer?.status ?? 0}, state ${String(answer?.body.state)}`})`}; the fault was not switched`);
+        return undefined;
       }
       target.compartment = compartment;
     }
@@ -508,6 +515,7 @@ class ScenarioRun {
     const where = [target.box, target.gateway, target.board, target.compartment].filter((x) => x !== undefined).join('/');
     this.faultLog.push({ at: this.iso(this.clock.now()), kind, target: where, on });
     this.progress(`fault ${kind}${where === '' ? '' : ` at ${where}`} ${on ? 'on' : 'off'}`);
+    return target;
   }
 
   // --- staff ------------------------------------------------------------------------
@@ -528,7 +536,7 @@ class ScenarioRun {
       // A few staff members at once.
       const queue = [...todo];
       await Promise.all(
-        Array.from({ length: 4 }, async () => {
+        Array.from({ length: 6 }, async () => {
           for (let next = queue.shift(); next !== undefined; next = queue.shift()) await this.load(next.track, box, next.compartment);
         }),
       );
@@ -708,6 +716,7 @@ class ScenarioRun {
 
   private planVisit(track: Track, at: number): void {
     this.visitsAhead += 1;
+    track.visitAt = at;
     this.timetable.add(at, 'visit', async () => {
       try {
         await this.visit(track);
