@@ -35,6 +35,8 @@ export interface ServiceProcessOptions {
   readyTimeoutMs?: number;
   /** Called with every complete line the children write (stdout and stderr), e.g. to scan the logs. */
   onLine?: (line: string) => void;
+  /** Called when a child that was ready exits without kill() or stop() (a crash). */
+  onCrash?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 /**
@@ -59,10 +61,15 @@ export async function startServiceProcess(env: Record<string, string>, options: 
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let output = '';
+  let ending = false;
 
   const launch = async (): Promise<void> => {
     const proc = spawn(process.execPath, serviceCommand(), { cwd: PROJECT_ROOT, env: childEnv(env, port), stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
+    // No orphan when this process ends without stopping it (an uncaught error, process.exit on Ctrl-C).
+    const orphanGuard = (): void => void proc.kill('SIGKILL');
+    process.once('exit', orphanGuard);
+    proc.once('exit', () => process.off('exit', orphanGuard));
     let mine = '';
     const partial = { stdout: '', stderr: '' };
     const lines = (stream: 'stdout' | 'stderr', text: string): void => {
@@ -71,13 +78,15 @@ export async function startServiceProcess(env: Record<string, string>, options: 
       partial[stream] = parts.pop() ?? '';
       for (const line of parts) options.onLine(line);
     };
-    proc.once('exit', () => {
+    proc.once('exit', (code, signal) => {
       for (const stream of ['stdout', 'stderr'] as const) if (partial[stream] !== '') options.onLine?.(partial[stream]);
+      if (ready && !ending) options.onCrash?.(code, signal);
     });
+    let ready = false;
+    ending = false;
     await new Promise<void>((resolve, reject) => {
       const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
       const timer = setTimeout(() => reject(new Error(`instance on port ${port} not ready after ${readyTimeoutMs} ms:\n${mine.slice(-2000)}`)), readyTimeoutMs);
-      let ready = false;
       const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
         const text = chunk.toString();
         output += text;
@@ -110,6 +119,7 @@ export async function startServiceProcess(env: Record<string, string>, options: 
       const proc = child;
       if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = once(proc, 'exit');
+      ending = true;
       proc.kill('SIGKILL');
       await exited;
     },
@@ -117,6 +127,7 @@ export async function startServiceProcess(env: Record<string, string>, options: 
       const proc = child;
       if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return proc?.exitCode ?? null;
       const exited = once(proc, 'exit') as Promise<[number | null]>;
+      ending = true;
       proc.kill('SIGTERM');
       const [code] = await exited;
       return code;

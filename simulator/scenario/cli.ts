@@ -40,4 +40,7 @@ async function main(): Promise<number> {
   }
 }
 
+// Ctrl-C or a supervisor's SIGTERM: exit so that the redis-server and the instances are stopped with this process.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 process.exitCode = await main();

@@ -9,7 +9,7 @@
  * the end, and checks the invariants (invariants.ts) over it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/cli/redis-server.js';
@@ -125,7 +125,8 @@ class ScenarioRun {
   /** Compartments someone of the runner is at right now (`box/compartment`). */
   private readonly busy = new Set<string>();
   private idleWaiters: (() => void)[] = [];
-  private readonly logFiles = new Map<string, string[]>();
+  private readonly logFiles: WriteStream[] = [];
+  private closing = false;
 
   constructor(
     private readonly scenario: Scenario,
@@ -218,19 +219,25 @@ class ScenarioRun {
       this.balancer = await startBalancer(() => this.instances.map((i) => i.url));
       env.SEVEN_WEBHOOK_PUBLIC_URL = `${this.balancer.url}/sms/v1/seven/webhook`;
     }
+    if (this.options.logDir !== undefined) mkdirSync(this.options.logDir, { recursive: true });
     for (let i = 0; i < s.instances.count; i++) {
       const source = `instance-${i + 1}`;
-      const lines: string[] = [];
-      this.logFiles.set(source, lines);
-      this.instances.push(
-        await startServiceProcess(env, {
-          port: await freePort(),
-          onLine: (line) => {
-            this.recording.logs.push({ source, line });
-            lines.push(line);
-          },
-        }),
-      );
+      const file = this.options.logDir === undefined ? undefined : createWriteStream(join(this.options.logDir, `${source}.log`));
+      if (file !== undefined) this.logFiles.push(file);
+      const instance: ServiceProcess = await startServiceProcess(env, {
+        port: await freePort(),
+        onLine: (line) => {
+          this.recording.logs.push({ source, line });
+          file?.write(`${line}\n`);
+        },
+        // A crash is a finding; like a container's restart policy, the instance comes back.
+        onCrash: (code, signal) => {
+          if (this.closing) return;
+          this.problem(`${source} exited unexpectedly (${signal ?? `code ${code ?? '?'}`}); restarting it`);
+          void instance.restart().catch((error: unknown) => this.problem(`${source} did not start again: ${error instanceof Error ? error.message : String(error)}`));
+        },
+      });
+      this.instances.push(instance);
     }
     this.front = this.balancer?.url ?? (this.instances[0] as ServiceProcess).url;
     this.world.middlewareReady(this.front);
@@ -268,6 +275,7 @@ class ScenarioRun {
     await stopKills();
     await this.collect();
     // Their last log lines are checked too.
+    this.closing = true;
     await Promise.all(this.instances.map((i) => i.stop().catch(() => undefined)));
     return this.finish();
   }
@@ -896,6 +904,7 @@ class ScenarioRun {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.killing = false;
     this.timetable?.stop();
     await this.staffChain;
@@ -904,9 +913,6 @@ class ScenarioRun {
     await this.world?.close();
     if (this.world === undefined) await this.worldTime?.close();
     await this.redis?.stop();
-    if (this.options.logDir !== undefined) {
-      mkdirSync(this.options.logDir, { recursive: true });
-      for (const [source, lines] of this.logFiles) writeFileSync(join(this.options.logDir, `${source}.log`), `${lines.join('\n')}\n`);
-    }
+    await Promise.all(this.logFiles.map((file) => new Promise<void>((resolve) => file.end(resolve))));
   }
 }
