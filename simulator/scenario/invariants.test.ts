@@ -47,6 +47,7 @@ function goodRun(): Recording {
     logs: [
       { source: 'instance-1', line: '{"level":30,"time":1772524800123,"pickupId":"p1","msg":"notice accepted","port":151000}' },
       { source: 'instance-1', line: '{"level":30,"msg":"sms accepted by gateway","providerMessageId":"77000003"}' },
+      { source: 'instance-1', line: '{"level":30,"requestId":"ac123456-ccd9-4695-a4b2-8a27573f5079","msg":"request"}' },
     ],
     secrets: { names: ['Kovačević', 'Ana Marija'], phones: ['+4915100000001', '015100000001', '15100000001'], datesOfBirth: ['1990-07-14', '14.07.1990'], codes: ['123456'] },
   };

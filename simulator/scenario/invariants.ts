@@ -247,14 +247,15 @@ export function reportsCompleteInOrder(r: Recording): Violation[] {
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** One pattern per secret: names not inside a longer word, digit strings not inside a longer number. */
+/** One pattern per secret, never inside a longer word, number or id. */
 function secretPatterns(secrets: Recording['secrets']): { kind: string; pattern: RegExp }[] {
   const patterns: { kind: string; pattern: RegExp }[] = [];
   const words = (kind: string, list: string[]): void => {
     for (const value of new Set(list)) if (value.trim().length >= 3) patterns.push({ kind, pattern: new RegExp(`(?<![\\p{L}\\p{N}])${escape(value)}(?![\\p{L}\\p{N}])`, 'u') });
   };
+  // Not inside a longer number or an id (a request id's hex can hold six digits in a row).
   const digits = (kind: string, list: string[]): void => {
-    for (const value of new Set(list)) if (value.length >= 4) patterns.push({ kind, pattern: new RegExp(`(?<![\\d])${escape(value)}(?![\\d])`) });
+    for (const value of new Set(list)) if (value.length >= 4) patterns.push({ kind, pattern: new RegExp(`(?<![\\p{L}\\p{N}])${escape(value)}(?![\\p{L}\\p{N}])`, 'u') });
   };
   words('name', secrets.names);
   digits('phone number', secrets.phones);

@@ -626,8 +626,9 @@ class ScenarioRun {
           const view = world.compartment(box.id, c.id);
           // A jammed lock stays defective until the fault is cleared (someone repaired it).
           if (view.jammed || view.boardSilent || !view.gatewayOnline) continue;
-          if (view.item === 'present' && !(await this.retrieve(box, c.id, c.pickupId ?? undefined))) continue;
+          // Repaired first: the lock board opens nothing for a compartment marked defective, not even to take a document out.
           await this.call('POST', `/v1/boxes/${box.id}/compartments/${c.id}/repaired`, 'staff', undefined, box.authority);
+          if (view.item === 'present') await this.retrieve(box, c.id, c.pickupId ?? undefined);
         }
       }
     }
