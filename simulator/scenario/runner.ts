@@ -508,8 +508,10 @@ class ScenarioRun {
     const target: FaultTarget = { ...rest };
     if (world.lockers.size > 0 && (kind === 'jammed-lock' || kind === 'broken-sensor' || kind === 'silent-board' || kind === 'dropped-gateway' || kind === 'garbage-replies' || kind === 'split-replies')) target.box ??= this.box.id;
     if (pickup !== undefined) {
-      const coming = this.tracks.filter((t) => t.visitAt !== undefined && t.visitAt >= this.clock.now() && !t.handedOver && t.compartment !== undefined).sort((a, b) => (a.visitAt as number) - (b.visitAt as number));
-      const track = pickup === 'next' ? coming[0] : this.tracks[pickup - 1];
+      // The next applicant to come; before anyone has an SMS, the first loaded pickup whose applicant will come.
+      const waiting = this.tracks.filter((t) => t.loaded && !t.handedOver && !t.applicant.noShow && t.compartment !== undefined);
+      const coming = waiting.filter((t) => t.visitAt !== undefined && t.visitAt >= this.clock.now()).sort((a, b) => (a.visitAt as number) - (b.visitAt as number));
+      const track = pickup === 'next' ? (coming[0] ?? waiting.find((t) => t.visitAt === undefined)) : this.tracks[pickup - 1];
       await track?.answered;
       const answer = track?.pickupId === undefined ? undefined : await this.read(`/v1/pickups/${track.pickupId}`);
       const compartment = track?.compartment ?? (typeof answer?.body.compartment === 'string' ? answer.body.compartment : undefined);
