@@ -74,6 +74,7 @@ export async function startSimulator(context: SimulatorContext): Promise<Simulat
         if (response.status !== 201) return undefined;
         return ((await response.json()) as { code: string }).code;
       },
+      middlewareAccess: () => access,
     },
     { ...(context.consolePort === undefined ? {} : { port: context.consolePort }), ...(context.consoleHost === undefined ? {} : { host: context.consoleHost }) },
   );
