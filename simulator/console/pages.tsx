@@ -135,8 +135,8 @@ const Part = ({ name, view, label }: { name: PartName; view: ViewContext; label?
   </div>
 );
 
-const Section = ({ id, title, children, wide }: { id: string; title: string; children?: Child; wide?: boolean }) => (
-  <section id={id} class={wide === true ? 'panel wide' : 'panel'} aria-labelledby={`h-${id}`}>
+const Section = ({ id, title, children }: { id: string; title: string; children?: Child }) => (
+  <section id={id} class="panel" aria-labelledby={`h-${id}`}>
     <h2 id={`h-${id}`}>{title}</h2>
     {children}
   </section>
@@ -179,40 +179,44 @@ function ConsolePage({ view, assets, middleware, enrollment }: { view: ViewConte
         </header>
         <p id="message" class="message" role="status" aria-live="polite" data-message />
         <main id="main">
-          <Section id="box" title={t('front.title', { box: box.name })}>
-            <FrontLegend t={t} />
-            <p class="hint">{t('front.hint')}</p>
-            <Part name="front" view={view} />
-            <Part name="compartment" view={view} label={t('compartment.region')} />
-          </Section>
-          <Section id="kiosk" title={t('kiosk.title')}>
-            {kioskSrc === undefined ? (
-              <p>{t('kiosk.noMiddleware')}</p>
-            ) : (
-              <>
-                <div class="kiosk-screen" data-kiosk-screen data-width={String(KIOSK_SCREEN.width)} data-height={String(KIOSK_SCREEN.height)}>
-                  <iframe src={kioskSrc} title={t('kiosk.frame', { box: box.name })} width={String(KIOSK_SCREEN.width)} height={String(KIOSK_SCREEN.height)} data-kiosk-frame />
-                </div>
-                <p class="hint">
-                  {enrollment === undefined ? t('kiosk.notEnrolled') : t('kiosk.enrolled')} <a href={`${middleware}/kiosk`}>{t('kiosk.open')}</a>
-                </p>
-              </>
-            )}
-          </Section>
-          <Section id="case-system" title={t('caseSystem.title')}>
-            <NoticeForm view={view} />
-            <h3>{t('notices.title')}</h3>
-            <Part name="notices" view={view} />
-          </Section>
-          <Section id="phones" title={t('phones.title')}>
-            <Part name="phones" view={view} />
-          </Section>
-          <Section id="dokubox" title={t('dokubox.title')}>
-            <Part name="middleware" view={view} />
-          </Section>
-          <Section id="faults" title={t('faults.title')}>
-            <Part name="faults" view={view} />
-          </Section>
+          <div class="column">
+            <Section id="box" title={t('front.title', { box: box.name })}>
+              <FrontLegend t={t} />
+              <p class="hint">{t('front.hint')}</p>
+              <Part name="front" view={view} />
+              <Part name="compartment" view={view} label={t('compartment.region')} />
+            </Section>
+            <Section id="case-system" title={t('caseSystem.title')}>
+              <NoticeForm view={view} />
+              <h3>{t('notices.title')}</h3>
+              <Part name="notices" view={view} />
+            </Section>
+            <Section id="dokubox" title={t('dokubox.title')}>
+              <Part name="middleware" view={view} />
+            </Section>
+          </div>
+          <div class="column">
+            <Section id="kiosk" title={t('kiosk.title')}>
+              {kioskSrc === undefined ? (
+                <p>{t('kiosk.noMiddleware')}</p>
+              ) : (
+                <>
+                  <div class="kiosk-screen" data-kiosk-screen data-width={String(KIOSK_SCREEN.width)} data-height={String(KIOSK_SCREEN.height)}>
+                    <iframe src={kioskSrc} title={t('kiosk.frame', { box: box.name })} width={String(KIOSK_SCREEN.width)} height={String(KIOSK_SCREEN.height)} data-kiosk-frame />
+                  </div>
+                  <p class="hint">
+                    {enrollment === undefined ? t('kiosk.notEnrolled') : t('kiosk.enrolled')} <a href={`${middleware}/kiosk`}>{t('kiosk.open')}</a>
+                  </p>
+                </>
+              )}
+            </Section>
+            <Section id="phones" title={t('phones.title')}>
+              <Part name="phones" view={view} />
+            </Section>
+            <Section id="faults" title={t('faults.title')}>
+              <Part name="faults" view={view} />
+            </Section>
+          </div>
         </main>
       </body>
     </html>

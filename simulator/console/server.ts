@@ -4,15 +4,14 @@
  * with the simulated world, never in production. It listens on 127.0.0.1 by
  * default and answers only to its own host name (a page elsewhere cannot
  * reach it by DNS rebinding); requests that change the world must come from
- * its own page or from a script (CSRF check); its pages load nothing but its
- * own files and frame nothing but the middleware's kiosk (CSP).
+ * its own page or from a script, never from another site's page (Origin and
+ * Sec-Fetch-Site check against CSRF); its pages load nothing but its own
+ * files and frame nothing but the middleware's kiosk (CSP).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { csrf } from 'hono/csrf';
-import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { SimulatedWorld } from '../world.js';
 import { consoleApi } from './api.js';
@@ -33,6 +32,29 @@ function hostCheck(host: string, port: () => number): MiddlewareHandler {
       const given = c.req.header('host') ?? '';
       const allowed = ['127.0.0.1', 'localhost', '[::1]'].map((h) => `${h}:${port()}`);
       if (!allowed.includes(given)) return c.json({ code: 'WRONG_HOST', message: `This console answers only as ${allowed.join(', ')}.` }, 421);
+    }
+    await next();
+  };
+}
+
+/**
+ * Requests that change the world come from the console's own page or from a
+ * script: a browser marks every request with Origin (POST, PUT) and
+ * Sec-Fetch-Site, so one from another site's page or form is refused; curl
+ * and the scenario runner send neither and are let through (the console
+ * listens on this machine only).
+ */
+function sameOriginWrites(): MiddlewareHandler {
+  return async (c, next) => {
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) {
+      const origin = c.req.header('origin');
+      const site = c.req.header('sec-fetch-site');
+      const own = new URL(c.req.url).origin;
+      const foreignOrigin = origin !== undefined && origin !== own;
+      const foreignSite = site !== undefined && site !== 'same-origin' && site !== 'none';
+      if (foreignOrigin || foreignSite) {
+        return c.json({ code: 'FORBIDDEN', message: 'This request came from another site (Origin or Sec-Fetch-Site); the world changes only from the console page itself or from scripts.' }, 403);
+      }
     }
     await next();
   };
@@ -64,15 +86,8 @@ export async function startConsoleServer(world: SimulatedWorld, settings: Consol
   app.use(hostCheck(host, () => port));
   app.use(secureHeaders({ contentSecurityPolicy: undefined, referrerPolicy: 'no-referrer', xFrameOptions: 'DENY' }));
   app.use(contentSecurityPolicy(settings.middlewareUrl));
-  // Browsers send JSON to the API only from the console's own page (anything else needs a CORS preflight, which is never granted);
-  // forms and other simple requests from another origin are refused.
-  app.use('/api/*', csrf());
-  app.onError((error, c) => {
-    if (error instanceof HTTPException && error.status === 403) {
-      return c.json({ code: 'FORBIDDEN', message: 'This request did not come from the console page (Origin or Sec-Fetch-Site differ); scripts send JSON with Content-Type: application/json.' }, 403);
-    }
-    return c.json({ code: 'INTERNAL', message: error instanceof Error ? error.message.slice(0, 200) : 'internal error' }, 500);
-  });
+  app.use(sameOriginWrites());
+  app.onError((error, c) => c.json({ code: 'INTERNAL', message: error instanceof Error ? error.message.slice(0, 200) : 'internal error' }, 500));
   app.route('/api', consoleApi(world, { middleware: summary }));
   app.route('/', consolePages(world, settings, summary));
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

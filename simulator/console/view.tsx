@@ -375,7 +375,7 @@ export function phonesPart(c: ViewContext): Child {
         {withMessages.map(([phone, messages]) => (
           <li class="phone" data-phone={phone}>
             <p class="phone-head">
-              <span aria-hidden="true">📱</span> <strong>{phone}</strong> · {t('phones.count', { count: messages.length })}
+              <strong>{phone}</strong> · {t('phones.count', { count: messages.length })}
             </p>
             <ol class="inbox" aria-label={t('phones.inbox', { phone })}>
               {messages.slice(-MESSAGES_SHOWN).map((m) => {
