@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { BoxDefinition } from '../src/core/box.js';
 import { startConsoleServer, type ConsoleServer } from './console/server.js';
 import { startLockerControl } from './locker/part.js';
-import { SimulatedWorld, type CaseSystemLogin, type WorldTime } from './world.js';
+import { SimulatedWorld, type CaseSystemLogin, type WorldListen, type WorldTime } from './world.js';
 
 export interface SimulatorPart {
   name: string;
@@ -43,6 +43,10 @@ export interface SimulatorContext {
   boxes: BoxDefinition[];
   /** Where the simulated world keeps its state across restarts (`VAR_DIR`, like Redis and the secrets); none: nothing is kept. */
   varDir?: string;
+  /** The world's state directory itself (wins over `varDir`). */
+  stateDir?: string;
+  /** Fixed host and ports for the world's servers. */
+  listen?: WorldListen;
   /** Logins of the case system at a middleware elsewhere (`npm run simulator`); default fresh ones the middleware is told of. */
   caseSystemLogins?: CaseSystemLogin[];
   time?: WorldTime;
@@ -56,7 +60,8 @@ export async function startSimulator(context: SimulatorContext): Promise<Simulat
   const world = await SimulatedWorld.start({
     middlewareUrl: context.middlewareUrl,
     boxes: context.boxes,
-    ...(context.varDir === undefined ? {} : { stateDir: join(context.varDir, 'simulator') }),
+    ...(context.stateDir !== undefined ? { stateDir: context.stateDir } : context.varDir === undefined ? {} : { stateDir: join(context.varDir, 'simulator') }),
+    ...(context.listen === undefined ? {} : { listen: context.listen }),
     ...(context.caseSystemLogins === undefined ? {} : { caseSystemLogins: context.caseSystemLogins }),
     ...(context.time === undefined ? {} : { time: context.time }),
     ...(context.smsSigningSecret === undefined ? {} : { smsSigningSecret: context.smsSigningSecret }),
@@ -92,7 +97,7 @@ export async function startSimulator(context: SimulatorContext): Promise<Simulat
       name: 'locker',
       urls: {
         control: `${lockerControl.url}/`,
-        ...(context.varDir === undefined ? {} : { state: join(context.varDir, 'simulator') }),
+        ...(context.stateDir !== undefined ? { state: context.stateDir } : context.varDir === undefined ? {} : { state: join(context.varDir, 'simulator') }),
         ...Object.fromEntries(Object.entries(world.lockerEndpoints).map(([k, v]) => [`CU16 gateway ${k}`, `tcp://${v}`])),
       },
       env: {},

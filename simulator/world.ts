@@ -111,6 +111,20 @@ export interface WorldOptions {
   time?: WorldTime;
   /** Signing secret of the SMS gateway's delivery reports; default fresh. */
   smsSigningSecret?: string;
+  /** Where the world's servers listen (`npm run simulator` for a middleware on another machine); default 127.0.0.1 and free ports. */
+  listen?: WorldListen;
+}
+
+/** Fixed addresses, so that a middleware elsewhere can be configured once. Port 0 or none: any free port. */
+export interface WorldListen {
+  host?: string;
+  /** The address the middleware reaches the world at, when it differs from `host` (e.g. listening on 0.0.0.0). */
+  advertisedHost?: string;
+  smsHttpPort?: number;
+  smppPort?: number;
+  callbackPort?: number;
+  /** The CU16 gateways get consecutive ports from here, box by box. */
+  lockerBasePort?: number;
 }
 
 /** The world's phones: a handful of numbers that notices go to unless one is given. */
@@ -148,6 +162,7 @@ export class SimulatedWorld extends EventEmitter {
   private saveScheduled = false;
   private readonly saves: (() => void)[] = [];
   private stopClock: (() => void) | undefined;
+  private advertised = '127.0.0.1';
 
   private constructor(private readonly options: WorldOptions) {
     super();
@@ -172,11 +187,15 @@ export class SimulatedWorld extends EventEmitter {
   private async startParts(): Promise<void> {
     const stateDir = this.options.stateDir;
     if (stateDir !== undefined) mkdirSync(stateDir, { recursive: true });
+    const listen = this.options.listen ?? {};
+    const host = listen.host ?? '127.0.0.1';
+    const advertised = listen.advertisedHost ?? host;
+    let nextLockerPort = listen.lockerBasePort;
     for (const box of this.boxes) {
       const locker = box.locker as { adapter?: string; gateways?: { id: string }[]; lockNumberBase?: 0 | 1; lockBitOpenValue?: 0 | 1 } | undefined;
       if (locker === undefined || (locker.adapter ?? 'kerong') !== 'kerong' || locker.gateways === undefined) continue;
       const emulator = new Cu16Emulator({
-        gateways: locker.gateways.map((g) => ({ id: g.id })),
+        gateways: locker.gateways.map((g) => ({ id: g.id, host, ...(nextLockerPort === undefined || nextLockerPort === 0 ? {} : { port: nextLockerPort++ }) })),
         compartments: box.compartments.flatMap((c) => (c.locker === undefined ? [] : [{ id: c.id, locker: c.locker }])),
         ...(locker.lockNumberBase === undefined ? {} : { lockNumberBase: locker.lockNumberBase }),
         ...(locker.lockBitOpenValue === undefined ? {} : { lockBitOpenValue: locker.lockBitOpenValue }),
@@ -202,12 +221,17 @@ export class SimulatedWorld extends EventEmitter {
       emulator.on('wiring', () => this.changed({ kind: 'wiring', box: box.id }));
       emulator.on('connection', () => this.changed({ kind: 'wiring', box: box.id }));
       emulator.on('disconnect', () => this.changed({ kind: 'wiring', box: box.id }));
-      for (const gateway of await emulator.start()) this.lockerEndpoints[`${box.id}/${gateway.id}`] = `${gateway.host}:${gateway.port}`;
+      for (const gateway of await emulator.start()) this.lockerEndpoints[`${box.id}/${gateway.id}`] = `${advertised}:${gateway.port}`;
       this.lockers.set(box.id, emulator);
     }
 
-    this.sms = await startSmsGatewaySimulator({ signingSecret: this.smsSigningSecret });
-    this.callbacks = await startCallbackServer({ host: '127.0.0.1' });
+    this.sms = await startSmsGatewaySimulator({
+      signingSecret: this.smsSigningSecret,
+      seven: { host, ...(listen.smsHttpPort === undefined ? {} : { port: listen.smsHttpPort }) },
+      smpp: { host, ...(listen.smppPort === undefined ? {} : { port: listen.smppPort }) },
+    });
+    this.callbacks = await startCallbackServer({ host, ...(listen.callbackPort === undefined ? {} : { port: listen.callbackPort }) });
+    this.advertised = advertised;
 
     const saved = stateDir === undefined ? undefined : this.load(join(stateDir, 'world.json'));
     if (saved !== undefined) {
@@ -261,11 +285,16 @@ export class SimulatedWorld extends EventEmitter {
       authority: l.authority,
       basic: { username: l.username, passwordSha256: createHash('sha256').update(l.password).digest('hex') },
     }));
-    const callbacks = Object.fromEntries(this.logins.map((l) => [l.authority, { url: this.callbacks.url }]));
+    const reachable = (url: string): string => {
+      const u = new URL(url);
+      u.hostname = this.advertised;
+      return u.toString().replace(/\/$/, '');
+    };
+    const callbacks = Object.fromEntries(this.logins.map((l) => [l.authority, { url: reachable(this.callbacks.url) }]));
     return {
       LOCKER_ENDPOINTS: JSON.stringify(this.lockerEndpoints),
       SMS_GATEWAY: 'dev',
-      SMS_DEV_URL: this.sms.seven.url,
+      SMS_DEV_URL: reachable(this.sms.seven.url),
       SEVEN_WEBHOOK_SECRET: this.smsSigningSecret,
       CASE_SYSTEM_CLIENTS: JSON.stringify(clients),
       CASE_SYSTEM_CALLBACKS: JSON.stringify(callbacks),

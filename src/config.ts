@@ -8,6 +8,7 @@ import { describeIssue } from './core/validation.js';
 import { caseSystemEnvSchema } from './case-system/config.js';
 import { checkSmsEnv, smsEnvShape } from './sms/config.js';
 import { ROLES } from './service/types.js';
+import { MAX_WORLD_SPEED } from './store/world-clock.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -120,6 +121,12 @@ export const envSchema = z.object({
   DASHBOARD_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(480).default(30),
   DASHBOARD_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(8),
   I18N_DIR: z.string().default('mappings/i18n'),
+  SIMULATED_TIME: bool.default(false),
+  SIMULATED_TIME_START: z
+    .string()
+    .refine((v) => /(Z|[+-]\d{2}:?\d{2})$/i.test(v) && !Number.isNaN(Date.parse(v)), 'must be ISO 8601 with a time zone, e.g. 2026-12-16T10:00:00+01:00')
+    .optional(),
+  SIMULATED_TIME_SPEED: z.coerce.number().min(0).max(MAX_WORLD_SPEED).optional(),
 })
   .extend(caseSystemEnvSchema.shape)
   .extend(smsEnvShape)
@@ -128,8 +135,17 @@ export const envSchema = z.object({
   // Runs even when other variables failed, so that a missing Redis is named with them.
   .superRefine((env, ctx) => checkRedisEnv(env, ctx), { when: () => true });
 
-/** The development SMS gateway talks to the simulator, which production does not run. */
-function checkDevelopmentOnly(env: { NODE_ENV: string; SMS_GATEWAY: string; BOX_OPENING_HOURS: string }, ctx: z.RefinementCtx): void {
+/** The development SMS gateway talks to the simulator, which production does not run; simulated time exists only in the simulated world. */
+function checkDevelopmentOnly(
+  env: { NODE_ENV: string; SMS_GATEWAY: string; BOX_OPENING_HOURS: string; SIMULATED_TIME: boolean; SIMULATED_TIME_START?: string | undefined; SIMULATED_TIME_SPEED?: number | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (env.SIMULATED_TIME && env.NODE_ENV === 'production') {
+    ctx.addIssue({ code: 'custom', path: ['SIMULATED_TIME'], message: 'must be false in production (simulated time runs deadlines, reminders and expiries faster than real time); see docs/simulated-time.md' });
+  }
+  for (const name of ['SIMULATED_TIME_START', 'SIMULATED_TIME_SPEED'] as const) {
+    if (env[name] !== undefined && !env.SIMULATED_TIME) ctx.addIssue({ code: 'custom', path: [name], message: 'takes effect only with SIMULATED_TIME=true; remove it or set SIMULATED_TIME' });
+  }
   if (env.BOX_OPENING_HOURS === 'ignore' && env.NODE_ENV === 'production') {
     ctx.addIssue({ code: 'custom', path: ['BOX_OPENING_HOURS'], message: 'must be enforce in production (ignore lets the simulated box open at night)' });
   }

@@ -36,6 +36,7 @@ import { PickupStore } from './store/pickup-store.js';
 import { projectPath } from './project-root.js';
 import { closeRedis, connectRedis, redisOptions, redisSettings, untilReady } from './store/redis-connections.js';
 import { ReplicaWait } from './store/replica-wait.js';
+import { WorldClock } from './store/world-clock.js';
 import { verificationMethodOf } from './core/pickup-policy.js';
 import { AttemptLimiter } from './kiosk/attempts.js';
 import { KioskDevices } from './kiosk/devices.js';
@@ -58,7 +59,18 @@ import { LiveBoxFeed } from './web/dashboard/live.js';
 export { PROJECT_ROOT } from './project-root.js';
 
 export interface DokuboxOptions {
+  /**
+   * Domain time: deadlines, reminders, expiries, quiet hours, opening hours,
+   * timestamps of events and alarms (tests inject a manual clock). Default:
+   * the world clock with SIMULATED_TIME, else the wall clock.
+   */
   clock?: Clock & Timers;
+  /**
+   * Wall time: sessions, cookies, attempt limits, the WS-Security window and
+   * transport timeouts, which protect against or wait for the real world.
+   * Default: `clock` if given, else the system clock. See docs/simulated-time.md.
+   */
+  wallClock?: Clock & Timers;
   logger?: Logger;
   /** Skip background loops (event stream, BullMQ workers); tests drive them. */
   background?: boolean;
@@ -84,6 +96,10 @@ export interface Dokubox {
   /** The periodic sweep (expiry, reminders); tests run `maintenance.sweep()` directly. */
   maintenance: Maintenance;
   metrics: Metrics;
+  /** The domain clock (see DokuboxOptions.clock). */
+  clock: Clock & Timers;
+  /** With SIMULATED_TIME (and no injected clock): the shared world clock, also `clock`. */
+  worldClock: WorldClock | undefined;
   /** Per box and day counts for the dashboard (src/stats/statistics.ts). */
   statistics: Statistics;
   redis: Redis;
@@ -98,7 +114,7 @@ export interface Dokubox {
 }
 
 export async function createDokubox(config: Config, options: DokuboxOptions = {}): Promise<Dokubox> {
-  const clock = options.clock ?? systemClock;
+  const wallClock = options.wallClock ?? options.clock ?? systemClock;
   const logger = options.logger ?? (await createServiceLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT ?? (config.NODE_ENV === 'development' ? 'pretty' : 'json') }));
   const boxes = loadBoxes(projectPath(config.BOXES_DIR));
   const catalog = new DocumentTypeCatalog(loadDocumentTypes(projectPath(config.DOCUMENT_TYPES_FILE)));
@@ -120,13 +136,29 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
           redisConfig.waitTimeoutMs,
         )
       : undefined;
+  let worldClock: WorldClock | undefined;
   try {
     await untilReady(redis, redisConfig, 10_000);
+    // Simulated time (never in production): one world clock in Redis for every instance (docs/simulated-time.md).
+    if (config.SIMULATED_TIME && options.clock === undefined) {
+      worldClock = await WorldClock.connect({
+        redis,
+        ns: config.REDIS_KEY_PREFIX,
+        subscriberConnection: () => connectRedis(redisConfig, 'subscriber', logger),
+        wall: wallClock,
+        initial: {
+          ...(config.SIMULATED_TIME_START === undefined ? {} : { at: config.SIMULATED_TIME_START }),
+          ...(config.SIMULATED_TIME_SPEED === undefined ? {} : { speed: config.SIMULATED_TIME_SPEED }),
+        },
+        logger,
+      });
+    }
   } catch (error) {
     redis.disconnect();
     await replicaWait?.close();
     throw error;
   }
+  const clock: Clock & Timers = options.clock ?? worldClock ?? wallClock;
 
   const store = new PickupStore(redis, config.REDIS_KEY_PREFIX, { replicaWait });
   for (const box of boxes.values()) await store.syncBox(box);
@@ -145,6 +177,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     cipher: new PiiCipher(config.PII_KEY),
     secret: config.SECRET_KEY,
     clock,
+    wallClock,
     idempotencyTtlDays: config.IDEMPOTENCY_TTL_DAYS,
     auditRetentionDays: config.AUDIT_RETENTION_DAYS,
     ...(options.randomCode === undefined ? {} : { randomCode: options.randomCode }),
@@ -160,6 +193,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
     clock,
+    wallClock,
     logger,
     endpoints: config.LOCKER_ENDPOINTS,
     doorOpenTimeoutMs: config.LOCKER_DOOR_OPEN_TIMEOUT_MS,
@@ -178,7 +212,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     idleMs: config.DASHBOARD_SESSION_IDLE_MINUTES * 60_000,
     absoluteMs: config.DASHBOARD_SESSION_MAX_HOURS * 3_600_000,
   });
-  const dashboard = { ...dashboardAuth({ accounts: personAccounts, sessions: personSessions, clock, catalogues, secureCookies, logger, boxes }), accounts: personAccounts, sessions: personSessions };
+  const dashboard = { ...dashboardAuth({ accounts: personAccounts, sessions: personSessions, clock: wallClock, catalogues, secureCookies, logger, boxes }), accounts: personAccounts, sessions: personSessions };
   // The box pages follow changes live: one blocking reader of the streams per instance (src/web/dashboard/live.ts).
   const liveFeed = new LiveBoxFeed({ connection: () => connectRedis(redisConfig, 'blocking', logger), ns: config.REDIS_KEY_PREFIX, logger });
 
@@ -189,7 +223,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     mappings: await loadMappings(projectPath(config.CASE_SYSTEM_MAPPINGS_DIR)),
     authenticate: createCaseSystemAuthenticator({
       clients: config.CASE_SYSTEM_CLIENTS,
-      clock,
+      clock: wallClock,
       timestampWindowMs: config.CASE_SYSTEM_WSSE_WINDOW_SECONDS * 1000,
       nonces: new RedisNonceStore(redis, `${config.REDIS_KEY_PREFIX}:case:`),
     }),
@@ -227,7 +261,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   metrics.trackCaseReports(() => reports.counts());
 
   // SMS: queued on state changes, outcomes become state changes and alarms (docs/sms.md).
-  const smsGateway = options.smsGateway ?? createSmsGateway(config, { clock, logger, redis, keyPrefix: config.REDIS_KEY_PREFIX });
+  const smsGateway = options.smsGateway ?? createSmsGateway(config, { clock: wallClock, logger, redis, keyPrefix: config.REDIS_KEY_PREFIX });
   const notifications = new SmsNotifications({ service, alarms, logger, reminderWorkingDays: config.SMS_REMINDER_WORKING_DAYS });
   const sms = new SmsQueue({
     ...smsQueueSettings(config),
@@ -268,7 +302,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     metricsOnMainPort: config.METRICS_PORT === undefined,
     mounts: [
       { path: '/', app: caseApp as unknown as Hono<AppEnv> },
-      { path: '/v1', app: kioskAdminRoutes({ service, auth, devices: kioskDevices, staff: staffAccounts, attempts, clock }) },
+      { path: '/v1', app: kioskAdminRoutes({ service, auth, devices: kioskDevices, staff: staffAccounts, attempts, clock: wallClock }) },
       { path: '/v1', app: statisticsRoutes({ service, auth, statistics }) },
       {
         path: '/kiosk',
@@ -281,7 +315,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
           staff: staffAccounts,
           attempts,
           alarms,
-          clock,
+          wallClock,
           catalogues,
           assets: {
             css: loadAsset(projectPath('src/web/kiosk/kiosk.css'), '/kiosk/assets', 'kiosk.css'),
@@ -368,6 +402,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     logger,
     metrics,
     sweepIntervalMs: config.EXPIRY_SWEEP_INTERVAL_MS,
+    ...(worldClock === undefined ? {} : { timeline: worldClock }),
     sendDueReminders: () => notifications.sendDueReminders(),
   });
 
@@ -387,6 +422,8 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     smsGateway,
     maintenance,
     metrics,
+    clock,
+    worldClock,
     statistics,
     redis,
     boxes,
@@ -447,9 +484,10 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       stopDeliveryReports();
       await sms.close();
       await smsGateway.close();
-      if (started) await maintenance.close();
-      else await maintenance.queue.close();
+      // Also a worker that a test started itself.
+      await maintenance.close();
       await replicaWait?.close();
+      await worldClock?.close();
       await closeRedis(redis);
     },
   };

@@ -1,6 +1,8 @@
 /**
- * Time is injected everywhere: production uses the system clock, tests and the
- * simulated world use a manual clock that only moves when told to.
+ * Time is injected everywhere: production uses the system clock, tests a
+ * manual clock that only moves when told to, and the simulated world (with
+ * SIMULATED_TIME) a world clock shared through Redis that runs faster or
+ * jumps (src/store/world-clock.ts, docs/simulated-time.md).
  */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -14,6 +16,36 @@ export interface TimerHandle {
 /** Timeouts on the same time line as the clock (real or simulated). */
 export interface Timers {
   setTimer(ms: number, fn: () => void): TimerHandle;
+  /**
+   * How many real milliseconds a delay of `domainMs` on this time line takes
+   * (a simulated time line may run faster). Schedulers that count in real
+   * time (BullMQ delays) ask this; absent means the same.
+   */
+  realMs?(domainMs: number): number;
+}
+
+/**
+ * Where a time line that can change stands: at real time `realAnchor` it
+ * read `simAnchor` and runs `speed` times as fast as real time (0: paused);
+ * `version` grows with every change.
+ */
+export interface TimelineState {
+  simAnchor: number;
+  realAnchor: number;
+  speed: number;
+  version: number;
+}
+
+/** A time line that changes pace or jumps (the simulated world clock): whoever schedules in real time re-plans on each change. */
+export interface TimelineChanges {
+  state(): TimelineState;
+  /** Calls `listener` after every change (a jump, a new speed); returns the unsubscribe function. */
+  onChange(listener: (state: TimelineState) => void): () => void;
+}
+
+/** The real delay of `domainMs` on `clock`'s time line (unchanged when it is real time). */
+export function realMsOf(clock: Clock & Partial<Timers>, domainMs: number): number {
+  return clock.realMs === undefined ? Math.max(0, domainMs) : clock.realMs(domainMs);
 }
 
 export const systemClock: Clock & Timers = {
@@ -24,6 +56,7 @@ export const systemClock: Clock & Timers = {
     handle.unref?.();
     return { cancel: () => clearTimeout(handle) };
   },
+  realMs: (domainMs) => Math.max(0, domainMs),
 };
 
 /** A clock that moves only when told to; due timers fire during `advance`/`set`, in time order. */
@@ -52,6 +85,11 @@ export class ManualClock implements Clock, Timers {
     const timer = { at: this.current + Math.max(0, ms), seq: (this.seq += 1), fn };
     this.timers.push(timer);
     return { cancel: () => (this.timers = this.timers.filter((t) => t !== timer)) };
+  }
+
+  /** Its time moves only when told to: a delay is the same in real time. */
+  realMs(domainMs: number): number {
+    return Math.max(0, domainMs);
   }
 
   /** Timers not yet fired. */

@@ -3,8 +3,9 @@
  * applicants collect, staff take back expired or cancelled documents, and
  * faults are caught. Commands open a door and wait for the adapter's
  * `door.opened`; the state change follows the door closing with the item
- * sensor's verdict. Timeouts run on the injected clock's timers, so the
- * simulated world and tests control time. See docs/state-machine.md.
+ * sensor's verdict. Timeouts run on the injected clocks' timers, so the
+ * simulated world and tests control time: waiting for the hardware on the
+ * wall clock, for people (a door left open) on the domain clock. See docs/state-machine.md.
  */
 import type { Logger } from 'pino';
 import type { BoardEvent, CompartmentSnapshot, LockerAdapter, LockerEvent } from '../../adapters/locker/types.js';
@@ -22,7 +23,10 @@ export interface BoxLifecycleOptions {
   adapter: LockerAdapter;
   service: PickupService;
   alarms: AlarmSink;
+  /** Domain time: the door-left-open alarm waits for a person (simulated time with SIMULATED_TIME). */
   clock: Clock & Timers;
+  /** Wall time: the door-open confirmation waits for the hardware; default `clock`. */
+  wallClock?: Timers;
   logger: Logger;
   /** No door.opened this long after an open command: the compartment is defective. */
   doorOpenTimeoutMs?: number;
@@ -166,7 +170,7 @@ export class BoxLifecycle {
     return new Promise<void>((resolve, reject) => {
       const op: Operation = { ...spec, phase: 'opening', timer: undefined, resolve, reject };
       this.operations.set(spec.compartment, op);
-      op.timer = this.o.clock.setTimer(this.o.doorOpenTimeoutMs ?? 5000, () => {
+      op.timer = (this.o.wallClock ?? this.o.clock).setTimer(this.o.doorOpenTimeoutMs ?? 5000, () => {
         this.work = this.work.then(() => this.onOpenTimeout(op));
       });
       this.o.adapter.open(spec.compartment).catch((error: unknown) => {

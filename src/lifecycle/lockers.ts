@@ -32,7 +32,10 @@ export interface LockerRuntimeOptions {
   alarms: AlarmSink;
   redis: Redis;
   keyPrefix: string;
+  /** Domain time (the door-left-open alarm). */
   clock: Clock & Timers;
+  /** Wall time: transport timeouts (door-open confirmation, relay replies) and the adapters (board events, webhook signatures); default `clock`. */
+  wallClock?: Clock & Timers;
   logger: Logger;
   /** `box/gateway` -> `host:port`, overriding the box file (simulator, staging). */
   endpoints: Record<string, string>;
@@ -50,7 +53,8 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
   const lifecycles = new Map<string, BoxLifecycle>();
   const smart = new Map<string, SmartLocker>();
   const parts: { adapter: LockerAdapter; leases?: GatewayLeases; unbind?: () => void }[] = [];
-  const relay = new DoorRelay(o.redis, o.keyPrefix, o.clock, o.logger, o.doorOpenTimeoutMs + 3000, o.subscriberConnection);
+  const wallClock = o.wallClock ?? o.clock;
+  const relay = new DoorRelay(o.redis, o.keyPrefix, wallClock, o.logger, o.doorOpenTimeoutMs + 3000, o.subscriberConnection);
 
   for (const box of o.boxes.values()) {
     const raw = box.locker;
@@ -66,7 +70,7 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
         const [host, port] = override.split(':');
         return { ...g, host: host ?? g.host, port: Number(port) };
       });
-      adapter = createLockerAdapter({ ...box, locker: { ...raw, gateways } }, { logger: o.logger, clock: o.clock, autoConnect: false });
+      adapter = createLockerAdapter({ ...box, locker: { ...raw, gateways } }, { logger: o.logger, clock: wallClock, autoConnect: false });
       const leases = new GatewayLeases({
         redis: o.redis,
         keyPrefix: o.keyPrefix,
@@ -90,7 +94,7 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
       leases.on('lost', (gateway: string) => void relay.unserve(box.id, gateway).catch(() => undefined));
     } else {
       // Controllers with their own API need no lease: every instance may call them.
-      adapter = createLockerAdapter(box, { logger: o.logger, clock: o.clock });
+      adapter = createLockerAdapter(box, { logger: o.logger, clock: wallClock });
       if (adapter instanceof SmartLocker) smart.set(box.id, adapter);
       parts.push({ adapter });
     }
@@ -102,6 +106,7 @@ export function createLockerRuntime(o: LockerRuntimeOptions): LockerRuntime {
         service: o.service,
         alarms: o.alarms,
         clock: o.clock,
+        wallClock,
         logger: o.logger,
         doorOpenTimeoutMs: o.doorOpenTimeoutMs,
         doorLeftOpenMs: o.doorLeftOpenMs,

@@ -33,7 +33,10 @@ export interface PickupServiceOptions {
   cipher: PiiCipher;
   /** Base64 secret for code hashes, fingerprints and lookup indexes. */
   secret: string;
+  /** Domain time (simulated with SIMULATED_TIME): deadlines, reminders, opening hours, event timestamps. */
   clock: Clock;
+  /** Wall time for attempt limits and pauses, which hold off real people trying codes; default `clock`. */
+  wallClock?: Clock;
   idempotencyTtlDays: number;
   auditRetentionDays: number;
   newId?: () => string;
@@ -161,6 +164,11 @@ export class PickupService implements PickupPort {
 
   private nowIso(): string {
     return new Date(this.o.clock.now()).toISOString();
+  }
+
+  /** Wall time (attempt limits); the domain clock unless another is given. */
+  private wallNow(): number {
+    return (this.o.wallClock ?? this.o.clock).now();
   }
 
   private get codeSecret(): Buffer {
@@ -594,7 +602,7 @@ export class PickupService implements PickupPort {
   /** Throws KIOSK_PAUSED while a device pauses after too many failed attempts. */
   async assertNotPaused(deviceId: string): Promise<void> {
     if (this.o.attempts === undefined) return;
-    const status = await this.o.attempts.status(deviceId, this.o.clock.now());
+    const status = await this.o.attempts.status(deviceId, this.wallNow());
     if (status.paused) {
       throw new DokuboxError('KIOSK_PAUSED', `Too many failed attempts at this device; it accepts entries again at ${new Date(status.until).toISOString()}, or when staff release it.`, {
         context: { pausedUntil: new Date(status.until).toISOString(), level: status.level },
@@ -643,12 +651,12 @@ export class PickupService implements PickupPort {
     if (!ok || !live || found.codeBlocked || found.state !== 'notified' || found.compartment === null) {
       return this.failVerification(box.id, deviceId, live ? found.pickupId : undefined);
     }
-    await this.o.attempts?.recordSuccess(deviceId, found.pickupId, this.o.clock.now());
+    await this.o.attempts?.recordSuccess(deviceId, found.pickupId, this.wallNow());
     return { pickupId: found.pickupId, compartment: found.compartment };
   }
 
   private async failVerification(boxId: string, deviceId: string, livePickupId: string | undefined): Promise<never> {
-    const recorded = await this.o.attempts?.recordFailure(deviceId, livePickupId, this.o.clock.now());
+    const recorded = await this.o.attempts?.recordFailure(deviceId, livePickupId, this.wallNow());
     const failures = recorded?.failures ?? 0;
     // Alarms are sent, not awaited: the answer must not take longer when a failure blocked a live code.
     const raise = (alarm: Parameters<AlarmSink['raise']>[0]): void => {

@@ -23,7 +23,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { isSmsSendError, type DeliveryReport, type SmsFailureReason, type SmsGateway, type SmsSendResult } from '../../adapters/sms/types.js';
 import type { OpeningHours } from '../core/calendar.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import { realMsOf, systemClock, type Clock, type TimelineChanges, type Timers } from '../core/clock.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_QUIET_HOURS, quietUntil, validateQuietHours, type QuietHours } from './quiet-hours.js';
 import { PER_GENERATION_SMS_KINDS, renderSms, SMS_KINDS, SmsTemplateError, type SmsKind, type SmsTemplateSet } from './templates.js';
@@ -79,8 +79,14 @@ export interface SmsQueueOptions {
   /** Alphanumeric sender id (at most 11 characters). */
   sender: string;
   logger: Logger;
-  /** Domain time (quiet hours, reminders); default the system clock. */
-  clock?: Clock;
+  /**
+   * Domain time (quiet hours, `notBefore`); default the system clock. A
+   * simulated clock (SIMULATED_TIME) also says how long its delays take in
+   * real time (`realMs`), and announces its jumps and new speeds
+   * (`onChange`): then the waiting messages are promoted and re-check their
+   * time, so that they go out at the right simulated moment.
+   */
+  clock?: Clock & Partial<Timers> & Partial<TimelineChanges>;
   /** The wall clock BullMQ schedules delays in; only tests change it. */
   schedulerClock?: Clock;
   /** BullMQ queue name; default `sms`. */
@@ -110,6 +116,8 @@ interface SmsJobData {
   kind: SmsKind;
   /** The code generation, for the kinds sent once per generation (`code`). */
   generation?: number;
+  /** Not to be sent before this domain time (ms): a later send, or the end of quiet hours. The worker checks it. */
+  notBefore?: number;
 }
 
 interface SentRecord {
@@ -160,8 +168,9 @@ export class SmsQueue {
   private readonly redis: Redis;
   /** Connections handed to BullMQ: it does not close connections it was given, so we do. */
   private readonly owned: Redis[] = [];
-  private readonly clock: Clock;
+  private readonly clock: Clock & Partial<Timers> & Partial<TimelineChanges>;
   private readonly schedulerClock: Clock;
+  private readonly stopFollowingClock: () => void;
   private readonly keyPrefix: string;
   private readonly queueName: string;
   private readonly prefix: string;
@@ -197,6 +206,32 @@ export class SmsQueue {
       },
     });
     this.queue.on('error', (error) => options.logger.error({ err: error }, 'sms queue connection error'));
+    this.stopFollowingClock =
+      this.clock.onChange?.(() => {
+        void this.promoteWaiting().catch((error: unknown) => options.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'waiting sms not promoted after a change of the world clock'));
+      }) ?? (() => {});
+  }
+
+  /**
+   * The simulated clock jumped or changed speed: every message that waits
+   * for a domain time (`notBefore`) runs now and re-checks it, waiting again
+   * (for the new real delay) while it is still early. Retries after a
+   * failure wait in real time and are left alone. Returns how many were promoted.
+   */
+  async promoteWaiting(): Promise<number> {
+    // Only in the simulated world, where the queue is small: all of them at once.
+    const jobs = await this.queue.getDelayed();
+    let promoted = 0;
+    for (const job of jobs) {
+      if (job.data.notBefore === undefined) continue;
+      try {
+        await job.promote();
+        promoted += 1;
+      } catch {
+        // Moved on meanwhile (promoted by another instance, removed, running).
+      }
+    }
+    return promoted;
   }
 
   private connection(): Redis {
@@ -218,8 +253,14 @@ export class SmsQueue {
     // A message of this kind that ran already (its job is gone) is not queued again.
     if ((await this.redis.exists(this.stateKey(pickupId, kind, options.generation))) === 1) return 'duplicate';
     const before = await this.queue.getJobState(jobId);
-    const delay = options.notBefore === undefined ? 0 : Math.max(0, options.notBefore - this.clock.now());
-    const data: SmsJobData = options.generation === undefined ? { pickupId, kind } : { pickupId, kind, generation: options.generation };
+    // BullMQ counts in real time; a simulated clock says how long its delay takes.
+    const delay = options.notBefore === undefined ? 0 : realMsOf(this.clock, options.notBefore - this.clock.now());
+    const data: SmsJobData = {
+      pickupId,
+      kind,
+      ...(options.generation === undefined ? {} : { generation: options.generation }),
+      ...(options.notBefore === undefined ? {} : { notBefore: options.notBefore }),
+    };
     // BullMQ ignores an add for a job id it knows.
     await this.queue.add(kind, data, { jobId, delay });
     return before === 'unknown' ? 'queued' : 'duplicate';
@@ -317,6 +358,7 @@ export class SmsQueue {
   }
 
   async close(): Promise<void> {
+    this.stopFollowingClock();
     await this.stopWorker();
     await this.queue.close();
     for (const connection of [...this.owned.splice(0), this.redis]) await connection.quit().catch(() => connection.disconnect());
@@ -369,8 +411,13 @@ export class SmsQueue {
   }
 
   private async process(job: Job<SmsJobData>, token: string | undefined): Promise<{ outcome: SmsOutcome['status'] }> {
-    const { pickupId, kind, generation } = job.data;
+    const { pickupId, kind, generation, notBefore } = job.data;
     const log = this.options.logger.child({ jobId: job.id, kind });
+
+    if (notBefore !== undefined && notBefore > this.clock.now()) {
+      // Promoted early (the simulated clock changed) or BullMQ's real time ran ahead of the domain's: wait the rest.
+      await this.waitUntil(job, token, notBefore);
+    }
 
     const state = await this.readState(job);
     if (state?.s === 'sent') {
@@ -399,10 +446,10 @@ export class SmsQueue {
 
     const until = quietUntil(this.clock.now(), recipient.timeZone, this.quietHours);
     if (until !== undefined) {
-      const wait = until - this.clock.now();
-      log.info({ waitMs: wait }, 'quiet hours, sms delayed');
-      await job.moveToDelayed(this.schedulerClock.now() + wait, token);
-      throw new DelayedError();
+      log.info({ waitMs: until - this.clock.now() }, 'quiet hours, sms delayed');
+      // The end of quiet hours goes into the job: a jump of the simulated clock promotes it, and it re-checks.
+      await job.updateData({ ...job.data, notBefore: until });
+      await this.waitUntil(job, token, until);
     }
 
     let text: string;
@@ -433,6 +480,12 @@ export class SmsQueue {
     log.info({ providerMessageId: result.providerMessageId, parts: result.parts, encoding: result.encoding, gateway: sent.gateway }, 'sms accepted by gateway');
     await this.reportSent(job, sent);
     return { outcome: 'sent' };
+  }
+
+  /** Moves the job back to the delayed set until domain time `at` (in real time: the clock's `realMs`). */
+  private async waitUntil(job: Job<SmsJobData>, token: string | undefined, at: number): Promise<never> {
+    await job.moveToDelayed(this.schedulerClock.now() + realMsOf(this.clock, at - this.clock.now()), token);
+    throw new DelayedError();
   }
 
   /**

@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/cli/redis-server.js';
-import { notice } from '../support/harness.js';
+import { notice, testApiKeys } from '../support/harness.js';
 
 
 function run(env: Record<string, string | undefined>, options: { ownProcessGroup?: boolean } = {}) {
@@ -127,6 +127,39 @@ describe('npm start', () => {
     expect(code).toBe(1);
     expect(proc.err().trim().split('\n')).toHaveLength(1);
     expect(proc.err()).toMatch(/^dokubox cannot start: .*SMS_GATEWAY: must be seven or smpp in production/);
+  });
+
+  it('starts no simulated world in production: no console, no simulated lock boards, phones or case system', async () => {
+    const port = await freePort();
+    const proc = run({
+      NODE_ENV: 'production',
+      PORT: String(port),
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: `prod-${port}`,
+      SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+      PII_KEY: Buffer.alloc(32, 2).toString('base64'),
+      API_KEYS: testApiKeys(),
+      SMS_GATEWAY: 'seven',
+      SEVEN_API_KEY: 'not-used-in-this-test',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        proc.child.stdout.on('data', () => {
+          if (proc.out().includes('dokubox is running')) resolve();
+        });
+        proc.child.once('exit', (code) => reject(new Error(`exited ${code}: ${proc.err()}`)));
+      });
+      expect(proc.out()).not.toMatch(/simulator|console/i);
+      // The kiosk may be framed only by itself: no console origin was added.
+      const kiosk = await fetch(`http://127.0.0.1:${port}/kiosk`);
+      expect(kiosk.headers.get('content-security-policy')).toContain("frame-ancestors 'self';");
+    } finally {
+      if (proc.child.exitCode === null) {
+        proc.child.kill('SIGTERM');
+        await once(proc.child, 'exit');
+      }
+    }
   });
 
   it('explains in one line how to get Redis when redis-server is missing', async () => {

@@ -35,4 +35,13 @@ describe('configuration from the environment', () => {
     expect(found.join('\n')).toMatch(/SECRET_KEY: is required/);
     expect(found.join('\n')).toMatch(/PII_KEY: is required/);
   });
+
+  it('refuses simulated time in production, and its settings without it', () => {
+    expect(problems({ ...base, NODE_ENV: 'production', SIMULATED_TIME: 'true' }).some((p) => p.startsWith('SIMULATED_TIME: must be false in production'))).toBe(true);
+    expect(problems({ ...base, SIMULATED_TIME_START: '2026-12-16T10:00:00+01:00' })).toEqual(['SIMULATED_TIME_START: takes effect only with SIMULATED_TIME=true; remove it or set SIMULATED_TIME']);
+    expect(problems({ ...base, SIMULATED_TIME: 'true', SIMULATED_TIME_START: '2026-12-16 10:00' }).some((p) => p.startsWith('SIMULATED_TIME_START: must be ISO 8601'))).toBe(true);
+    expect(problems({ ...base, SIMULATED_TIME: 'true', SIMULATED_TIME_SPEED: '-1' }).some((p) => p.startsWith('SIMULATED_TIME_SPEED'))).toBe(true);
+    const config = loadConfig({ ...base, SIMULATED_TIME: 'yes', SIMULATED_TIME_START: '2026-12-16T10:00:00+01:00', SIMULATED_TIME_SPEED: '3600' });
+    expect([config.SIMULATED_TIME, config.SIMULATED_TIME_SPEED, loadConfig(base).SIMULATED_TIME]).toEqual([true, 3600, false]);
+  });
 });

@@ -47,7 +47,12 @@ export interface KioskRouteDeps {
   staff: Pick<StaffAccounts, 'verify' | 'startSession' | 'session' | 'endSession'>;
   attempts: Pick<AttemptLimiter, 'status' | 'recordFailure' | 'release'>;
   alarms: AlarmSink;
-  clock: Clock;
+  /**
+   * Wall time: kiosk enrolment, staff sessions, attempt limits and pauses
+   * (they hold off real people). Opening hours and holidays come from the
+   * service, in domain time (simulated with SIMULATED_TIME).
+   */
+  wallClock: Clock;
   catalogues: Catalogues;
   assets: { css: Asset; js: Asset };
   /** Set the Secure flag on cookies (behind HTTPS). */
@@ -78,7 +83,7 @@ export function kioskRoutes(d: KioskRouteDeps): Hono<KioskEnv> {
   const app = new Hono<KioskEnv>();
   const assetByPath = new Map([d.assets.css, d.assets.js].map((a) => [a.url.replace(/^\/kiosk/, ''), a]));
   const pageAssets = { css: d.assets.css.url, js: d.assets.js.url };
-  const now = (): number => d.clock.now();
+  const now = (): number => d.wallClock.now();
   const deviceKey = (device: KioskDevice): string => `kiosk.${device.id}`;
   const staffKey = (device: KioskDevice): string => `staff-signin.${device.id}`;
   const clientOf = (device: KioskDevice): ClientIdentity => ({ id: device.id, role: 'kiosk', authority: device.authority });
