@@ -244,6 +244,22 @@ describe('faults from the console', () => {
   });
 });
 
+describe('the console by keyboard', () => {
+  it('walks the box front with the arrow keys as it stands and opens a compartment with Enter', async () => {
+    const { page } = await openConsole();
+    await page.locator('button[data-c="001"]').focus();
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowRight');
+    // Up from 001 is 002 (filled from the bottom), right of it the next column's second: 021.
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.c)).toBe('021');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-part="compartment"] [data-compartment="021"]').waitFor();
+    expect(await page.locator('button[data-c="021"]').getAttribute('aria-current')).toBe('true');
+    expect(new URL(page.url()).searchParams.get('c')).toBe('021');
+    await page.context().close();
+  });
+});
+
 describe('the console in English', () => {
   it('has the same parts in English and is accessible', async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB' });
