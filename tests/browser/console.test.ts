@@ -92,8 +92,10 @@ afterAll(async () => {
   await simulator?.close();
 });
 
+/** The whole console from the top (the message line stays in view while scrolling, the picture starts where the page does). */
 async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync('test-results', { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join('test-results', `console-${name}.png`), fullPage: true });
 }
 

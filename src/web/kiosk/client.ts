@@ -68,7 +68,7 @@ function toStart(): void {
 
 function touch(): void {
   if (idleTimer !== undefined) window.clearTimeout(idleTimer);
-  if (idleHeld || data.page === 'languages') return;
+  if (idleHeld || data.page === 'languages' || data.page === 'enroll') return;
   idleTimer = window.setTimeout(onIdle, data.idle * 1000);
 }
 
