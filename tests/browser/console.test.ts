@@ -262,17 +262,26 @@ describe('the console by keyboard', () => {
   });
 });
 
-describe('the console in English', () => {
-  it('has the same parts in English and is accessible', async () => {
+describe('the console in English with another format', () => {
+  it('sends an XÖV notice and cancels it, in English, accessible', async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB' });
     const page = await context.newPage();
     await page.goto(`${consoleUrl}/?lang=en`);
     await page.locator('[data-live][data-connected="true"]').waitFor();
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     await page.getByRole('heading', { name: 'How dokubox reacts' }).waitFor();
-    await page.getByRole('button', { name: 'Send notice' }).waitFor();
+    await page.getByLabel('Format', { exact: true }).selectOption('xoev');
+    await page.getByLabel('Language', { exact: true }).selectOption('uk');
+    await press(page.getByRole('button', { name: 'Send notice' }));
+    await page.locator('p[data-message]').getByText('Sent. 1 × created').waitFor();
+    const notice = page.locator('[data-part="notices"] li.notice').first();
+    await notice.locator('[data-report-status="reserved"]').waitFor();
+    expect(await notice.innerText()).toContain('XOEV');
+    const pickupId = (await notice.getAttribute('data-pickup'))!;
+    await press(page.getByRole('button', { name: `Cancel pickup ${pickupId.slice(0, 8)}` }));
+    await notice.locator('[data-report-status="cancelled"]').waitFor();
     expect(await violations(page), 'accessibility of the English console').toEqual([]);
-    await screenshot(page, '07-english');
+    await screenshot(page, '07-english-cancelled');
     await context.close();
   });
 });
