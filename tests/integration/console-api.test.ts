@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from '../../simulator/console/server.js';
-import { SimulatedWorld } from '../../simulator/world.js';
+import { SimulatedWorld, type WorldTime } from '../../simulator/world.js';
 import { loadBoxes } from '../../src/mappings/loaders.js';
 import { projectPath } from '../../src/project-root.js';
 
@@ -141,5 +141,49 @@ describe('the console’s parts', () => {
   it('says why it cannot show the middleware’s side when it has no API keys', async () => {
     const summary = (await (await fetch(`${server.url}/api/middleware`)).json()) as { reachable: boolean; problems: { code: string }[] };
     expect(summary).toMatchObject({ reachable: false, problems: [{ code: 'noKeys' }] });
+  });
+});
+
+/** A simulated clock in memory, as the world gets one when the middleware runs with SIMULATED_TIME. */
+function memoryTime(start: string): WorldTime {
+  let now = Date.parse(start);
+  let speed = 1;
+  const listeners = new Set<() => void>();
+  return {
+    now: () => now,
+    state: () => ({ now, speed, simulated: true }),
+    set: async (change) => {
+      if (change.speed !== undefined) speed = change.speed;
+      if (change.at !== undefined) now = Date.parse(String(change.at));
+      listeners.forEach((l) => l());
+    },
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+describe('the console’s clock with simulated time', () => {
+  it('shows the simulated time and speed, takes a new speed and a jump, and tells the page', async () => {
+    const simulated = await SimulatedWorld.start({ middlewareUrl: () => MIDDLEWARE, boxes: [...loadBoxes(projectPath('mappings/boxes')).values()], time: memoryTime('2026-12-02T07:00:00Z') });
+    const own = await startConsoleServer(simulated, { middlewareUrl: () => MIDDLEWARE });
+    try {
+      const changes: string[] = [];
+      simulated.on('change', (change: { kind: string }) => changes.push(change.kind));
+      const speed = await fetch(`${own.url}/api/clock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ speed: 3600 }) });
+      expect(speed.status).toBe(200);
+      const jump = await fetch(`${own.url}/api/clock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ at: '2026-12-24T09:30:00+01:00' }) });
+      expect(await jump.json()).toMatchObject({ now: Date.parse('2026-12-24T08:30:00Z'), speed: 3600, simulated: true });
+      expect(changes.filter((c) => c === 'clock')).toHaveLength(2);
+      const part = await (await fetch(`${own.url}/parts/clock?lang=de`)).text();
+      expect(part).toContain('läuft 3600×');
+      expect(part).toContain('24.12.2026, 09:30:00');
+      expect(part).toContain('aria-pressed="true" data-focus="speed-3600"');
+      expect(part.match(/aria-pressed="true"/g)).toHaveLength(1);
+    } finally {
+      await own.close();
+      await simulated.close();
+    }
   });
 });
