@@ -105,7 +105,8 @@ export function middlewareSummarySource(world: SimulatedWorld, middlewareUrl: ()
         const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(TIMEOUT_MS) });
         summary.reachable = true;
         if (!response.ok) {
-          summary.problems.push({ code: 'http', detail: `GET ${path.replace(/\/pickups\/[^/]+/, '/pickups/…')}: HTTP ${response.status}` });
+          const detail = `GET ${path.replace(/\/pickups\/[^/]+/, '/pickups/…')}: HTTP ${response.status}`;
+          if (!summary.problems.some((p) => p.detail === detail)) summary.problems.push({ code: 'http', detail });
           await response.body?.cancel();
           return undefined;
         }
