@@ -6,7 +6,10 @@
  *
  *   npm run simulator -- --middleware http://test-host:8080 --case-user sim --case-password secret \
  *       [--staff-key K] [--admin-key K] [--boxes mappings/boxes] [--host 127.0.0.1] [--advertise host]
- *       [--port 7100] [--state-dir var/simulator-standalone]
+ *       [--port 7100] [--state-dir var/simulator-standalone] [--redis redis://... --redis-prefix dokubox]
+ *
+ * With --redis (the middleware's Redis and key prefix, when it runs with
+ * SIMULATED_TIME=true) the console shows and changes the shared world clock.
  *
  * With --port P the world uses fixed ports: console P, SMS HTTP P+1, SMPP P+2,
  * case-system callback P+3, CU16 gateways from P+10 (box by box), so the
@@ -18,10 +21,11 @@ import { pathToFileURL } from 'node:url';
 import { loadBoxes } from '../src/mappings/loaders.js';
 import { PROJECT_ROOT, projectPath } from '../src/project-root.js';
 import { startSimulator } from './index.js';
+import { RedisWorldTime } from './world-time.js';
 
 const USAGE = `usage: npm run simulator -- --middleware <url> [--case-user <user> --case-password <password>]
        [--staff-key <key>] [--admin-key <key>] [--boxes <dir>] [--host <address>] [--advertise <host>]
-       [--port <first port>] [--state-dir <dir>] [--signing-secret <secret>]`;
+       [--port <first port>] [--state-dir <dir>] [--signing-secret <secret>] [--redis <url> [--redis-prefix <prefix>]]`;
 
 export interface SimulatorCliOptions {
   middleware: string;
@@ -35,6 +39,8 @@ export interface SimulatorCliOptions {
   port?: number;
   stateDir: string;
   signingSecret?: string;
+  redis?: string;
+  redisPrefix: string;
 }
 
 /** Reads the command line; throws an Error whose message says what to fix. */
@@ -53,6 +59,8 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
       port: { type: 'string' },
       'state-dir': { type: 'string' },
       'signing-secret': { type: 'string' },
+      redis: { type: 'string' },
+      'redis-prefix': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -65,6 +73,8 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
     throw new Error(`--middleware '${values.middleware}' is not a URL; give e.g. http://127.0.0.1:8080`);
   }
   if (middleware.protocol !== 'http:' && middleware.protocol !== 'https:') throw new Error('--middleware must be an http:// or https:// address');
+  if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) throw new Error(`--redis '${values.redis}' must start with redis:// or rediss:// (the middleware's REDIS_URL)`);
+  if (values['redis-prefix'] !== undefined && values.redis === undefined) throw new Error('--redis-prefix needs --redis: the world clock lives in the middleware\'s Redis');
   if ((values['case-user'] === undefined) !== (values['case-password'] === undefined)) throw new Error('--case-user and --case-password go together: the case system logs in with both');
   let port: number | undefined;
   if (values.port !== undefined) {
@@ -83,6 +93,8 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
     ...(port === undefined ? {} : { port }),
     stateDir: values['state-dir'] ?? join(PROJECT_ROOT, 'var', 'simulator-standalone'),
     ...(values['signing-secret'] === undefined ? {} : { signingSecret: values['signing-secret'] }),
+    ...(values.redis === undefined ? {} : { redis: values.redis }),
+    redisPrefix: values['redis-prefix'] ?? 'dokubox',
   };
 }
 
@@ -120,6 +132,7 @@ async function main(): Promise<void> {
     ...(options.adminKey === undefined ? [] : boxes.map((b) => ({ role: 'admin', authority: b.authority, key: options.adminKey as string }))),
   ];
   simulator.ready(options.middleware, { apiKeys });
+  if (options.redis !== undefined) await simulator.world.useTime(await RedisWorldTime.connect(options.redis, options.redisPrefix));
   const env = { ...simulator.env };
   // The case system's login is the middleware's to know already when it was given.
   if (login !== undefined) delete env.CASE_SYSTEM_CLIENTS;

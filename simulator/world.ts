@@ -278,6 +278,16 @@ export class SimulatedWorld extends EventEmitter {
     writeAtomically(join(this.options.stateDir, 'world.json'), JSON.stringify(saved));
   }
 
+  /** Changes the world's time source (once the middleware's Redis is known to work); the console hears it as a clock change. */
+  async useTime(time: WorldTime): Promise<void> {
+    const previous = this.time;
+    this.stopClock?.();
+    this.time = time;
+    this.stopClock = time.onChange(() => this.changed({ kind: 'clock' }));
+    this.changed({ kind: 'clock' });
+    if (previous !== time) await previous.close?.();
+  }
+
   /** Environment for a middleware that talks to this world (lock-board endpoints, SMS gateway, case-system logins and callbacks). */
   middlewareEnv(): Record<string, string> {
     const clients = this.logins.map((l) => ({

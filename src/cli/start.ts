@@ -29,13 +29,14 @@ export interface Companion {
   /** The first line of the banner (the simulated world's console). */
   headline?: string;
   /** Called once the middleware listens, with the development API keys (empty when keys were configured). */
-  ready?(middlewareUrl: string, access: { apiKeys: { role: string; authority: string; key: string }[] }): void;
+  ready?(middlewareUrl: string, access: { apiKeys: { role: string; authority: string; key: string }[] }): void | Promise<void>;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   /** Started before the middleware; receives a getter for the middleware's URL. */
-  companion?: (middlewareUrl: () => string) => Promise<Companion>;
+  /** Started before the middleware, with its environment as far as it is known (the private Redis's URL included). */
+  companion?: (middlewareUrl: () => string, env: Readonly<Record<string, string | undefined>>) => Promise<Companion>;
 }
 
 /** Neither REDIS_URL nor Sentinel configured: the zero-config start brings its own redis-server. */
@@ -72,7 +73,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
   let companion: Companion | undefined;
   let middlewareUrl = '';
   if (options.companion !== undefined && !production && env.SIMULATOR !== 'false') {
-    companion = await options.companion(() => middlewareUrl);
+    companion = await options.companion(() => middlewareUrl, env);
     for (const [key, value] of Object.entries(companion.env)) env[key] ??= value;
   }
 
@@ -80,7 +81,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
   const dokubox = await createDokubox(config);
   const { url, metricsUrl } = await dokubox.listen();
   middlewareUrl = url;
-  companion?.ready?.(url, { apiKeys: devKeys });
+  await companion?.ready?.(url, { apiKeys: devKeys });
 
   const lines = [
     ...(companion?.headline === undefined ? [] : [companion.headline]),

@@ -5,7 +5,7 @@
  * back as a `reserved` status report; the lock boards are the simulator's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ let dokubox: Dokubox;
 let consoleUrl: string;
 let printed: string[] = [];
 const stateDir = mkdtempSync(join(tmpdir(), 'dokubox-sim-'));
+const prefix = `simcli-${randomUUID().slice(0, 8)}`;
 
 /** Starts `npm run simulator`'s entry as a child; resolves with every line up to the end of its banner. */
 async function startSimulatorProcess(args: string[]): Promise<string[]> {
@@ -41,7 +42,7 @@ async function startSimulatorProcess(args: string[]): Promise<string[]> {
 beforeAll(async () => {
   const middlewarePort = await freePort();
   const worldPort = await freePort();
-  printed = await startSimulatorProcess(['--middleware', `http://127.0.0.1:${middlewarePort}`, '--case-user', 'sim-case', '--case-password', 'correct horse battery', '--port', String(worldPort), '--state-dir', stateDir, '--signing-secret', 'test-signing-secret']);
+  printed = await startSimulatorProcess(['--redis', inject('redisUrl'), '--redis-prefix', prefix, '--middleware', `http://127.0.0.1:${middlewarePort}`, '--case-user', 'sim-case', '--case-password', 'correct horse battery', '--port', String(worldPort), '--state-dir', stateDir, '--signing-secret', 'test-signing-secret']);
   consoleUrl = /^simulator console {2}(http:\/\/\S+)\/$/.exec(printed[0] ?? '')?.[1] ?? '';
   const env = Object.fromEntries(printed.flatMap((l) => { const m = /^ {2}([A-Z_]+)='(.*)'$/.exec(l); return m ? [[m[1] as string, m[2] as string]] : []; }));
   dokubox = await createDokubox(
@@ -54,6 +55,8 @@ beforeAll(async () => {
         PORT: String(middlewarePort),
         CASE_SYSTEM_CLIENTS: JSON.stringify([{ id: 'sim-case', authority: 'magdeburg-abh', basic: { username: 'sim-case', passwordSha256: createHash('sha256').update('correct horse battery').digest('hex') } }]),
         SMS_QUIET_HOURS: 'off',
+        REDIS_KEY_PREFIX: prefix,
+        SIMULATED_TIME: 'true',
       }),
     ),
     { logger: createLogger({ level: 'warn' }) },
@@ -100,11 +103,22 @@ describe('npm run simulator', () => {
     expect(((await pickup.json()) as { state: string }).state).toBe('reserved');
   });
 
+  it('shares the world clock with the middleware: a jump from the console moves the middleware\'s time', async () => {
+    const jump = await fetch(`${consoleUrl}/api/clock`, { method: 'PUT', headers: { 'content-type': 'application/json', origin: consoleUrl }, body: JSON.stringify({ at: '2027-03-01T09:00:00+01:00', speed: 0 }) });
+    expect(jump.status).toBe(200);
+    expect(await jump.json()).toMatchObject({ simulated: true, speed: 0, now: Date.parse('2027-03-01T08:00:00Z') });
+    // The middleware hears the change on its subscription; a read after it settles shows the same moment.
+    await dokubox.worldClock!.refresh();
+    expect(dokubox.clock.now()).toBe(Date.parse('2027-03-01T08:00:00Z'));
+  });
+
   it('refuses a command line without the middleware and says what to give', () => {
     expect(() => parseSimulatorArgs([])).toThrow(/--middleware is required/);
     expect(() => parseSimulatorArgs(['--middleware', 'ftp://x'])).toThrow(/http:\/\/ or https:\/\//);
     expect(() => parseSimulatorArgs(['--middleware', 'http://x', '--case-user', 'u'])).toThrow(/go together/);
     expect(() => parseSimulatorArgs(['--middleware', 'http://x', '--port', '80'])).toThrow(/between 1024 and 65000/);
     expect(() => parseSimulatorArgs(['--middleware', 'http://x', '--bogus'])).toThrow(/bogus/);
+    expect(() => parseSimulatorArgs(['--middleware', 'http://x', '--redis', 'localhost:6379'])).toThrow(/redis:\/\//);
+    expect(() => parseSimulatorArgs(['--middleware', 'http://x', '--redis-prefix', 'p'])).toThrow(/needs --redis/);
   });
 });

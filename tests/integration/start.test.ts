@@ -38,6 +38,10 @@ describe('npm start', () => {
         proc.child.once('exit', (code) => reject(new Error(`exited ${code}: ${proc.err()}`)));
       });
       expect(proc.out()).toContain(`http://127.0.0.1:${port}/docs`);
+      // The banner begins with the simulator's console; the world's time is the middleware's simulated clock.
+      const consoleUrl = /simulator console {2}(http:\/\/\S+)\//.exec(proc.out())?.[1];
+      expect(proc.out().trim().split('\n').find((l) => !l.startsWith('─') && !l.startsWith('{') && l.trim() !== '')).toMatch(/^simulator console/);
+      expect(await (await fetch(`${consoleUrl ?? ''}/api/clock`)).json()).toMatchObject({ simulated: true, speed: 1 });
       const key = /case-system\s+\S+\s+(dev_\S+)/.exec(proc.out())?.[1];
       expect(key).toBeDefined();
       expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ status: 'ok', redis: 'ok' });
