@@ -75,10 +75,11 @@ export async function startSimulator(context: SimulatorContext): Promise<Simulat
         const box = world.boxes.find((b) => b.id === boxId);
         const staff = access?.apiKeys.find((k) => k.role === 'staff' && k.authority === box?.authority);
         if (staff === undefined) return undefined;
-        const response = await fetch(`${context.middlewareUrl()}/v1/kiosk-enrollments`, { method: 'POST', headers: { authorization: `Bearer ${staff.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ boxId }) });
+        const response = await fetch(`${context.middlewareUrl()}/v1/kiosk-enrollments`, { method: 'POST', headers: { authorization: `Bearer ${staff.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ boxId }), signal: AbortSignal.timeout(5000) });
         if (response.status !== 201) return undefined;
         return ((await response.json()) as { code: string }).code;
       },
+      middlewareAccess: () => access,
     },
     { ...(context.consolePort === undefined ? {} : { port: context.consolePort }), ...(context.consoleHost === undefined ? {} : { host: context.consoleHost }) },
   );

@@ -95,8 +95,12 @@ export interface SentNotice {
   detail?: string;
   /** The phone the SMS will go to (E.164), to find it in the inbox. */
   phone: string;
-  /** The document numbers staff scan when they load it. */
-  serialNumbers?: string[];
+  /** What the notice said, for testers at the console (simulated people only): the SMS language, the documents staff scan, what the applicant types at the box. */
+  language?: string;
+  accessible?: boolean;
+  caseNumber?: string;
+  documents?: { type: string; serialNumber: string }[];
+  person?: { name: string; dateOfBirth: string };
 }
 
 export interface WorldOptions {
@@ -400,7 +404,19 @@ export class SimulatedWorld extends EventEmitter {
         ...(request.accessible === undefined ? {} : { accessible: request.accessible }),
         ...(request.documents === undefined ? {} : { documents: request.documents.map((type, d) => ({ type, serialNumber: `${base.documents[0]?.serialNumber.slice(0, 8) ?? 'T0000000'}${d}` })) }),
       };
-      const record: SentNotice = { messageId: notice.messageId, boxId: box.id, format, sentAt: this.time.now(), outcome: 'error', phone: toE164(notice.mobile), serialNumbers: notice.documents.map((d) => d.serialNumber) };
+      const record: SentNotice = {
+        messageId: notice.messageId,
+        boxId: box.id,
+        format,
+        sentAt: this.time.now(),
+        outcome: 'error',
+        phone: toE164(notice.mobile),
+        language: notice.language,
+        accessible: notice.accessible,
+        caseNumber: notice.caseNumber,
+        documents: notice.documents.map((d) => ({ type: d.type, serialNumber: d.serialNumber })),
+        person: { name: `${notice.person.givenNames} ${notice.person.familyName}`, dateOfBirth: notice.person.dateOfBirth },
+      };
       this.contents.set(notice.messageId, notice);
       await this.deliver(record, notice, client);
       this.notices.push(record);

@@ -8,6 +8,7 @@
  *   GET  /api/faults                      the fault catalogue and what is switched on
  *   POST /api/faults                      {kind, target, on}
  *   GET  /api/clock, PUT /api/clock       the world's time {speed, at}
+ *   GET  /api/middleware                  how dokubox reacts: its alarms, compartment states, report queue and dead letters, the followed pickups' SMS
  * Answers to bad requests are 4xx with `{ code, message }`.
  */
 import { Hono, type Context } from 'hono';
@@ -15,6 +16,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { FAULT_KINDS, type FaultKind } from '../faults.js';
+import type { MiddlewareSummarySource } from './middleware.js';
 import { COMPARTMENT_ACTIONS, WorldError, type CompartmentAction, type SimulatedWorld, type WorldChange } from '../world.js';
 
 const noticeRequest = z.strictObject({
@@ -79,7 +81,12 @@ function worldProblem(c: Context, error: unknown): Response {
   return problem(c, 502, 'MIDDLEWARE_UNREACHABLE', `The middleware did not take the request: ${message.slice(0, 200)}`);
 }
 
-export function consoleApi(world: SimulatedWorld): Hono {
+export interface ConsoleApiOptions {
+  /** Where `GET /api/middleware` reads from (absent: it answers 404). */
+  middleware?: MiddlewareSummarySource;
+}
+
+export function consoleApi(world: SimulatedWorld, options: ConsoleApiOptions = {}): Hono {
   const app = new Hono();
   app.use('*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => problem(c, 413, 'BODY_TOO_LARGE', 'The body is larger than 16 KiB.') }));
 
@@ -181,6 +188,9 @@ export function consoleApi(world: SimulatedWorld): Hono {
       return worldProblem(c, error);
     }
   });
+
+  const middleware = options.middleware;
+  if (middleware !== undefined) app.get('/middleware', async (c) => c.json(await middleware.read()));
 
   app.notFound((c) => problem(c, 404, 'NOT_FOUND', `No ${c.req.method} ${new URL(c.req.url).pathname}; the API is described at the top of simulator/console/api.ts and in docs/simulator.md.`));
   return app;

@@ -470,7 +470,7 @@ class ScenarioRun {
     const [sent] = await world.sendNotices({ boxId, count: 1, format, mobile: applicant.mobile, person: { familyName: applicant.familyName, givenNames: applicant.givenNames, dateOfBirth: applicant.dateOfBirth } });
     let notice = sent as SentNotice;
     track.messageId = notice.messageId;
-    track.serialNumber = notice.serialNumbers?.[0] ?? '';
+    track.serialNumber = notice.documents?.[0]?.serialNumber ?? '';
     const record: NoticeRecord = { messageId: notice.messageId, answers: [] };
     this.noticeRecords.set(notice.messageId, record);
     this.recording.notices.push(record);

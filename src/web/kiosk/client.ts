@@ -23,7 +23,7 @@ interface StaffData {
   signedIn: boolean;
 }
 
-type PageData = PickupData | StaffData | { page: 'languages'; idle: number };
+type PageData = PickupData | StaffData | { page: 'languages'; idle: number } | { page: 'enroll'; idle: number };
 
 interface ApiAnswer {
   ok: boolean;
@@ -68,7 +68,7 @@ function toStart(): void {
 
 function touch(): void {
   if (idleTimer !== undefined) window.clearTimeout(idleTimer);
-  if (idleHeld || data.page === 'languages') return;
+  if (idleHeld || data.page === 'languages' || data.page === 'enroll') return;
   idleTimer = window.setTimeout(onIdle, data.idle * 1000);
 }
 
@@ -444,6 +444,20 @@ function staffMode(page: StaffData): void {
   touch();
 }
 
+/* ---------- enrolling from a link: /kiosk/enroll#code=… (the simulator's console embeds its kiosk so) ---------- */
+
+/** The code travels in the fragment, which no server and no log sees; it is used once and leaves the address bar at once. */
+function enrollFromLink(): void {
+  const code = /^#code=([A-Za-z0-9-]{1,32})$/.exec(window.location.hash)?.[1];
+  if (code === undefined) return;
+  history.replaceState(null, '', window.location.pathname);
+  const input = document.getElementById('enroll-code');
+  if (!(input instanceof HTMLInputElement) || input.form === null) return;
+  input.value = code;
+  input.form.requestSubmit();
+}
+
 if (data.page === 'pickup') pickupFlow(data);
 else if (data.page === 'staff') staffMode(data);
+else if (data.page === 'enroll') enrollFromLink();
 else touch();

@@ -468,8 +468,9 @@ export function enrollPage(o: { catalogues: Catalogues; assets: PageAssets; fail
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{t('enroll.title')}</title>
         <link rel="stylesheet" href={o.assets.css} />
+        <script type="module" src={o.assets.js} />
       </head>
-      <body>
+      <body data-kiosk={JSON.stringify({ page: 'enroll', idle: 0 })}>
         <header class="bar">
           <h1>{t('enroll.title')}</h1>
         </header>
