@@ -126,6 +126,8 @@ class ScenarioRun {
   private readonly busy = new Set<string>();
   private idleWaiters: (() => void)[] = [];
   private readonly logFiles: WriteStream[] = [];
+  /** Each pickup's story at the end (GET /v1/pickups/{id}/story). */
+  private stories = new Map<string, { state?: string; timeline: TimelineEvent[]; pending: boolean; sms: { kind: string; status: string }[] }>();
   private closing = false;
 
   constructor(
@@ -836,8 +838,6 @@ class ScenarioRun {
     }
     this.recording.reports = (this.world as SimulatedWorld).reports().map((r) => ({ eventId: r.eventId, pickupId: r.pickupId, seq: r.seq, status: r.status }));
   }
-
-  private stories = new Map<string, { state?: string; timeline: TimelineEvent[]; pending: boolean; sms: { kind: string; status: string }[] }>();
 
   private finish(): ScenarioResult {
     const s = this.scenario;
