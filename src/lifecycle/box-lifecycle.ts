@@ -163,10 +163,12 @@ export class BoxLifecycle {
     return this.startOpening(spec);
   }
 
-  private startOpening(spec: DoorCommand): Promise<void> {
+  private async startOpening(spec: DoorCommand): Promise<void> {
     if (this.operations.has(spec.compartment)) {
-      return Promise.reject(new DokuboxError('COMPARTMENT_UNAVAILABLE', `Compartment ${spec.compartment} is already being opened; wait until it is closed again.`));
+      throw new DokuboxError('COMPARTMENT_UNAVAILABLE', `Compartment ${spec.compartment} is already being opened; wait until it is closed again.`);
     }
+    // Written before the command: an instance that takes over the box after a crash finishes the operation.
+    await this.o.service.recordDoorOperation(this.o.box.id, spec.compartment, { purpose: spec.purpose, pickupId: spec.pickupId, actor: spec.actor });
     return new Promise<void>((resolve, reject) => {
       const op: Operation = { ...spec, phase: 'opening', timer: undefined, resolve, reject };
       this.operations.set(spec.compartment, op);
@@ -176,6 +178,7 @@ export class BoxLifecycle {
       this.o.adapter.open(spec.compartment).catch((error: unknown) => {
         op.timer?.cancel();
         this.operations.delete(spec.compartment);
+        void this.forget(spec.compartment);
         reject(error instanceof Error ? error : new Error(String(error)));
       });
     });
@@ -184,6 +187,7 @@ export class BoxLifecycle {
   private async onOpenTimeout(op: Operation): Promise<void> {
     if (this.operations.get(op.compartment) !== op || op.phase !== 'opening') return;
     this.operations.delete(op.compartment);
+    await this.forget(op.compartment);
     await this.o.alarms.raise({ kind: 'door_did_not_open', boxId: this.o.box.id, compartment: op.compartment, ...(op.pickupId ? { pickupId: op.pickupId } : {}) });
     await this.o.adapter.setEnabled(op.compartment, false).catch(() => undefined);
     if (op.pickupId !== null && op.purpose !== 'retrieval') {
@@ -222,7 +226,7 @@ export class BoxLifecycle {
         });
       }
       await this.o.service.recordLink(box, `${board.gateway}/${board.board ?? '*'}`, board.type === 'board.online').catch(() => undefined);
-      if (board.type === 'board.online') await this.reconcile(board);
+      if (board.type === 'board.online') await this.reconcile(board, await this.resume(board.compartmentIds));
       return;
     }
     const op = this.operations.get(event.compartmentId);
@@ -250,6 +254,75 @@ export class BoxLifecycle {
     } catch (error) {
       await this.transitionFailed(op, error);
     }
+    await this.forget(op.compartment);
+  }
+
+  private async forget(compartment: string): Promise<void> {
+    await this.o.service.recordDoorOperation(this.o.box.id, compartment, undefined).catch((error: unknown) =>
+      this.o.logger.warn({ boxId: this.o.box.id, compartment, err: error instanceof Error ? error.message : String(error) }, 'door operation record not removed'),
+    );
+  }
+
+  /**
+   * After this instance began driving a board: the door operations another
+   * instance began and did not finish (it stopped or crashed). A door still
+   * open becomes this instance's operation, so its closing is handled as
+   * usual; a door closed meanwhile is handled now when the item sensor
+   * shows that the operation happened (document in after loading, out after
+   * a pickup or a retrieval). Otherwise the door never opened, or the sensor
+   * cannot tell: the record goes, and staff get an alarm when the contents
+   * disagree with the pickups (reconcile).
+   */
+  private async resume(compartmentIds: string[]): Promise<Set<string>> {
+    const handled = new Set<string>();
+    const records = await this.o.service.doorOperations(this.o.box.id);
+    const states = new Map(this.o.adapter.snapshot().map((s) => [s.compartmentId, s]));
+    for (const id of compartmentIds) {
+      const record = records.get(id);
+      if (record === undefined || this.operations.has(id)) continue;
+      const purpose = record.purpose as Purpose;
+      if (purpose !== 'loading' && purpose !== 'pickup' && purpose !== 'retrieval') {
+        await this.forget(id);
+        continue;
+      }
+      const state = states.get(id);
+      const spec = { purpose, compartment: id, pickupId: record.pickupId, actor: record.actor };
+      handled.add(id);
+      if (state?.door === 'open') {
+        const op: Operation = { ...spec, phase: 'open', timer: undefined, resolve: () => undefined, reject: () => undefined };
+        op.timer = this.o.clock.setTimer(this.o.doorLeftOpenMs ?? 120_000, () => {
+          void this.o.alarms.raise({ kind: 'door_left_open', boxId: this.o.box.id, compartment: id, ...(op.pickupId ? { pickupId: op.pickupId } : {}) });
+        });
+        this.operations.set(id, op);
+        this.o.logger.info({ boxId: this.o.box.id, compartment: id, purpose }, 'door operation taken over from another instance');
+        continue;
+      }
+      const item = state?.item ?? 'unknown';
+      const happened = purpose === 'loading' ? item === 'present' : item === 'absent' || (purpose === 'pickup' && this.o.box.pickup.oldDocument === 'intoCompartment' && item === 'present');
+      if (happened && state?.door === 'closed') {
+        const op: Operation = { ...spec, phase: 'open', timer: undefined, resolve: () => undefined, reject: () => undefined };
+        try {
+          await this.afterClose(op, item);
+          this.o.logger.info({ boxId: this.o.box.id, compartment: id, purpose }, 'door operation of another instance finished');
+        } catch (error) {
+          // Finished already by the instance that began it (it stopped after the transition): nothing to do.
+          if (!(error instanceof DokuboxError)) await this.transitionFailed(op, error);
+        }
+      } else if (item === 'unknown' || state?.door !== 'closed') {
+        // Nothing tells whether the door opened: staff look.
+        await this.o.alarms.raise({
+          kind: 'inventory_mismatch',
+          boxId: this.o.box.id,
+          compartment: id,
+          ...(record.pickupId === null ? {} : { pickupId: record.pickupId }),
+          detail: `an instance stopped during a door operation (${purpose}) and the compartment cannot tell whether it happened; check the compartment.`,
+        });
+      } else {
+        handled.delete(id);
+      }
+      await this.forget(id);
+    }
+    return handled;
   }
 
   /**
@@ -260,9 +333,9 @@ export class BoxLifecycle {
    * item sensor (`unknown`), defective ones, faults and doors being operated
    * right now are left out.
    */
-  private async reconcile(board: BoardEvent): Promise<void> {
+  private async reconcile(board: BoardEvent, resumed: Set<string> = new Set()): Promise<void> {
     const sensed = new Map(this.o.adapter.snapshot().map((s) => [s.compartmentId, s.item]));
-    const ids = board.compartmentIds.filter((id) => (sensed.get(id) ?? 'unknown') !== 'unknown' && !this.operations.has(id));
+    const ids = board.compartmentIds.filter((id) => (sensed.get(id) ?? 'unknown') !== 'unknown' && !this.operations.has(id) && !resumed.has(id));
     if (ids.length === 0) return;
     const expected = await this.o.service.expectedContents(this.o.box.id, ids);
     for (const id of ids) {

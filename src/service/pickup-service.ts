@@ -693,6 +693,25 @@ export class PickupService implements PickupPort {
     await this.o.store.setLinkState(boxId, link, online);
   }
 
+  /** A door operation under way (see PickupStore.setDoorOperation); `undefined` ends it. */
+  async recordDoorOperation(boxId: string, compartment: string, operation: { purpose: string; pickupId: string | null; actor: string } | undefined): Promise<void> {
+    if (operation === undefined) await this.o.store.clearDoorOperation(boxId, compartment);
+    else await this.o.store.setDoorOperation(boxId, compartment, JSON.stringify(operation));
+  }
+
+  /** The door operations under way at a box, as the instance that began them recorded them. */
+  async doorOperations(boxId: string): Promise<Map<string, { purpose: string; pickupId: string | null; actor: string }>> {
+    const out = new Map<string, { purpose: string; pickupId: string | null; actor: string }>();
+    for (const [compartment, json] of await this.o.store.doorOperations(boxId)) {
+      try {
+        out.set(compartment, JSON.parse(json) as { purpose: string; pickupId: string | null; actor: string });
+      } catch {
+        // Not ours to guess: a damaged entry is dropped by the next operation of that compartment.
+      }
+    }
+    return out;
+  }
+
   /** The links of a box as their drivers last recorded them. */
   async linkStates(boxId: string): Promise<Map<string, boolean>> {
     return this.o.store.linkStates(boxId);

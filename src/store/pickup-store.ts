@@ -513,6 +513,24 @@ export class PickupStore {
     return (await this.redis.get(this.key('kiosk', deviceId, 'operation'))) ?? undefined;
   }
 
+  /**
+   * The door operations under way at a box (compartment → JSON of purpose,
+   * pickup, actor), written before a door is commanded open and removed once
+   * its closing is handled, so that the instance taking over a box after a
+   * crash finishes what the dead one began.
+   */
+  async setDoorOperation(boxId: string, compartment: string, operation: string): Promise<void> {
+    await this.redis.hset(this.key('box', boxId, 'door-ops'), compartment, operation);
+  }
+
+  async clearDoorOperation(boxId: string, compartment: string): Promise<void> {
+    await this.redis.hdel(this.key('box', boxId, 'door-ops'), compartment);
+  }
+
+  async doorOperations(boxId: string): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(this.key('box', boxId, 'door-ops'))));
+  }
+
   /** Records whether a lock board (`gateway/board`) of a box answers; the instance driving it writes, every instance reads. */
   async setLinkState(boxId: string, link: string, online: boolean): Promise<void> {
     await this.redis.hset(this.key('box', boxId, 'links'), link, online ? '1' : '0');
