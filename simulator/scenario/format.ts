@@ -114,6 +114,8 @@ export const scenarioSchema = z.strictObject({
           downFor: duration.default(0),
           /** false: wait until no door is being operated (an instance killed between door open and door close loses that pickup's completion). */
           duringDoorOperations: z.boolean().default(true),
+          /** true: a due kill waits for the next loading and hits the instance that drives the box while that door is open (half the time the door closes before the restart, half after). */
+          atOpenDoor: z.boolean().default(false),
         })
         .optional(),
     })

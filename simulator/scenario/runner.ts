@@ -117,6 +117,10 @@ class ScenarioRun {
   private scriptedDone: (() => void) | undefined;
   private kills = 0;
   private killing = false;
+  /** With `kill.atOpenDoor`: a kill is due and waits for the next door staff open. */
+  private killAtDoor: (() => void) | undefined;
+  private doorKills = 0;
+  private prefix = '';
   private resends = 0;
   private longestWaitingList = 0;
   private cancelledLeftovers = 0;
@@ -153,6 +157,7 @@ class ScenarioRun {
 
     this.redis = await startPrivateRedis();
     const prefix = `scn-${randomBytes(4).toString('hex')}`;
+    this.prefix = prefix;
     let time: WorldTime = WALL_TIME;
     if (simulated) {
       // The world clock stands still at the start while the parts come up; the script starts it.
@@ -346,6 +351,11 @@ class ScenarioRun {
     let next = 0;
     let current: Promise<void> = Promise.resolve();
     const once = async (): Promise<void> => {
+      if (kill.atOpenDoor) {
+        // The next loading kills; the schedule waits for it so kills do not pile up.
+        await new Promise<void>((resolve) => (this.killAtDoor = resolve));
+        return;
+      }
       if (!kill.duringDoorOperations) await this.doorsIdle();
       if (!this.killing) return;
       const instance = this.instances[next % this.instances.length] as ServiceProcess;
@@ -378,6 +388,9 @@ class ScenarioRun {
     return async () => {
       this.killing = false;
       if (timer !== undefined) clearTimeout(timer);
+      const waiting = this.killAtDoor;
+      this.killAtDoor = undefined;
+      waiting?.();
       await current;
     };
   }
@@ -393,6 +406,36 @@ class ScenarioRun {
   private release(key: string): void {
     this.busy.delete(key);
     if (this.busy.size === 0) this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  /**
+   * kill -9 the instance that drives the box (it holds the gateway's lease)
+   * while a door it opened is open, and start it again. Every other time the
+   * door closes while no instance watches (the next driver finds it closed),
+   * else after the restart (the next driver finds it open).
+   */
+  private async killDriverAtOpenDoor(box: BoxDefinition, close: () => void): Promise<void> {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis((this.redis as PrivateRedis).url);
+    try {
+      const owners = await Promise.all((await redis.keys(`${this.prefix}:locker:lease:${box.id}:*`)).map((key) => redis.get(key)));
+      const pids = new Set(owners.flatMap((owner) => (owner === null ? [] : [Number(/-(\d+)-[0-9a-f]+$/.exec(owner)?.[1])])));
+      const driver = this.instances.find((i) => pids.has(i.pid()));
+      if (driver === undefined) {
+        close();
+        return;
+      }
+      await driver.kill();
+      this.kills += 1;
+      this.doorKills += 1;
+      const closeFirst = this.doorKills % 2 === 1;
+      this.progress(`killed the instance driving ${box.id} on port ${driver.port} while a door was open (kill -9); the door closes ${closeFirst ? 'before' : 'after'} it is back`);
+      if (closeFirst) close();
+      await driver.restart();
+      if (!closeFirst) close();
+    } finally {
+      redis.disconnect();
+    }
   }
 
   /** Resolves once nobody of the runner is at a door. */
@@ -570,7 +613,14 @@ class ScenarioRun {
       if (world.compartment(box.id, opened).door !== 'open') return;
       track.compartment = opened;
       world.act(box.id, opened, 'insert');
-      world.act(box.id, opened, 'close');
+      const killed = this.killAtDoor;
+      if (killed !== undefined) {
+        this.killAtDoor = undefined;
+        await this.killDriverAtOpenDoor(box, () => world.act(box.id, opened, 'close'));
+        killed();
+      } else {
+        world.act(box.id, opened, 'close');
+      }
       track.loaded = true;
       await this.leaves(track.pickupId, 'reserved', box.authority);
     } finally {

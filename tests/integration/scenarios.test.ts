@@ -65,6 +65,12 @@ describe('scenarios played headless', () => {
     expect(finalStates(report)).toBe(12);
   });
 
+  it('the instance driving the box killed while a door is open: the next one finishes the loading, door closed before or after the restart', { timeout: 180_000 }, async () => {
+    const report = await play('killed-at-open-door');
+    expect(report.kills).toBeGreaterThanOrEqual(2);
+    expect(report.pickups.byState).toEqual({ collected: 10 });
+  });
+
   it('a scenario whose case system forgets reports fails with exit code 1 and names the pickups', { timeout: 120_000 }, async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/scenario/cli.ts', 'scenarios/broken-forgotten-reports.yaml', '--quiet'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
