@@ -88,10 +88,71 @@ export async function readBodyLimited(request: Request, max: number, inspect?: (
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Reads an XML body within the size limit, checking its shape while it arrives (see XmlShapeScanner). */
-async function readXmlBody(request: Request, max: number, limits: XmlLimits): Promise<string> {
+/** The Node request under @hono/node-server, whose body has not been touched through the web Request. */
+interface NodeIncoming {
+  readableDidRead?: boolean;
+  complete?: boolean;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  removeAllListeners(event: string): unknown;
+  pause(): unknown;
+}
+
+function nodeIncomingOf(incoming: unknown): NodeIncoming | undefined {
+  const candidate = incoming as Partial<NodeIncoming> | undefined;
+  return typeof candidate?.on === 'function' && typeof candidate.pause === 'function' && candidate.readableDidRead === false ? (candidate as NodeIncoming) : undefined;
+}
+
+/**
+ * readBodyLimited on the Node request itself (the same checks, without a web ReadableStream in
+ * between): a declared Content-Length over `max` is refused before anything is read, a streamed
+ * body as soon as it passes the limit; `inspect` sees each chunk as it arrives and may throw to
+ * refuse the body early, and the rest is then not read.
+ */
+export function readIncomingLimited(incoming: NodeIncoming, headers: Headers, max: number, inspect?: (chunk: Uint8Array) => void): Promise<Buffer> {
+  const declared = Number(headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(new DokuboxError('BODY_TOO_LARGE', `The body is larger than ${max} bytes; send one notice per request.`));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const stop = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      incoming.removeAllListeners('data');
+      incoming.pause();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    incoming.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.byteLength;
+      try {
+        if (size > max) throw new DokuboxError('BODY_TOO_LARGE', `The body is larger than ${max} bytes; send one notice per request.`);
+        inspect?.(chunk);
+      } catch (error) {
+        stop(error);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    incoming.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    incoming.on('error', stop);
+    incoming.on('close', () => stop(new Error('Client connection closed before the body was read.')));
+  });
+}
+
+/**
+ * Reads an XML body within the size limit, checking its shape while it arrives (see XmlShapeScanner):
+ * from the Node request when there is one, else through the web Request (in-process requests).
+ */
+async function readXmlBody(request: Request, incoming: NodeIncoming | undefined, max: number, limits: XmlLimits): Promise<string> {
   const scanner = new XmlShapeScanner(limits);
-  const text = await readBodyLimited(request, max, (chunk) => scanner.push(chunk));
+  const text = incoming === undefined ? await readBodyLimited(request, max, (chunk) => scanner.push(chunk)) : (await readIncomingLimited(incoming, request.headers, max, (chunk) => scanner.push(chunk))).toString('utf8');
   scanner.end();
   return text;
 }
@@ -188,12 +249,13 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     let version = soapVersionOf(c.req.header('content-type'));
     let mapping: CaseSystemMapping | undefined;
     let bodyRead = false;
+    const incoming = nodeIncomingOf(c.env?.incoming);
     try {
       // HTTP Basic and the client certificate before anything of the body is read; only a
       // UsernameToken needs the parsed SOAP header.
       const pending = deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
       let client = pending.needsUsernameToken ? undefined : await pending.complete();
-      const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      const text = await readXmlBody(c.req.raw, incoming, deps.maxBodyBytes, limits);
       bodyRead = true;
       const root = await parseCheckedXml(text);
       if (root.$ns.local !== 'Envelope' || (root.$ns.uri !== SOAP11_NS && root.$ns.uri !== SOAP12_NS)) {
@@ -229,7 +291,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': contentTypeFor(version),
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
-        ...(bodyRead ? {} : closeUnread(c.req.raw)),
+        ...(bodyRead ? {} : closeUnread(c.req.raw, incoming)),
       });
     }
   });
@@ -237,11 +299,12 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
   app.post('/xml/v1/:mapping', async (c) => {
     const mapping = deps.mappings.get(c.req.param('mapping'));
     let bodyRead = false;
+    const incoming = nodeIncomingOf(c.env?.incoming);
     try {
       if (mapping === undefined) throw new DokuboxError('NOT_FOUND', 'No case-system format of this name is configured.');
       // Plain XML has no WS-Security header: authenticate before reading the body at all.
       const client = await deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) }).complete();
-      const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      const text = await readXmlBody(c.req.raw, incoming, deps.maxBodyBytes, limits);
       bodyRead = true;
       const root = await parseCheckedXml(text);
       const operation = mapping.operationFor(root);
@@ -259,7 +322,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': 'application/xml; charset=utf-8',
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
-        ...(bodyRead ? {} : closeUnread(c.req.raw)),
+        ...(bodyRead ? {} : closeUnread(c.req.raw, incoming)),
       });
     }
   });
@@ -271,7 +334,8 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
  * A request refused before its body was read to the end (credentials, size, shape): the rest is not
  * wanted, so the connection is closed after the answer instead of receiving and discarding it.
  */
-function closeUnread(request: Request): Record<string, string> {
+function closeUnread(request: Request, incoming: NodeIncoming | undefined): Record<string, string> {
+  if (incoming !== undefined) return incoming.complete === true ? {} : { connection: 'close' };
   return request.body === null ? {} : { connection: 'close' };
 }
 
