@@ -61,7 +61,9 @@ export function createLogger(options: { level: string; destination?: Destination
  * redaction either way.
  */
 export async function createServiceLogger(options: { level: string; format: 'json' | 'pretty' }): Promise<Logger> {
-  if (options.format === 'json') return createLogger({ level: options.level });
+  // JSON lines are written asynchronously (a request does not wait for its log line's write); pino
+  // flushes what is buffered when the process exits, and Dokubox.close() flushes too.
+  if (options.format === 'json') return createLogger({ level: options.level, destination: pino.destination({ dest: 1, sync: false }) });
   const { default: pretty } = await import('pino-pretty');
   // Synchronous, so that log lines and the start-up banner (written to stdout directly) keep their order.
   return createLogger({
@@ -71,3 +73,14 @@ export async function createServiceLogger(options: { level: string; format: 'jso
 }
 
 export type { Logger };
+
+/** Writes out what the logger has buffered (an asynchronous destination); a no-op for synchronous ones. */
+export async function flushLogger(logger: Logger): Promise<void> {
+  await new Promise<void>((resolve) => {
+    try {
+      logger.flush(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}

@@ -25,7 +25,7 @@ import { createSmsGateway, smsQueueSettings } from './sms/config.js';
 import { SmsNotifications } from './sms/notifications.js';
 import { SmsQueue } from './sms/queue.js';
 import { loadSmsTemplates } from './sms/template-loader.js';
-import { createServiceLogger } from './logger.js';
+import { createServiceLogger, flushLogger } from './logger.js';
 import { loadBoxes, loadDocumentTypes } from './mappings/loaders.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PiiCipher } from './security/pii-cipher.js';
@@ -451,6 +451,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       else await maintenance.queue.close();
       await replicaWait?.close();
       await closeRedis(redis);
+      await flushLogger(logger);
     },
   };
 }

@@ -68,6 +68,25 @@ function webhookBodyLimit(maxSize: number, expected: string): MiddlewareHandler<
   });
 }
 
+/**
+ * hono's bodyLimit, except that a request with a declared Content-Length (and no Transfer-Encoding) is
+ * judged by that number without touching the body: hono's check first asks for the web Request's body,
+ * which under @hono/node-server builds a whole web Request and stream around the Node request, where the
+ * handler's own `c.req.text()` reads it directly. Node's HTTP parser reads exactly the declared length.
+ */
+function declaredBodyLimit(options: Parameters<typeof bodyLimit>[0] & { onError: (c: Context) => Response | Promise<Response> }): MiddlewareHandler<AppEnv> {
+  const streamed = bodyLimit(options);
+  return async (c, next) => {
+    const length = c.req.header('content-length');
+    if (length !== undefined && /^\d+$/.test(length) && c.req.header('transfer-encoding') === undefined) {
+      if (Number(length) > options.maxSize) return options.onError(c as unknown as Context);
+      await next();
+      return;
+    }
+    return streamed(c, next);
+  };
+}
+
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -95,7 +114,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // The SOAP/XML endpoints enforce their own (larger) limit and answer with faults.
   app.use(
     '/v1/*',
-    bodyLimit({
+    declaredBodyLimit({
       maxSize: deps.bodyLimitBytes,
       onError: (c) =>
         respondError(c as never, new DokuboxError('BODY_TOO_LARGE', `The request body is larger than ${deps.bodyLimitBytes} bytes; send one notice per request.`)),
