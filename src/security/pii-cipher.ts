@@ -94,14 +94,30 @@ export function keyedHash(secret: string, purpose: string, value: string): strin
   return createHmac('sha256', hmacKey(secret)).update(`${purpose}\u0000${value}`).digest('hex');
 }
 
-/** JSON with sorted keys, so equal content gives equal fingerprints. */
+/**
+ * JSON with sorted keys, so equal content gives equal fingerprints. The output is exactly that of
+ * sorting Object.entries and joining (fingerprints stored before stay valid), built in one pass.
+ */
 export function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // As Array.prototype.join: an element without a JSON form (undefined) is empty.
+      out += (stableStringify(value[i]) as string | undefined) ?? '';
+    }
+    return `${out}]`;
   }
-  return JSON.stringify(value);
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  // The default sort compares UTF-16 code units, as `<` does.
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${String(stableStringify(item))}`;
+    first = false;
+  }
+  return `${out}}`;
 }
