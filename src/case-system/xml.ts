@@ -1,12 +1,12 @@
 /**
  * Untrusted XML from case systems: shape and DOCTYPE checks on the raw bytes
  * as they arrive (XmlShapeScanner), before any parser sees them, then parsing
- * with xml2js (sax underneath, whose attribute handling is quadratic in the
- * attributes of one element: hence the limits) into a uniform
+ * with saxes (before: xml2js on sax, whose attribute handling is quadratic in
+ * the attributes of one element: hence the limits, kept) into a uniform
  * tree (every element an object with `$ns`, optional `$` attributes and `_`
  * text; children always arrays) that mappings address by local names.
  */
-import sax from 'sax';
+import { SaxesParser, type SaxesAttributeNS } from 'saxes';
 import { DokuboxError } from '../core/errors.js';
 
 export interface XmlLimits {
@@ -222,10 +222,10 @@ interface Frame {
 
 /**
  * Parses XML text whose shape an XmlShapeScanner has already checked; returns the root element.
- * sax (strict, namespace-aware) drives the tree building directly: the same tree xml2js built on
- * the same parser before (whitespace-only text dropped unless in CDATA, children grouped by local
- * name, attributes keyed by local name), without its per-node option processing. Anything sax
- * refuses, also after the root element, is MALFORMED_BODY.
+ * saxes (strict XML 1.0 with namespaces; about four times faster than sax on a notice) drives the
+ * tree building directly: the same tree xml2js built on sax before (whitespace-only text dropped
+ * unless in CDATA, children grouped by local name, attributes keyed by local name). Anything the
+ * parser refuses, also after the root element, is MALFORMED_BODY.
  */
 export async function parseCheckedXml(text: string): Promise<XmlElement> {
   return parseCheckedXmlSync(text);
@@ -234,36 +234,33 @@ export async function parseCheckedXml(text: string): Promise<XmlElement> {
 /** The synchronous core of parseCheckedXml. */
 export function parseCheckedXmlSync(text: string): XmlElement {
   if (text.trim() === '') throw malformed('The body is empty.');
-  const parser = sax.parser(true, { xmlns: true, trim: false, normalize: false, position: false });
+  const parser = new SaxesParser({ xmlns: true, position: false });
   const stack: Frame[] = [];
   let root: XmlElement | undefined;
-  parser.onerror = (error) => {
-    throw error;
-  };
-  parser.onopentag = (node) => {
-    const tag = node as sax.QualifiedTag;
+  // Without an error handler saxes throws at the first error, which ends the parse.
+  parser.on('opentag', (tag) => {
     const el = { $ns: { uri: tag.uri, local: tag.local } } as XmlElement;
     let attrs: Record<string, XmlAttribute> | undefined;
     for (const name in tag.attributes) {
-      const attr = tag.attributes[name] as sax.QualifiedAttribute;
+      const attr = tag.attributes[name] as SaxesAttributeNS;
       attrs ??= {};
       Object.defineProperty(attrs, stripPrefix(name), { value: { name: attr.name, value: attr.value, prefix: attr.prefix, local: attr.local, uri: attr.uri }, enumerable: true, writable: true, configurable: true });
     }
     if (attrs !== undefined) el.$ = attrs;
     stack.push({ el, text: '', cdata: false });
-  };
-  parser.ontext = (chunk) => {
+  });
+  parser.on('text', (chunk) => {
     const top = stack[stack.length - 1];
     if (top !== undefined) top.text += chunk;
-  };
-  parser.oncdata = (chunk) => {
+  });
+  parser.on('cdata', (chunk) => {
     const top = stack[stack.length - 1];
     if (top !== undefined) {
       top.text += chunk;
       top.cdata = true;
     }
-  };
-  parser.onclosetag = (name) => {
+  });
+  parser.on('closetag', (tag) => {
     const frame = stack.pop();
     if (frame === undefined) return;
     if (frame.cdata || !WHITESPACE_ONLY.test(frame.text)) frame.el._ = frame.text;
@@ -272,11 +269,11 @@ export function parseCheckedXmlSync(text: string): XmlElement {
       root ??= frame.el;
       return;
     }
-    const key = stripPrefix(name);
+    const key = stripPrefix(tag.name);
     const siblings = Object.hasOwn(parent.el, key) ? parent.el[key] : undefined;
     if (Array.isArray(siblings)) siblings.push(frame.el);
     else Object.defineProperty(parent.el, key, { value: [frame.el], enumerable: true, writable: true, configurable: true });
-  };
+  });
   try {
     parser.write(text).close();
   } catch {
