@@ -196,6 +196,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     logger,
     clock,
     maxBodyBytes: config.CASE_SYSTEM_MAX_BODY_BYTES,
+    accessLog: true,
     xmlLimits: xmlLimitsOf(config),
     // The WSDL's address: CASE_SYSTEM_PUBLIC_URL, then PUBLIC_URL, then the listener the request came in on.
     ...(publicBaseUrl === undefined ? {} : { publicBaseUrl }),

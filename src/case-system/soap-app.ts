@@ -47,13 +47,18 @@ export interface CaseSystemAppDeps {
    * never the request's Host header.
    */
   publicBaseUrl?: string;
+  /**
+   * The app is mounted under the service's access log (src/http/app.ts), which writes one line per request:
+   * what an accepted notice or cancellation adds goes into that line instead of a line of its own.
+   */
+  accessLog?: boolean;
   /** Origin for requests that reach the app without a socket (in-process, e.g. `app.request`); default `http://127.0.0.1`. */
   listenerUrl?: string;
   wsdlDir?: string;
 }
 
 /** Under @hono/node-server the Node request is `c.env.incoming` (its socket carries the TLS client certificate). */
-export type CaseSystemEnv = { Bindings: { incoming?: { socket?: unknown } } };
+export type CaseSystemEnv = { Bindings: { incoming?: { socket?: unknown } }; Variables: { logFields?: Record<string, string | number> | undefined } };
 type Env = CaseSystemEnv;
 
 const SOAP_PATH = '/soap/v1/pickup';
@@ -199,17 +204,23 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
   const mappings = [...deps.mappings.values()];
   const log = deps.logger.child({ component: 'case-system' });
 
-  async function handle(client: ClientIdentity, mapping: CaseSystemMapping, operation: 'notice' | 'cancel' | 'status', root: XmlElement): Promise<string> {
+  /** Logs what a request did: in the access log's line when there is one (deps.accessLog), else in a line of its own. */
+  function note(c: Context<Env>, fields: Record<string, string | number>, message: string): void {
+    if (deps.accessLog === true) c.set('logFields', { ...c.get('logFields'), ...fields, event: message });
+    else log.info(fields, message);
+  }
+
+  async function handle(c: Context<Env>, client: ClientIdentity, mapping: CaseSystemMapping, operation: 'notice' | 'cancel' | 'status', root: XmlElement): Promise<string> {
     if (operation === 'notice') {
       const input = mapping.toNotice(root, client);
       const result = await deps.port.submitNotice(client, input);
-      log.info({ client: client.id, pickupId: result.pickup.id, outcome: result.outcome, format: mapping.name }, 'notice accepted');
+      note(c, { client: client.id, pickupId: result.pickup.id, outcome: result.outcome, format: mapping.name }, 'notice accepted');
       return toXml('NotifyDocumentsReadyResponse', { outcome: result.outcome, pickupId: result.pickup.id, messageId: result.pickup.messageId, state: result.pickup.state });
     }
     const ref = mapping.toReference(root, operation);
     if (operation === 'cancel') {
       const view = await deps.port.cancelPickup(client, ref, 'cancelled_by_case_system');
-      log.info({ client: client.id, pickupId: view.id }, 'pickup cancelled');
+      note(c, { client: client.id, pickupId: view.id }, 'pickup cancelled');
       return toXml('CancelPickupResponse', { pickupId: view.id, messageId: view.messageId, state: view.state });
     }
     const view = await deps.port.getPickup(client, ref);
@@ -281,7 +292,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
           ? new DokuboxError('VALIDATION_FAILED', `Unknown operation ${request.$ns.local}; this service offers NotifyDocumentsReady, CancelPickup and GetPickupStatus.`, { context: { reason: 'unknown_operation' } })
           : new DokuboxError('VALIDATION_FAILED', `The request element is in an unknown namespace; use ${PICKUP_NS} or a configured vendor format.`, { context: { reason: 'wrong_namespace' } });
       }
-      const responseBody = await handle(client, mapping, operation, request);
+      const responseBody = await handle(c, client, mapping, operation, request);
       return c.body(envelope(version, responseBody), 200, { 'content-type': contentTypeFor(version) });
     } catch (error) {
       const current = mapping;
@@ -313,7 +324,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
           context: { reason: root.$ns.uri === mapping.namespace ? 'unknown_operation' : 'wrong_namespace' },
         });
       }
-      const body = await handle(client, mapping, operation, root);
+      const body = await handle(c, client, mapping, operation, root);
       return c.body(`<?xml version="1.0" encoding="utf-8"?>${body.replace(/^<dokubox:(\S+?)>/, `<dokubox:$1 xmlns:dokubox="${PICKUP_NS}">`)}`, 200, { 'content-type': 'application/xml; charset=utf-8' });
     } catch (error) {
       const info = faultInfo(error, (field) => mapping?.sourceOf(field));

@@ -93,6 +93,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(requestId({ limitLength: 128 }));
   app.use(async (c, next) => {
     c.set('client', undefined);
+    c.set('logFields', undefined);
     const started = performance.now();
     await next();
     const seconds = (performance.now() - started) / 1000;
@@ -107,6 +108,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         status: c.res.status,
         ms: Math.round(seconds * 10_000) / 10,
         ...(client === undefined ? {} : { client: client.id, authority: client.authority }),
+        ...c.get('logFields'),
       },
       'request',
     );
