@@ -27,8 +27,13 @@ function serialOf(i: number): string {
   return serial;
 }
 
+/** A different valid German mobile number per notice (the middleware validates and normalises each). */
+function mobileOf(i: number): string {
+  return `+49151${String(10_000_000 + (i % 89_999_999)).padStart(8, '0')}`;
+}
+
 function soapBody(i: number): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:p="urn:dokubox:pickup:1"><soap:Body><p:NotifyDocumentsReady><p:messageId>BENCH-${o.run}-${i}</p:messageId><p:authority>${o.authority}</p:authority><p:caseNumber>34.2-${i}/26</p:caseNumber><p:boxId>${o.boxId}</p:boxId><p:person><p:familyName>Kovačević</p:familyName><p:givenNames>Ana</p:givenNames><p:dateOfBirth>1990</p:dateOfBirth></p:person><p:documents><p:document><p:type>eAT</p:type><p:serialNumber>${serialOf(i)}</p:serialNumber></p:document></p:documents><p:mobile>+4915123456789</p:mobile><p:consent>true</p:consent></p:NotifyDocumentsReady></soap:Body></soap:Envelope>`;
+  return `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:p="urn:dokubox:pickup:1"><soap:Body><p:NotifyDocumentsReady><p:messageId>BENCH-${o.run}-${i}</p:messageId><p:authority>${o.authority}</p:authority><p:caseNumber>34.2-${i}/26</p:caseNumber><p:boxId>${o.boxId}</p:boxId><p:person><p:familyName>Kovačević</p:familyName><p:givenNames>Ana</p:givenNames><p:dateOfBirth>1990</p:dateOfBirth></p:person><p:documents><p:document><p:type>eAT</p:type><p:serialNumber>${serialOf(i)}</p:serialNumber></p:document></p:documents><p:mobile>${mobileOf(i)}</p:mobile><p:consent>true</p:consent></p:NotifyDocumentsReady></soap:Body></soap:Envelope>`;
 }
 
 function restBody(i: number): string {
@@ -39,7 +44,7 @@ function restBody(i: number): string {
     boxId: o.boxId,
     person: { familyName: 'Benchmark', givenNames: 'Test', dateOfBirth: '1990-01-01' },
     documents: [{ type: 'eAT', serialNumber: serialOf(i) }],
-    mobile: '+4915123456789',
+    mobile: mobileOf(i),
     language: 'de',
     consent: true,
   });
