@@ -18,7 +18,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { sha256Hex } from '../src/http/auth.js';
@@ -210,6 +210,8 @@ export async function benchEfficiency(options: EfficiencyOptions): Promise<strin
     const floor = await startServer('bench/processes/floor-server.ts', { REDIS_URL: floorRedis.url }, join(logDir, 'floor.log'));
     targets.push({ name: 'floor', ...floor, redis: floorRedis, client: new Redis(floorRedis.url), headers: { soap: {}, rest: {} } });
 
+    // Other work on the machine shows in every figure (the ratios cancel only part of it): the load average is printed with them.
+    const loadBefore = loadavg()[0] ?? 0;
     // Warm-up (JIT, connections, pools): not measured.
     for (const target of targets) for (const kind of ['soap', 'rest'] as const) await step(target, { name: 'warmup', kind, rate: 0 }, 2, `warm-${run}`);
 
@@ -221,7 +223,7 @@ export async function benchEfficiency(options: EfficiencyOptions): Promise<strin
         for (const target of order) results.get(scenario.name)?.[target.name].push(await step(target, scenario, options.seconds, run));
       }
     }
-    return report(results, options);
+    return report(results, options, [loadBefore, loadavg()[0] ?? 0]);
   } finally {
     for (const target of targets) {
       target.client.disconnect();
@@ -231,8 +233,10 @@ export async function benchEfficiency(options: EfficiencyOptions): Promise<strin
   }
 }
 
-function report(results: Map<string, { dokubox: StepResult[]; floor: StepResult[] }>, options: EfficiencyOptions): string[] {
-  const lines = [`efficiency: dokubox against the floor (node-soap or Hono JSON + SET NX + BullMQ add), medians of ${options.repeats} alternating rounds of ${options.seconds} s, load from a separate process`];
+function report(results: Map<string, { dokubox: StepResult[]; floor: StepResult[] }>, options: EfficiencyOptions, load: [number, number]): string[] {
+  const lines = [
+    `efficiency: dokubox against the floor (node-soap or Hono JSON + SET NX + BullMQ add), medians of ${options.repeats} alternating rounds of ${options.seconds} s, load from a separate process; load average ${load[0].toFixed(1)} at the start, ${load[1].toFixed(1)} at the end`,
+  ];
   lines.push(`  ${'figure'.padEnd(46)} ${'dokubox'.padStart(9)} ${'floor'.padStart(9)} ${'ratio'.padStart(7)}`);
   const row = (label: string, scenario: string, pick: (r: StepResult) => number, digits = 0): void => {
     const r = results.get(scenario);
