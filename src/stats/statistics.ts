@@ -122,6 +122,7 @@ export interface StatisticsOptions {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
 
 export class Statistics {
@@ -158,12 +159,13 @@ export class Statistics {
   /** The local day (YYYY-MM-DD) of an event in its box's time zone. */
   dayOf(event: Pick<PickupEvent, 'boxId' | 'at'>): string {
     const zone = this.o.boxes.get(event.boxId)?.timeZone ?? FALLBACK_TIME_ZONE;
-    const memo = `${zone}|${event.at.slice(0, 16)}`;
-    const known = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(event.at) ? this.days.get(memo) : undefined;
+    // Only UTC times as the store writes them are memoised (their first 16 characters are the minute).
+    const memo = UTC_TIME.test(event.at) ? `${zone}|${event.at.slice(0, 16)}` : undefined;
+    const known = memo === undefined ? undefined : this.days.get(memo);
     if (known !== undefined) return known;
     const day = DateTime.fromISO(event.at, { zone }).toISODate();
     if (day === null) throw new Error(`event time '${event.at}' is not an ISO time`);
-    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(event.at)) {
+    if (memo !== undefined) {
       if (this.days.size >= 1000) this.days.clear();
       this.days.set(memo, day);
     }
