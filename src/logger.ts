@@ -61,7 +61,20 @@ export function createLogger(options: { level: string; destination?: Destination
  * redaction either way.
  */
 export async function createServiceLogger(options: { level: string; format: 'json' | 'pretty' }): Promise<Logger> {
-  if (options.format === 'json') return createLogger({ level: options.level });
+  // JSON lines are written asynchronously and in blocks of up to 4 KB (a write is a system call, a large
+  // part of a notice's cost: docs/performance.md), and at least every 250 ms; pino flushes what is buffered
+  // when the process exits, and Dokubox.close() flushes too.
+  if (options.format === 'json') {
+    const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    setInterval(() => {
+      try {
+        destination.flush();
+      } catch {
+        // Nothing buffered, or a write in flight: the next tick flushes.
+      }
+    }, 250).unref();
+    return createLogger({ level: options.level, destination });
+  }
   const { default: pretty } = await import('pino-pretty');
   // Synchronous, so that log lines and the start-up banner (written to stdout directly) keep their order.
   return createLogger({
@@ -71,3 +84,14 @@ export async function createServiceLogger(options: { level: string; format: 'jso
 }
 
 export type { Logger };
+
+/** Writes out what the logger has buffered (an asynchronous destination); a no-op for synchronous ones. */
+export async function flushLogger(logger: Logger): Promise<void> {
+  await new Promise<void>((resolve) => {
+    try {
+      logger.flush(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}

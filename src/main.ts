@@ -25,7 +25,7 @@ import { createSmsGateway, smsQueueSettings } from './sms/config.js';
 import { SmsNotifications } from './sms/notifications.js';
 import { SmsQueue } from './sms/queue.js';
 import { loadSmsTemplates } from './sms/template-loader.js';
-import { createServiceLogger } from './logger.js';
+import { createServiceLogger, flushLogger } from './logger.js';
 import { loadBoxes, loadDocumentTypes } from './mappings/loaders.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PiiCipher } from './security/pii-cipher.js';
@@ -230,6 +230,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     logger,
     clock,
     maxBodyBytes: config.CASE_SYSTEM_MAX_BODY_BYTES,
+    accessLog: true,
     xmlLimits: xmlLimitsOf(config),
     // The WSDL's address: CASE_SYSTEM_PUBLIC_URL, then PUBLIC_URL, then the listener the request came in on.
     ...(publicBaseUrl === undefined ? {} : { publicBaseUrl }),
@@ -489,6 +490,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
       await replicaWait?.close();
       await worldClock?.close();
       await closeRedis(redis);
+      await flushLogger(logger);
     },
   };
 }

@@ -47,13 +47,18 @@ export interface CaseSystemAppDeps {
    * never the request's Host header.
    */
   publicBaseUrl?: string;
+  /**
+   * The app is mounted under the service's access log (src/http/app.ts), which writes one line per request:
+   * what an accepted notice or cancellation adds goes into that line instead of a line of its own.
+   */
+  accessLog?: boolean;
   /** Origin for requests that reach the app without a socket (in-process, e.g. `app.request`); default `http://127.0.0.1`. */
   listenerUrl?: string;
   wsdlDir?: string;
 }
 
 /** Under @hono/node-server the Node request is `c.env.incoming` (its socket carries the TLS client certificate). */
-export type CaseSystemEnv = { Bindings: { incoming?: { socket?: unknown } } };
+export type CaseSystemEnv = { Bindings: { incoming?: { socket?: unknown } }; Variables: { logFields?: Record<string, string | number> | undefined } };
 type Env = CaseSystemEnv;
 
 const SOAP_PATH = '/soap/v1/pickup';
@@ -88,10 +93,71 @@ export async function readBodyLimited(request: Request, max: number, inspect?: (
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Reads an XML body within the size limit, checking its shape while it arrives (see XmlShapeScanner). */
-async function readXmlBody(request: Request, max: number, limits: XmlLimits): Promise<string> {
+/** The Node request under @hono/node-server, whose body has not been touched through the web Request. */
+interface NodeIncoming {
+  readableDidRead?: boolean;
+  complete?: boolean;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  removeAllListeners(event: string): unknown;
+  pause(): unknown;
+}
+
+function nodeIncomingOf(incoming: unknown): NodeIncoming | undefined {
+  const candidate = incoming as Partial<NodeIncoming> | undefined;
+  return typeof candidate?.on === 'function' && typeof candidate.pause === 'function' && candidate.readableDidRead === false ? (candidate as NodeIncoming) : undefined;
+}
+
+/**
+ * readBodyLimited on the Node request itself (the same checks, without a web ReadableStream in
+ * between): a declared Content-Length over `max` is refused before anything is read, a streamed
+ * body as soon as it passes the limit; `inspect` sees each chunk as it arrives and may throw to
+ * refuse the body early, and the rest is then not read.
+ */
+export function readIncomingLimited(incoming: NodeIncoming, headers: Headers, max: number, inspect?: (chunk: Uint8Array) => void): Promise<Buffer> {
+  const declared = Number(headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(new DokuboxError('BODY_TOO_LARGE', `The body is larger than ${max} bytes; send one notice per request.`));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const stop = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      incoming.removeAllListeners('data');
+      incoming.pause();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    incoming.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.byteLength;
+      try {
+        if (size > max) throw new DokuboxError('BODY_TOO_LARGE', `The body is larger than ${max} bytes; send one notice per request.`);
+        inspect?.(chunk);
+      } catch (error) {
+        stop(error);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    incoming.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    incoming.on('error', stop);
+    incoming.on('close', () => stop(new Error('Client connection closed before the body was read.')));
+  });
+}
+
+/**
+ * Reads an XML body within the size limit, checking its shape while it arrives (see XmlShapeScanner):
+ * from the Node request when there is one, else through the web Request (in-process requests).
+ */
+async function readXmlBody(request: Request, incoming: NodeIncoming | undefined, max: number, limits: XmlLimits): Promise<string> {
   const scanner = new XmlShapeScanner(limits);
-  const text = await readBodyLimited(request, max, (chunk) => scanner.push(chunk));
+  const text = incoming === undefined ? await readBodyLimited(request, max, (chunk) => scanner.push(chunk)) : (await readIncomingLimited(incoming, request.headers, max, (chunk) => scanner.push(chunk))).toString('utf8');
   scanner.end();
   return text;
 }
@@ -138,17 +204,23 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
   const mappings = [...deps.mappings.values()];
   const log = deps.logger.child({ component: 'case-system' });
 
-  async function handle(client: ClientIdentity, mapping: CaseSystemMapping, operation: 'notice' | 'cancel' | 'status', root: XmlElement): Promise<string> {
+  /** Logs what a request did: in the access log's line when there is one (deps.accessLog), else in a line of its own. */
+  function note(c: Context<Env>, fields: Record<string, string | number>, message: string): void {
+    if (deps.accessLog === true) c.set('logFields', { ...c.get('logFields'), ...fields, event: message });
+    else log.info(fields, message);
+  }
+
+  async function handle(c: Context<Env>, client: ClientIdentity, mapping: CaseSystemMapping, operation: 'notice' | 'cancel' | 'status', root: XmlElement): Promise<string> {
     if (operation === 'notice') {
       const input = mapping.toNotice(root, client);
       const result = await deps.port.submitNotice(client, input);
-      log.info({ client: client.id, pickupId: result.pickup.id, outcome: result.outcome, format: mapping.name }, 'notice accepted');
+      note(c, { client: client.id, pickupId: result.pickup.id, outcome: result.outcome, format: mapping.name }, 'notice accepted');
       return toXml('NotifyDocumentsReadyResponse', { outcome: result.outcome, pickupId: result.pickup.id, messageId: result.pickup.messageId, state: result.pickup.state });
     }
     const ref = mapping.toReference(root, operation);
     if (operation === 'cancel') {
       const view = await deps.port.cancelPickup(client, ref, 'cancelled_by_case_system');
-      log.info({ client: client.id, pickupId: view.id }, 'pickup cancelled');
+      note(c, { client: client.id, pickupId: view.id }, 'pickup cancelled');
       return toXml('CancelPickupResponse', { pickupId: view.id, messageId: view.messageId, state: view.state });
     }
     const view = await deps.port.getPickup(client, ref);
@@ -188,12 +260,13 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
     let version = soapVersionOf(c.req.header('content-type'));
     let mapping: CaseSystemMapping | undefined;
     let bodyRead = false;
+    const incoming = nodeIncomingOf(c.env?.incoming);
     try {
       // HTTP Basic and the client certificate before anything of the body is read; only a
       // UsernameToken needs the parsed SOAP header.
       const pending = deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) });
       let client = pending.needsUsernameToken ? undefined : await pending.complete();
-      const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      const text = await readXmlBody(c.req.raw, incoming, deps.maxBodyBytes, limits);
       bodyRead = true;
       const root = await parseCheckedXml(text);
       if (root.$ns.local !== 'Envelope' || (root.$ns.uri !== SOAP11_NS && root.$ns.uri !== SOAP12_NS)) {
@@ -219,7 +292,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
           ? new DokuboxError('VALIDATION_FAILED', `Unknown operation ${request.$ns.local}; this service offers NotifyDocumentsReady, CancelPickup and GetPickupStatus.`, { context: { reason: 'unknown_operation' } })
           : new DokuboxError('VALIDATION_FAILED', `The request element is in an unknown namespace; use ${PICKUP_NS} or a configured vendor format.`, { context: { reason: 'wrong_namespace' } });
       }
-      const responseBody = await handle(client, mapping, operation, request);
+      const responseBody = await handle(c, client, mapping, operation, request);
       return c.body(envelope(version, responseBody), 200, { 'content-type': contentTypeFor(version) });
     } catch (error) {
       const current = mapping;
@@ -229,7 +302,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': contentTypeFor(version),
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
-        ...(bodyRead ? {} : closeUnread(c.req.raw)),
+        ...(bodyRead ? {} : closeUnread(c.req.raw, incoming)),
       });
     }
   });
@@ -237,11 +310,12 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
   app.post('/xml/v1/:mapping', async (c) => {
     const mapping = deps.mappings.get(c.req.param('mapping'));
     let bodyRead = false;
+    const incoming = nodeIncomingOf(c.env?.incoming);
     try {
       if (mapping === undefined) throw new DokuboxError('NOT_FOUND', 'No case-system format of this name is configured.');
       // Plain XML has no WS-Security header: authenticate before reading the body at all.
       const client = await deps.authenticate.beforeBody({ headers: c.req.raw.headers, tlsClientCertFingerprint: fingerprintOf(c) }).complete();
-      const text = await readXmlBody(c.req.raw, deps.maxBodyBytes, limits);
+      const text = await readXmlBody(c.req.raw, incoming, deps.maxBodyBytes, limits);
       bodyRead = true;
       const root = await parseCheckedXml(text);
       const operation = mapping.operationFor(root);
@@ -250,7 +324,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
           context: { reason: root.$ns.uri === mapping.namespace ? 'unknown_operation' : 'wrong_namespace' },
         });
       }
-      const body = await handle(client, mapping, operation, root);
+      const body = await handle(c, client, mapping, operation, root);
       return c.body(`<?xml version="1.0" encoding="utf-8"?>${body.replace(/^<dokubox:(\S+?)>/, `<dokubox:$1 xmlns:dokubox="${PICKUP_NS}">`)}`, 200, { 'content-type': 'application/xml; charset=utf-8' });
     } catch (error) {
       const info = faultInfo(error, (field) => mapping?.sourceOf(field));
@@ -259,7 +333,7 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
         'content-type': 'application/xml; charset=utf-8',
         ...challenge(info.code),
         ...retryAfter(info, RETRY_AFTER_SECONDS),
-        ...(bodyRead ? {} : closeUnread(c.req.raw)),
+        ...(bodyRead ? {} : closeUnread(c.req.raw, incoming)),
       });
     }
   });
@@ -271,7 +345,8 @@ export async function createCaseSystemApp(deps: CaseSystemAppDeps): Promise<Hono
  * A request refused before its body was read to the end (credentials, size, shape): the rest is not
  * wanted, so the connection is closed after the answer instead of receiving and discarding it.
  */
-function closeUnread(request: Request): Record<string, string> {
+function closeUnread(request: Request, incoming: NodeIncoming | undefined): Record<string, string> {
+  if (incoming !== undefined) return incoming.complete === true ? {} : { connection: 'close' };
   return request.body === null ? {} : { connection: 'close' };
 }
 

@@ -74,12 +74,22 @@ function fail(code: ErrorCode, message: string, field: string): never {
   throw new DokuboxError(code, message, { field });
 }
 
-/** Normalises a phone number to E.164 and insists it is a mobile number. */
+/** The last number normaliseMobile accepted, as given and as E.164 (see there). */
+let lastMobile: { raw: string; e164: string } | undefined;
+
+/**
+ * Normalises a phone number to E.164 and insists it is a mobile number. A
+ * notice mapped from XML is normalised by its mapping and then validated as a
+ * notice: the second call, with the E.164 number the first returned, is
+ * answered from the last result instead of parsing it again.
+ */
 export function normaliseMobile(raw: string, defaultCountry: 'DE' = 'DE'): string | undefined {
+  if (lastMobile !== undefined && (raw === lastMobile.e164 || raw === lastMobile.raw)) return lastMobile.e164;
   const parsed = parsePhoneNumberFromString(raw, defaultCountry);
   if (!parsed?.isValid()) return undefined;
   const type = parsed.getType();
   if (type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') return undefined;
+  lastMobile = { raw, e164: parsed.number };
   return parsed.number;
 }
 

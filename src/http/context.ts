@@ -5,5 +5,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     client: ClientIdentity | undefined;
+    /** What a route adds to the request's log line (one line per request: each line costs a write and a serialisation). */
+    logFields: Record<string, string | number> | undefined;
   };
 }

@@ -21,6 +21,9 @@ export class MappingError extends Error {
 
 const idText = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, . _ -');
 
+/** The most compartments one box file may have. */
+export const MAX_COMPARTMENTS = 20_000;
+
 const compartmentSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9-]{1,16}$/, 'must be 1-16 letters, digits or -'),
   size: z.enum(['S', 'M', 'L']),
@@ -58,7 +61,8 @@ const boxSchema = z.strictObject({
     }),
   front: z.strictObject({ columns: z.number().int().min(1).max(200), rows: z.number().int().min(1).max(100) }).optional(),
   kioskIdleSeconds: z.number().int().min(15).max(600).default(60),
-  compartments: z.array(compartmentSchema).min(1).max(2000),
+  // Up to the largest front the schema allows (200 columns of 100); registration is batched (PickupStore.syncBox).
+  compartments: z.array(compartmentSchema).min(1).max(MAX_COMPARTMENTS),
 });
 
 const documentTypeSchema = z.strictObject({

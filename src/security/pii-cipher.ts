@@ -1,10 +1,13 @@
 /**
  * Personal data at rest: AES-256-GCM with a key from configuration. Each
- * sealed value carries its own random IV and the authentication tag; the
- * pickup id is bound in as associated data so a sealed blob cannot be moved
- * to another pickup.
+ * sealed value carries its own random 96-bit IV and the authentication tag;
+ * the pickup id is bound in as associated data so a sealed blob cannot be
+ * moved to another pickup. The IVs are cut from a pool that the CSPRNG fills
+ * (randomFillSync) 256 IVs at a time and every byte of it is used once: as
+ * random as one randomBytes(12) per seal, without a call into the CSPRNG for
+ * each (docs/performance.md).
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomFillSync, type KeyObject } from 'node:crypto';
 
 export interface PersonalData {
   familyName: string;
@@ -17,6 +20,33 @@ export interface PersonalData {
 }
 
 const VERSION = 'v1';
+const IV_BYTES = 12;
+const IV_POOL = 256;
+
+/** Fresh random IVs, each handed out once. */
+class IvPool {
+  private readonly pool = Buffer.alloc(IV_BYTES * IV_POOL);
+  private next = IV_POOL;
+
+  take(): Buffer {
+    if (this.next === IV_POOL) {
+      randomFillSync(this.pool);
+      this.next = 0;
+    }
+    // A copy: the pool is refilled later, the IV must stay as it was handed out.
+    const iv = Buffer.from(this.pool.subarray(this.next * IV_BYTES, (this.next + 1) * IV_BYTES));
+    this.pool.fill(0, this.next * IV_BYTES, (this.next + 1) * IV_BYTES);
+    this.next += 1;
+    return iv;
+  }
+}
+
+const ivs = new IvPool();
+
+/** A fresh random 96-bit IV (never the same bytes handed out twice from the pool). */
+export function nextIv(): Buffer {
+  return ivs.take();
+}
 
 export class PiiCipher {
   private readonly key: Buffer;
@@ -27,7 +57,7 @@ export class PiiCipher {
   }
 
   seal(pickupId: string, data: PersonalData): string {
-    const iv = randomBytes(12);
+    const iv = ivs.take();
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(pickupId));
     const body = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()]);
@@ -45,19 +75,49 @@ export class PiiCipher {
   }
 }
 
-/** Keyed hash for lookups and fingerprints that must not reveal their input. */
-export function keyedHash(secret: string, purpose: string, value: string): string {
-  return createHmac('sha256', Buffer.from(secret, 'base64')).update(`${purpose}\u0000${value}`).digest('hex');
+const hmacKeys = new Map<string, KeyObject>();
+
+/** The HMAC key of a configured secret, decoded once. */
+function hmacKey(secret: string): KeyObject {
+  let key = hmacKeys.get(secret);
+  if (key === undefined) {
+    key = createSecretKey(Buffer.from(secret, 'base64'));
+    // Bounded: a process has one or two secrets (tests create a few more).
+    if (hmacKeys.size >= 16) hmacKeys.clear();
+    hmacKeys.set(secret, key);
+  }
+  return key;
 }
 
-/** JSON with sorted keys, so equal content gives equal fingerprints. */
+/** Keyed hash for lookups and fingerprints that must not reveal their input. */
+export function keyedHash(secret: string, purpose: string, value: string): string {
+  return createHmac('sha256', hmacKey(secret)).update(`${purpose}\u0000${value}`).digest('hex');
+}
+
+/**
+ * JSON with sorted keys, so equal content gives equal fingerprints. The output is exactly that of
+ * sorting Object.entries and joining (fingerprints stored before stay valid), built in one pass.
+ */
 export function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // As Array.prototype.join: an element without a JSON form (undefined) is empty.
+      out += (stableStringify(value[i]) as string | undefined) ?? '';
+    }
+    return `${out}]`;
   }
-  return JSON.stringify(value);
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  // The default sort compares UTF-16 code units, as `<` does.
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${String(stableStringify(item))}`;
+    first = false;
+  }
+  return `${out}}`;
 }

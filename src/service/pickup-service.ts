@@ -134,6 +134,29 @@ function newCodeRefusal(state: PickupState): string {
   }
 }
 
+/** What clients see of a pickup: its record and its history without staff's audit events. */
+function viewOf(pickupId: string, pickup: StoredPickup | undefined, history: PickupEvent[]): PickupView {
+  if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
+  return {
+    id: pickup.id,
+    messageId: pickup.messageId,
+    authority: pickup.authority,
+    caseNumber: pickup.caseNumber,
+    boxId: pickup.boxId,
+    state: pickup.state,
+    compartment: pickup.compartment,
+    documentTypes: pickup.documentTypes,
+    language: pickup.language,
+    accessible: pickup.accessible,
+    createdAt: pickup.createdAt,
+    updatedAt: pickup.updatedAt,
+    notifiedAt: pickup.notifiedAt ?? null,
+    deadline: pickup.deadline === undefined ? null : new Date(pickup.deadline).toISOString(),
+    // Staff's audit events are for staff (the story), not for the case system, which sees this view too.
+    history: history.filter((e) => e.type !== 'pickup.audit').map((e) => ({ seq: e.seq, from: e.from, to: e.to, reason: e.reason, actor: e.actor, at: e.at })),
+  };
+}
+
 export class PickupService implements PickupPort {
   private readonly newId: () => string;
   private readonly randomCode: () => string;
@@ -214,6 +237,10 @@ export class PickupService implements PickupPort {
       mobile: notice.mobile,
       serialNumbers: notice.documents.map((d) => d.serialNumber),
     };
+    const serialHashes = notice.documents.map((d) => this.serialHash(d.serialNumber));
+    const caseHash = this.caseHash(notice.caseNumber);
+    const actor = `case-system:${client.id}`;
+    const documentTypes = notice.documents.map((d) => d.type);
     const result = await this.o.store.ingest({
       now,
       messageKey: `${notice.authority}:${notice.messageId}`,
@@ -222,10 +249,10 @@ export class PickupService implements PickupPort {
       boxId: box.id,
       accessible: notice.accessible,
       msgTtlSeconds: this.o.idempotencyTtlDays * 86_400,
-      serialHashes: notice.documents.map((d) => this.serialHash(d.serialNumber)),
-      actor: `case-system:${client.id}`,
+      serialHashes,
+      actor,
       authority: notice.authority,
-      caseHash: this.caseHash(notice.caseNumber),
+      caseHash,
       fields: {
         id: pickupId,
         authority: notice.authority,
@@ -237,12 +264,12 @@ export class PickupService implements PickupPort {
         // The old card's CAN only as a keyed hash, never in clear (not even sealed); dropped with the personal data.
         ...(notice.oldCardCan === undefined ? {} : { canHash: hashCan(this.codeSecret, box.id, notice.oldCardCan) }),
         language: notice.language,
-        documentTypes: JSON.stringify(notice.documents.map((d) => d.type)),
+        documentTypes: JSON.stringify(documentTypes),
         pii: this.o.cipher.seal(pickupId, personal),
         // Comma-separated: one document's index fits Redis's compact hash encoding (values up to 64 bytes).
-        serialIndex: notice.documents.map((d) => this.serialHash(d.serialNumber)).join(','),
+        serialIndex: serialHashes.join(','),
         // Keyed hash of the normalised case number: the pickup's entry in the authority's search index, kept with the record.
-        caseIndex: this.caseHash(notice.caseNumber),
+        caseIndex: caseHash,
         createdAt: now,
         updatedAt: now,
       },
@@ -253,8 +280,29 @@ export class PickupService implements PickupPort {
         context: { pickupId: result.pickupId },
       });
     }
-    const id = result.outcome === 'existing' ? result.pickupId : pickupId;
-    return { outcome: result.outcome === 'existing' ? 'duplicate' : 'created', pickup: await this.view(id) };
+    // The answer comes from the ingest's own reply (one round trip): a duplicate's stored record and history,
+    // or the new pickup as the script wrote it (the first event is its whole history).
+    if (result.outcome === 'existing') return { outcome: 'duplicate', pickup: viewOf(result.pickupId, result.pickup, result.history) };
+    return {
+      outcome: 'created',
+      pickup: {
+        id: pickupId,
+        messageId: notice.messageId,
+        authority: notice.authority,
+        caseNumber: notice.caseNumber,
+        boxId: box.id,
+        state: result.state,
+        compartment: result.compartment,
+        documentTypes,
+        language: notice.language,
+        accessible: notice.accessible,
+        createdAt: now,
+        updatedAt: now,
+        notifiedAt: null,
+        deadline: null,
+        history: [{ seq: 1, from: null, to: result.state, reason: 'notice_received', actor, at: now }],
+      },
+    };
   }
 
   private async resolve(client: ClientIdentity, ref: PickupRef): Promise<StoredPickup> {
@@ -274,25 +322,7 @@ export class PickupService implements PickupPort {
   async view(pickupId: string, known?: StoredPickup): Promise<PickupView> {
     // Both reads in one round trip (the same connection pipelines them).
     const [pickup, history] = await Promise.all([known ?? this.o.store.get(pickupId), this.o.store.history(pickupId)]);
-    if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
-    return {
-      id: pickup.id,
-      messageId: pickup.messageId,
-      authority: pickup.authority,
-      caseNumber: pickup.caseNumber,
-      boxId: pickup.boxId,
-      state: pickup.state,
-      compartment: pickup.compartment,
-      documentTypes: pickup.documentTypes,
-      language: pickup.language,
-      accessible: pickup.accessible,
-      createdAt: pickup.createdAt,
-      updatedAt: pickup.updatedAt,
-      notifiedAt: pickup.notifiedAt ?? null,
-      deadline: pickup.deadline === undefined ? null : new Date(pickup.deadline).toISOString(),
-      // Staff's audit events are for staff (the story), not for the case system, which sees this view too.
-      history: history.filter((e) => e.type !== 'pickup.audit').map((e) => ({ seq: e.seq, from: e.from, to: e.to, reason: e.reason, actor: e.actor, at: e.at })),
-    };
+    return viewOf(pickupId, pickup, history);
   }
 
   async cancelPickup(client: ClientIdentity, ref: PickupRef, reason: 'cancelled_by_case_system' | 'cancelled_by_staff', actor?: string, why?: string): Promise<PickupView> {

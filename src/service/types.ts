@@ -60,7 +60,15 @@ export interface EventSubscriber {
    * at least once, in order per pickup; a throwing handler gets the event again.
    */
   subscribe(name: string, handler: EventHandler): void;
+  /**
+   * The same for a handler that takes the events of one read at once (in stream order): the batch is
+   * acknowledged when the handler returns and delivered again, whole, when it throws; the handler must
+   * be idempotent per event.
+   */
+  subscribeBatch?(name: string, handler: BatchEventHandler): void;
 }
+
+export type BatchEventHandler = (events: PickupEvent[]) => Promise<void>;
 
 /**
  * Attempt limits of pickup verification (src/kiosk/attempts.ts): per device

@@ -81,23 +81,34 @@ export const ROW_COLUMNS = [
 
 /**
  * KEYS: none (key names are built from ARGV, as in the other scripts).
- * ARGV: ns, pickupId, seq, box, day, markerTtlSeconds, dayTtlSeconds, durationSeconds ('' for none), maxSamples, counter...
- * Returns 1 when counted, 0 when this event was counted before.
+ * ARGV: ns, markerTtlSeconds, dayTtlSeconds, maxSamples, then per event six
+ * values: pickupId, seq, box, day, durationSeconds ('' for none), counters
+ * (comma-separated). Counts each event whose marker was new; a day key's TTL
+ * is renewed once per call. Returns the number of events counted.
  */
 const COUNT_LUA = `
-local ns, pickup, seq, box, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local marker = ns .. ':stats:seen:' .. pickup
-if redis.call('HSETNX', marker, seq, '1') == 0 then return 0 end
-redis.call('EXPIRE', marker, tonumber(ARGV[6]))
-local dayKey = ns .. ':stats:day:' .. box .. ':' .. day
-for i = 10, #ARGV do redis.call('HINCRBY', dayKey, ARGV[i], 1) end
-redis.call('EXPIRE', dayKey, tonumber(ARGV[7]))
-if ARGV[8] ~= '' then
-  local samples = dayKey .. ':durations'
-  if redis.call('LLEN', samples) < tonumber(ARGV[9]) then redis.call('RPUSH', samples, ARGV[8]) end
-  redis.call('EXPIRE', samples, tonumber(ARGV[7]))
+local ns = ARGV[1]
+local markerTtl, dayTtl, maxSamples = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local counted = 0
+local touched = {}
+for i = 5, #ARGV, 6 do
+  local pickup, seq, box, day, duration, counters = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local marker = ns .. ':stats:seen:' .. pickup
+  if redis.call('HSETNX', marker, seq, '1') == 1 then
+    redis.call('EXPIRE', marker, markerTtl)
+    local dayKey = ns .. ':stats:day:' .. box .. ':' .. day
+    for counter in string.gmatch(counters, '[^,]+') do redis.call('HINCRBY', dayKey, counter, 1) end
+    touched[dayKey] = true
+    if duration ~= '' then
+      local samples = dayKey .. ':durations'
+      if redis.call('LLEN', samples) < maxSamples then redis.call('RPUSH', samples, duration) end
+      redis.call('EXPIRE', samples, dayTtl)
+    end
+    counted = counted + 1
+  end
 end
-return 1
+for dayKey in pairs(touched) do redis.call('EXPIRE', dayKey, dayTtl) end
+return counted
 `;
 
 type CountFn = (...args: (string | number)[]) => Promise<number>;
@@ -111,6 +122,7 @@ export interface StatisticsOptions {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
 
 export class Statistics {
@@ -125,20 +137,38 @@ export class Statistics {
   }
 
   attach(events: EventSubscriber): void {
-    events.subscribe('stats', async (event) => {
-      await this.onEvent(event);
-    });
+    // A batch of events in one script call where the stream offers it (one round trip for many events).
+    if (events.subscribeBatch !== undefined) {
+      events.subscribeBatch('stats', async (batch) => {
+        await this.onEvents(batch);
+      });
+    } else {
+      events.subscribe('stats', async (event) => {
+        await this.onEvent(event);
+      });
+    }
   }
 
   private dayKey(boxId: string, day: string): string {
     return `${this.o.ns}:stats:day:${boxId}:${day}`;
   }
 
+  /** Local days by zone and minute of the event (every zone's offset is whole minutes); bounded. */
+  private readonly days = new Map<string, string>();
+
   /** The local day (YYYY-MM-DD) of an event in its box's time zone. */
   dayOf(event: Pick<PickupEvent, 'boxId' | 'at'>): string {
     const zone = this.o.boxes.get(event.boxId)?.timeZone ?? FALLBACK_TIME_ZONE;
+    // Only UTC times as the store writes them are memoised (their first 16 characters are the minute).
+    const memo = UTC_TIME.test(event.at) ? `${zone}|${event.at.slice(0, 16)}` : undefined;
+    const known = memo === undefined ? undefined : this.days.get(memo);
+    if (known !== undefined) return known;
     const day = DateTime.fromISO(event.at, { zone }).toISODate();
     if (day === null) throw new Error(`event time '${event.at}' is not an ISO time`);
+    if (memo !== undefined) {
+      if (this.days.size >= 1000) this.days.clear();
+      this.days.set(memo, day);
+    }
     return day;
   }
 
@@ -164,22 +194,20 @@ export class Statistics {
    * this delivery counted (false: not a counted event, or counted before).
    */
   async onEvent(event: PickupEvent): Promise<boolean> {
-    const counters = Statistics.countersOf(event);
-    if (counters.length === 0) return false;
-    const duration = event.to === 'collected' && event.type === 'pickup.transitioned' ? await this.secondsSinceNotified(event) : undefined;
-    const counted = await this.count(
-      this.o.ns,
-      event.pickupId,
-      event.seq,
-      event.boxId,
-      this.dayOf(event),
-      STATS_MARKER_TTL_DAYS * 86_400,
-      STATS_TTL_DAYS * 86_400,
-      duration === undefined ? '' : duration,
-      STATS_MAX_SAMPLES_PER_DAY,
-      ...counters,
-    );
-    return counted === 1;
+    return (await this.onEvents([event])) === 1;
+  }
+
+  /** Counts a batch of events in one script call (each once, however often delivered); returns how many counted now. */
+  async onEvents(events: PickupEvent[]): Promise<number> {
+    const args: (string | number)[] = [this.o.ns, STATS_MARKER_TTL_DAYS * 86_400, STATS_TTL_DAYS * 86_400, STATS_MAX_SAMPLES_PER_DAY];
+    for (const event of events) {
+      const counters = Statistics.countersOf(event);
+      if (counters.length === 0) continue;
+      const duration = event.to === 'collected' && event.type === 'pickup.transitioned' ? await this.secondsSinceNotified(event) : undefined;
+      args.push(event.pickupId, event.seq, event.boxId, this.dayOf(event), duration === undefined ? '' : duration, counters.join(','));
+    }
+    if (args.length === 4) return 0;
+    return Number(await this.count(...args));
   }
 
   /** Seconds from the pickup's last `notified` before this event to this event; undefined when its history is gone or it was never notified. */

@@ -58,7 +58,9 @@ export interface IngestParams {
 
 export type IngestResult =
   | { outcome: 'created'; state: PickupState; compartment: string | null }
-  | { outcome: 'existing' | 'conflict'; pickupId: string };
+  /** The stored pickup and its history come with the answer (one round trip); undefined when its record is gone. */
+  | { outcome: 'existing'; pickupId: string; pickup: StoredPickup | undefined; history: PickupEvent[] }
+  | { outcome: 'conflict'; pickupId: string };
 
 export interface TransitionParams {
   now: string;
@@ -132,6 +134,9 @@ export interface CompartmentStatus {
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
+/** Compartments per SYNC_BOX call (a few thousand arguments each). */
+export const SYNC_BOX_CHUNK = 1000;
+
 /** Runs a pipeline and returns its replies; the first failed command (or a lost connection) throws, as a single command would. */
 async function results(pipeline: ChainableCommander): Promise<unknown[]> {
   const replies = await pipeline.exec();
@@ -139,6 +144,49 @@ async function results(pipeline: ChainableCommander): Promise<unknown[]> {
   return replies.map(([error, reply]) => {
     if (error) throw error;
     return reply;
+  });
+}
+
+/** A flat HGETALL reply (as a script returns it) as a record. */
+function flatToRecord(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as string;
+  return out;
+}
+
+/** A pickup hash as StoredPickup; undefined when the hash is gone. */
+function pickupFromHash(pickupId: string, h: Record<string, string>, pii: string | undefined): StoredPickup | undefined {
+  if (h.state === undefined) return undefined;
+  return {
+    id: pickupId,
+    authority: h.authority ?? '',
+    boxId: h.boxId ?? '',
+    messageId: h.messageId ?? '',
+    caseNumber: h.caseNumber ?? '',
+    state: h.state as PickupState,
+    compartment: h.compartment ? h.compartment : null,
+    accessible: h.accessible === '1',
+    language: h.language ?? 'de',
+    documentTypes: JSON.parse(h.documentTypes ?? '[]') as string[],
+    pii,
+    codeHash: h.codeHash,
+    renewal: h.renewal === '1',
+    canHash: h.canHash,
+    createdAt: h.createdAt ?? '',
+    updatedAt: h.updatedAt ?? '',
+    notifiedAt: h.notifiedAt,
+    loadedAt: h.loadedAt,
+    deadline: h.deadline === undefined ? undefined : Number(h.deadline),
+    lastReason: h.lastReason ?? '',
+  };
+}
+
+/** History entries (JSON) as events: entries hold what is particular to the event, the pickup's ids come from its hash. */
+function eventsOf(pickupId: string, entries: string[], ids: (string | null)[]): PickupEvent[] {
+  const [authority, boxId, messageId] = ids;
+  return entries.map((e) => {
+    const entry = JSON.parse(e) as Omit<PickupEvent, 'eventId' | 'pickupId' | 'authority' | 'boxId' | 'messageId'> & Partial<PickupEvent>;
+    return { eventId: `${pickupId}:${entry.seq}`, pickupId, authority: authority ?? '', boxId: boxId ?? '', messageId: messageId ?? '', ...entry };
   });
 }
 
@@ -184,10 +232,22 @@ export class PickupStore {
     return [this.ns, ...parts].join(':');
   }
 
+  /**
+   * Registers a box layout in chunks of SYNC_BOX_CHUNK compartments: one script call each, all sent in
+   * one pipeline (one round trip), so that a box of 10,000 compartments neither makes one giant
+   * variadic call nor 10,000 round trips. Each chunk is atomic; a start that stops halfway leaves
+   * the rest as it was, and the next start registers it again (the script is idempotent).
+   */
   async syncBox(box: BoxDefinition): Promise<number> {
-    const args: (string | number)[] = [this.ns, box.id];
-    box.compartments.forEach((c, index) => args.push(c.id, c.accessible ? 'acc' : 'std', allocationScore(c, index)));
-    return Number(await this.scripts.syncBox(...args));
+    const pipeline = this.redis.pipeline();
+    const sync = (pipeline as unknown as Record<string, ((...a: (string | number)[]) => unknown) | undefined>).dokubox_sync_box;
+    if (sync === undefined) throw new Error('script sync_box was not registered');
+    for (let start = 0; start < box.compartments.length; start += SYNC_BOX_CHUNK) {
+      const args: (string | number)[] = [this.ns, box.id];
+      box.compartments.slice(start, start + SYNC_BOX_CHUNK).forEach((c, i) => args.push(c.id, c.accessible ? 'acc' : 'std', allocationScore(c, start + i)));
+      sync.apply(pipeline, args);
+    }
+    return (await results(pipeline)).reduce<number>((sum, count) => sum + Number(count), 0);
   }
 
   async ingest(p: IngestParams): Promise<IngestResult> {
@@ -206,12 +266,12 @@ export class PickupStore {
       p.caseHash,
     ];
     for (const [field, value] of Object.entries(p.fields)) args.push(field, value);
-    let result: string[];
+    let result: [string, string?, (string | string[])?, string[]?];
     if (this.replicaWait === undefined) {
-      result = (await this.scripts.ingest(...args)) as string[];
+      result = (await this.scripts.ingest(...args)) as typeof result;
     } else {
       const replicated = await this.replicaWait.evalAndWait(INGEST, args);
-      result = replicated.reply as string[];
+      result = replicated.reply as typeof result;
       if (result[0] !== 'unknown_box' && replicated.acknowledged < this.replicaWait.replicas) {
         throw new DokuboxError(
           'DEPENDENCY_UNAVAILABLE',
@@ -222,10 +282,14 @@ export class PickupStore {
     }
     switch (result[0]) {
       case 'created':
-        return { outcome: 'created', state: result[1] as PickupState, compartment: result[2] === '' || result[2] === undefined ? null : result[2] };
-      case 'existing':
+        return { outcome: 'created', state: result[1] as PickupState, compartment: typeof result[2] === 'string' && result[2] !== '' ? result[2] : null };
+      case 'existing': {
+        const pickupId = result[1] ?? '';
+        const hash = flatToRecord(Array.isArray(result[2]) ? result[2] : []);
+        return { outcome: 'existing', pickupId, pickup: pickupFromHash(pickupId, hash, undefined), history: eventsOf(pickupId, result[3] ?? [], [hash.authority ?? null, hash.boxId ?? null, hash.messageId ?? null]) };
+      }
       case 'conflict':
-        return { outcome: result[0], pickupId: result[1] ?? '' };
+        return { outcome: 'conflict', pickupId: result[1] ?? '' };
       case 'unknown_box':
         throw new DokuboxError('UNKNOWN_BOX', `Box '${p.boxId}' is not registered.`, { field: 'boxId' });
       default:
@@ -334,29 +398,7 @@ export class PickupStore {
 
   async get(pickupId: string): Promise<StoredPickup | undefined> {
     const [h, pii] = (await results(this.redis.pipeline().hgetall(this.key('pickup', pickupId)).get(this.key('pii', pickupId)))) as [Record<string, string>, string | null];
-    if (h.state === undefined) return undefined;
-    return {
-      id: pickupId,
-      authority: h.authority ?? '',
-      boxId: h.boxId ?? '',
-      messageId: h.messageId ?? '',
-      caseNumber: h.caseNumber ?? '',
-      state: h.state as PickupState,
-      compartment: h.compartment ? h.compartment : null,
-      accessible: h.accessible === '1',
-      language: h.language ?? 'de',
-      documentTypes: JSON.parse(h.documentTypes ?? '[]') as string[],
-      pii: pii ?? undefined,
-      codeHash: h.codeHash,
-      renewal: h.renewal === '1',
-      canHash: h.canHash,
-      createdAt: h.createdAt ?? '',
-      updatedAt: h.updatedAt ?? '',
-      notifiedAt: h.notifiedAt,
-      loadedAt: h.loadedAt,
-      deadline: h.deadline === undefined ? undefined : Number(h.deadline),
-      lastReason: h.lastReason ?? '',
-    };
+    return pickupFromHash(pickupId, h, pii ?? undefined);
   }
 
   /** The pickup's events in seq order (the audit trail); empty once its retention ended. */
@@ -365,12 +407,7 @@ export class PickupStore {
       string[],
       (string | null)[],
     ];
-    const [authority, boxId, messageId] = ids;
-    // Entries hold what is particular to the event; the pickup's ids come from its hash.
-    return entries.map((e) => {
-      const entry = JSON.parse(e) as Omit<PickupEvent, 'eventId' | 'pickupId' | 'authority' | 'boxId' | 'messageId'> & Partial<PickupEvent>;
-      return { eventId: `${pickupId}:${entry.seq}`, pickupId, authority: authority ?? '', boxId: boxId ?? '', messageId: messageId ?? '', ...entry };
-    });
+    return eventsOf(pickupId, entries, ids);
   }
 
   /** Seq of the last status report the case system acknowledged (0 before the first). */

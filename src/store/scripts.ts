@@ -133,47 +133,94 @@ return count
  * Ingests a notice idempotently. ARGV: ns, now, msgKey, fingerprint, pickupId,
  * box, accessible, msgTtlSeconds, serialIndexJson, actor, authority,
  * caseHash, then field/value pairs of the pickup hash. Adds the pickup to the
- * authority's search indexes by case number and by document number. Returns {'existing'|'conflict', pickupId} or
- * {'created', state, compartment} or {'unknown_box'}. A repeated message id
- * is counted in {ns}:stats:ingest (duplicate | conflict): every answer that
- * refers to stored data comes from a script run that wrote, which is what a
- * following WAIT can confirm.
+ * authority's search indexes by case number and by document number. Returns
+ * {'existing', pickupId, pickupHashFlat, historyEntries} (what the answer shows,
+ * in the same round trip), {'conflict', pickupId}, {'created', state,
+ * compartment} or {'unknown_box'}. A repeated message id is counted in
+ * {ns}:stats:ingest (duplicate | conflict): every answer that refers to stored
+ * data comes from a script run that wrote, which is what a following WAIT can
+ * confirm.
+ *
+ * Few commands on purpose (docs/performance.md): the message id is claimed and
+ * looked up in one SET NX GET; the pickup hash, with its state and the first
+ * event's seq, is written by one HSET; the new entries of the search indexes
+ * are kept forever (+inf) and need no pruning here: their keys are pruned when
+ * a pickup in them ends (TRANSITION), the only time an entry gets a finite score.
  */
 export const INGEST = `${LIB}
 local now, msgKey, fingerprint, p, box, accessible, ttl = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
-local serials = cjson.decode(ARGV[9])
-local existing = redis.call('GET', k('msg', msgKey))
+local mk = k('msg', msgKey)
+local existing = redis.call('SET', mk, fingerprint .. '|' .. p, 'NX', 'GET', 'EX', ttl)
 if existing then
   local sep = string.find(existing, '|', 1, true)
   local fp, pid = string.sub(existing, 1, sep - 1), string.sub(existing, sep + 1)
   -- Counted, and a write on purpose: a WAIT after this script then proves the original write reached the replicas.
   local outcome = fp == fingerprint and 'existing' or 'conflict'
   redis.call('HINCRBY', k('stats', 'ingest'), outcome == 'existing' and 'duplicate' or 'conflict', 1)
+  if outcome == 'existing' then
+    return {outcome, pid, redis.call('HGETALL', k('pickup', pid)), redis.call('LRANGE', k('history', pid), 0, -1)}
+  end
   return {outcome, pid}
 end
-if redis.call('EXISTS', k('box', box, 'layout')) == 0 then return {'unknown_box'} end
-local pk = k('pickup', p)
-local actor, authority, caseHash = ARGV[10], ARGV[11], ARGV[12]
-set_fields(p, 13)
-for _, h in ipairs(serials) do
-  redis.call('HSET', k('box', box, 'serials'), h, p)
-  index_keep(k('doc', authority, h), p, '+inf')
+if redis.call('EXISTS', k('box', box, 'layout')) == 0 then
+  redis.call('DEL', mk)
+  return {'unknown_box'}
 end
-index_keep(k('case', authority, caseHash), p, '+inf')
-redis.call('SET', k('msg', msgKey), fingerprint .. '|' .. p, 'EX', ttl)
+local serials = cjson.decode(ARGV[9])
+local actor, authority, caseHash = ARGV[10], ARGV[11], ARGV[12]
 local waiting = k('box', box, 'waiting')
 local comp = nil
 if redis.call('LLEN', waiting) == 0 then comp = allocate(box, accessible) end
+local state = comp and 'reserved' or 'waiting'
+-- The pickup hash in one command (the state fields last: they win); the sealed personal data to its own key.
+local fields = {}
+local messageId = ''
+for i = 13, #ARGV, 2 do
+  if ARGV[i] == 'pii' then
+    redis.call('SET', k('pii', p), ARGV[i + 1])
+  else
+    fields[#fields + 1] = ARGV[i]
+    fields[#fields + 1] = ARGV[i + 1]
+    if ARGV[i] == 'messageId' then messageId = ARGV[i + 1] end
+  end
+end
+fields[#fields + 1] = 'state'
+fields[#fields + 1] = state
+fields[#fields + 1] = 'compartment'
+fields[#fields + 1] = comp or ''
+fields[#fields + 1] = 'lastReason'
+fields[#fields + 1] = 'notice_received'
+fields[#fields + 1] = 'seq'
+fields[#fields + 1] = '1'
+redis.call('HSET', k('pickup', p), unpack(fields))
+if #serials > 0 then
+  local entries = {}
+  for _, h in ipairs(serials) do
+    entries[#entries + 1] = h
+    entries[#entries + 1] = p
+  end
+  redis.call('HSET', k('box', box, 'serials'), unpack(entries))
+  for _, h in ipairs(serials) do
+    redis.call('ZADD', k('doc', authority, h), '+inf', p)
+    redis.call('PERSIST', k('doc', authority, h))
+  end
+end
+redis.call('ZADD', k('case', authority, caseHash), '+inf', p)
+redis.call('PERSIST', k('case', authority, caseHash))
 if comp then
   redis.call('HSET', k('box', box, 'holder'), comp, p)
-  redis.call('HSET', pk, 'state', 'reserved', 'compartment', comp, 'lastReason', 'notice_received')
-  emit(p, 'pickup.created', nil, 'reserved', 'notice_received', actor, now, comp)
-  return {'created', 'reserved', comp}
+else
+  redis.call('RPUSH', waiting, p)
 end
-redis.call('RPUSH', waiting, p)
-redis.call('HSET', pk, 'state', 'waiting', 'compartment', '', 'lastReason', 'notice_received')
-emit(p, 'pickup.created', nil, 'waiting', 'notice_received', actor, now, nil)
-return {'created', 'waiting', ''}
+-- The first event (seq 1), as record() writes it, with the ids this script already has.
+local compartment = comp or cjson.null
+redis.call('XADD', k('events'), '*', 'e', cjson.encode({
+  eventId = p .. ':1', type = 'pickup.created', pickupId = p, authority = authority, boxId = box, messageId = messageId,
+  from = cjson.null, to = state, reason = 'notice_received', compartment = compartment, actor = actor, at = now, seq = 1 }))
+redis.call('RPUSH', k('history', p), cjson.encode({
+  seq = 1, type = 'pickup.created', from = cjson.null, to = state, reason = 'notice_received', compartment = compartment, actor = actor, at = now }))
+stat(box, state, 1)
+return {'created', state, comp or ''}
 `;
 
 /**

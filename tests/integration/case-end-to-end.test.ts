@@ -79,4 +79,15 @@ describe('case systems with client certificates', () => {
       await tlsWorld.close();
     }
   });
+
+  it('logs a SOAP notice in one line: the request with the pickup it created, no personal data', async () => {
+    const before = world.logs.length;
+    const notice = sampleNotice(4, { authority: AUTHORITY, boxId: 'md-foyer' });
+    const outcome = await simulator.notify(notice);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const lines = world.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.pickupId === outcome.pickupId);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'request', method: 'POST', route: '/soap/v1/pickup', status: 200, event: 'notice accepted', client: 'vois-1', outcome: 'created', format: 'canonical' });
+    expect(JSON.stringify(lines)).not.toContain(notice.person.familyName);
+  });
 });

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import xml2js from 'xml2js';
+import { SaxesParser } from 'saxes';
 import { checkXmlShape, DEFAULT_XML_LIMITS, XmlShapeScanner, type XmlLimits } from '../../src/case-system/xml.js';
 import { BASIC, canonicalNotice, makeApp, soapEnvelope, usernameToken } from '../fixtures/case-system/helpers.js';
 import { lazyBody, streamingRequest } from '../support/lazy-body.js';
@@ -20,8 +20,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Watches the XML parser (xml2js, sax underneath) for the rest of the test. */
-const watchParser = () => vi.spyOn(xml2js.Parser.prototype, 'parseStringPromise');
+/** Watches the XML parser (saxes) for the rest of the test. */
+const watchParser = () => vi.spyOn(SaxesParser.prototype, 'write');
 
 async function post(app: Awaited<ReturnType<typeof makeApp>>['app'], path: string, headers: Record<string, string>, body: ReadableStream<Uint8Array> | string): Promise<Response> {
   return app.request(streamingRequest(`http://localhost${path}`, headers, body));
