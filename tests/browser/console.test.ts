@@ -274,9 +274,10 @@ describe('the console in English with another format', () => {
     await page.getByLabel('Language', { exact: true }).selectOption('uk');
     await press(page.getByRole('button', { name: 'Send notice' }));
     await page.locator('p[data-message]').getByText('Sent. 1 × created').waitFor();
-    const notice = page.locator('[data-part="notices"] li.notice').first();
+    // The list is redrawn after the message shows: find the new notice by its format, not by its place.
+    const notice = page.locator('[data-part="notices"] li.notice', { hasText: 'XOEV' }).first();
     await notice.locator('[data-report-status="reserved"]').waitFor();
-    expect(await notice.innerText()).toContain('XOEV');
+    expect(await notice.innerText()).toContain('Ukrainian');
     const pickupId = (await notice.getAttribute('data-pickup'))!;
     await press(page.getByRole('button', { name: `Cancel pickup ${pickupId.slice(0, 8)}` }));
     await notice.locator('[data-report-status="cancelled"]').waitFor();
