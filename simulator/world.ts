@@ -10,15 +10,17 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BoxDefinition } from '../src/core/box.js';
+import { normaliseMobile } from '../src/core/notice.js';
 import { startCallbackServer, type CallbackServer, type RecordedReport } from './case-system/callback-server.js';
 import { CaseSystemSimulator } from './case-system/client.js';
 import { sampleNotice, type SampleNotice } from './case-system/data.js';
 import { FAULT_KINDS, faultId, parseFaultId, type FaultKind, type FaultTarget } from './faults.js';
-import { Cu16Emulator, type CompartmentView, type Cu16EmulatorState } from './locker/cu16-emulator.js';
-import { startSmsGatewaySimulator, type InboxMessage, type SmsGatewaySimulator } from './sms-gateway/index.js';
+import type { CompartmentView, Cu16Emulator } from './locker/cu16-emulator.js';
+import { emulatorForBox, keepEmulatorState, writeAtomically } from './locker/part.js';
+import { PhoneInbox, startSmsGatewaySimulator, type InboxMessage, type SmsGatewaySimulator } from './sms-gateway/index.js';
 
 export type CompartmentAction = 'insert' | 'take' | 'close' | 'leave-open' | 'force-open';
 export const COMPARTMENT_ACTIONS: readonly CompartmentAction[] = ['insert', 'take', 'close', 'leave-open', 'force-open'];
@@ -140,11 +142,6 @@ interface SavedWorld {
   sequence: number;
 }
 
-function writeAtomically(file: string, content: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, file);
-}
 
 export class SimulatedWorld extends EventEmitter {
   readonly boxes: BoxDefinition[];
@@ -196,31 +193,10 @@ export class SimulatedWorld extends EventEmitter {
     const advertised = listen.advertisedHost ?? host;
     let nextLockerPort = listen.lockerBasePort;
     for (const box of this.boxes) {
-      const locker = box.locker as { adapter?: string; gateways?: { id: string }[]; lockNumberBase?: 0 | 1; lockBitOpenValue?: 0 | 1 } | undefined;
-      if (locker === undefined || (locker.adapter ?? 'kerong') !== 'kerong' || locker.gateways === undefined) continue;
-      const emulator = new Cu16Emulator({
-        gateways: locker.gateways.map((g) => ({ id: g.id, host, ...(nextLockerPort === undefined || nextLockerPort === 0 ? {} : { port: nextLockerPort++ }) })),
-        compartments: box.compartments.flatMap((c) => (c.locker === undefined ? [] : [{ id: c.id, locker: c.locker }])),
-        ...(locker.lockNumberBase === undefined ? {} : { lockNumberBase: locker.lockNumberBase }),
-        ...(locker.lockBitOpenValue === undefined ? {} : { lockBitOpenValue: locker.lockBitOpenValue }),
-      });
-      if (stateDir !== undefined) {
-        const file = join(stateDir, `cu16-${box.id}.json`);
-        if (existsSync(file)) emulator.restore(JSON.parse(readFileSync(file, 'utf8')) as Cu16EmulatorState);
-        const save = (): void => writeAtomically(file, JSON.stringify(emulator.state()));
-        // Changes come in bursts (an unlock and a door, a script): one write per turn of the event loop.
-        let pending = false;
-        emulator.on('change', () => {
-          if (pending) return;
-          pending = true;
-          setImmediate(() => {
-            pending = false;
-            save();
-          });
-        });
-        this.saves.push(save);
-        save();
-      }
+      const emulator = emulatorForBox(box, { host, ...(nextLockerPort === undefined ? {} : { firstPort: nextLockerPort }) });
+      if (emulator === undefined) continue;
+      if (nextLockerPort !== undefined && nextLockerPort !== 0) nextLockerPort += emulator.wiring().length;
+      if (stateDir !== undefined) this.saves.push(keepEmulatorState(emulator, stateDir, box.id));
       emulator.on('change', (compartment: string) => this.changed({ kind: 'compartment', box: box.id, compartment }));
       emulator.on('wiring', () => this.changed({ kind: 'wiring', box: box.id }));
       emulator.on('connection', () => this.changed({ kind: 'wiring', box: box.id }));
@@ -410,7 +386,8 @@ export class SimulatedWorld extends EventEmitter {
         format,
         sentAt: this.time.now(),
         outcome: 'error',
-        phone: toE164(notice.mobile),
+        // The middleware's own rule; a number it would refuse keeps the inbox's plain form.
+        phone: normaliseMobile(notice.mobile) ?? PhoneInbox.normalise(notice.mobile),
         language: notice.language,
         accessible: notice.accessible,
         caseNumber: notice.caseNumber,
@@ -623,14 +600,6 @@ export interface WorldSnapshot {
   notices: SentNotice[];
   reports: RecordedReport[];
   faults: { id: string; kind: FaultKind; target: FaultTarget; since: number }[];
-}
-
-function toE164(mobile: string): string {
-  const digits = mobile.replace(/[^\d+]/g, '');
-  if (digits.startsWith('+')) return digits;
-  if (digits.startsWith('00')) return `+${digits.slice(2)}`;
-  if (digits.startsWith('0')) return `+49${digits.slice(1)}`;
-  return `+${digits}`;
 }
 
 function faultText(body: string): string | undefined {

@@ -88,10 +88,27 @@ const FaultSwitch: FC<{ c: ViewContext; kind: FaultKind; target: FaultTarget; la
   );
 };
 
-const FaultHelp: FC<{ t: T; kind: FaultKind }> = ({ t, kind }) => (
+/** What a fault does and what dokubox should do; `titled` names the fault first (in a list of several). */
+const FaultHelp: FC<{ t: T; kind: FaultKind; titled?: boolean }> = ({ t, kind, titled }) => (
   <p class="fault-help">
+    {titled === true ? <strong>{t(`fault.${keyOf(kind)}.title`)}:</strong> : null}
+    {titled === true ? ' ' : null}
     {t(`fault.${keyOf(kind)}.description`)} <span class="expect">{t('fault.expect', { text: t(`fault.${keyOf(kind)}.expect`) })}</span>
   </p>
+);
+
+/** The switches of every fault of one part without a target (the SMS gateway, the case system). */
+const FaultSwitches: FC<{ c: ViewContext; t: T; part: 'sms' | 'case-system' }> = ({ c, t, part }) => (
+  <ul class="switches">
+    {(Object.keys(FAULT_KINDS) as FaultKind[])
+      .filter((k) => FAULT_KINDS[k].part === part)
+      .map((kind) => (
+        <li>
+          <FaultSwitch c={c} kind={kind} target={{}} label={t(`fault.${keyOf(kind)}.title`)} />
+          <FaultHelp t={t} kind={kind} />
+        </li>
+      ))}
+  </ul>
 );
 
 /* ---------------- the clock ---------------- */
@@ -322,33 +339,13 @@ export function faultsPart(c: ViewContext): Child {
       <details class="help">
         <summary>{t('faults.whatHappens')}</summary>
         {(['silent-board', 'dropped-gateway', 'garbage-replies', 'split-replies'] as const).map((kind) => (
-          <p class="fault-help">
-            <strong>{t(`fault.${keyOf(kind)}.title`)}:</strong> {t(`fault.${keyOf(kind)}.description`)} <span class="expect">{t('fault.expect', { text: t(`fault.${keyOf(kind)}.expect`) })}</span>
-          </p>
+          <FaultHelp t={t} kind={kind} titled />
         ))}
       </details>
       <h3>{t('faults.sms')}</h3>
-      <ul class="switches">
-        {(Object.keys(FAULT_KINDS) as FaultKind[])
-          .filter((k) => FAULT_KINDS[k].part === 'sms')
-          .map((kind) => (
-            <li>
-              <FaultSwitch c={c} kind={kind} target={{}} label={t(`fault.${keyOf(kind)}.title`)} />
-              <FaultHelp t={t} kind={kind} />
-            </li>
-          ))}
-      </ul>
+      <FaultSwitches c={c} t={t} part="sms" />
       <h3>{t('faults.caseSystem')}</h3>
-      <ul class="switches">
-        {(Object.keys(FAULT_KINDS) as FaultKind[])
-          .filter((k) => FAULT_KINDS[k].part === 'case-system')
-          .map((kind) => (
-            <li>
-              <FaultSwitch c={c} kind={kind} target={{}} label={t(`fault.${keyOf(kind)}.title`)} />
-              <FaultHelp t={t} kind={kind} />
-            </li>
-          ))}
-      </ul>
+      <FaultSwitches c={c} t={t} part="case-system" />
     </div>
   );
 }

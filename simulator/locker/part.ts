@@ -23,10 +23,46 @@ export interface LockerPartOptions {
 }
 
 /** Writes the file whole or not at all (a crash mid-write leaves the previous state). */
-function writeAtomically(file: string, content: string): void {
+export function writeAtomically(file: string, content: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, content);
   renameSync(temporary, file);
+}
+
+/** The CU16 emulator of a box with a Kerong locker (none for other boxes); gateways on `host`, from `firstPort` on when given. */
+export function emulatorForBox(box: BoxDefinition, listen: { host?: string; firstPort?: number } = {}): Cu16Emulator | undefined {
+  const locker = box.locker as { adapter?: string; gateways?: { id: string }[]; lockNumberBase?: 0 | 1; lockBitOpenValue?: 0 | 1 } | undefined;
+  if (locker === undefined || (locker.adapter ?? 'kerong') !== 'kerong' || locker.gateways === undefined) return undefined;
+  const first = listen.firstPort === undefined || listen.firstPort === 0 ? undefined : listen.firstPort;
+  return new Cu16Emulator({
+    gateways: locker.gateways.map((g, i) => ({ id: g.id, ...(listen.host === undefined ? {} : { host: listen.host }), ...(first === undefined ? {} : { port: first + i }) })),
+    compartments: box.compartments.flatMap((c) => (c.locker === undefined ? [] : [{ id: c.id, locker: c.locker }])),
+    ...(locker.lockNumberBase === undefined ? {} : { lockNumberBase: locker.lockNumberBase }),
+    ...(locker.lockBitOpenValue === undefined ? {} : { lockBitOpenValue: locker.lockBitOpenValue }),
+  });
+}
+
+/**
+ * Keeps the emulator's doors, items, locks and sensors in `cu16-<box>.json` under `stateDir`:
+ * read back now, written after every change. Returns the save function (call it on stop).
+ */
+export function keepEmulatorState(emulator: Cu16Emulator, stateDir: string, boxId: string): () => void {
+  const file = join(stateDir, `cu16-${boxId}.json`);
+  if (existsSync(file)) emulator.restore(JSON.parse(readFileSync(file, 'utf8')) as Cu16EmulatorState);
+  mkdirSync(stateDir, { recursive: true });
+  const save = (): void => writeAtomically(file, JSON.stringify(emulator.state()));
+  // Changes come in bursts (an unlock and a door, a test script): one write per turn of the event loop.
+  let pending = false;
+  emulator.on('change', () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      save();
+    });
+  });
+  save();
+  return save;
 }
 
 export async function startLockerPart(boxes: BoxDefinition[], options: LockerPartOptions = {}): Promise<SimulatorPart> {
@@ -34,33 +70,9 @@ export async function startLockerPart(boxes: BoxDefinition[], options: LockerPar
   const saves: (() => void)[] = [];
   const endpoints: Record<string, string> = {};
   for (const box of boxes) {
-    const locker = box.locker as { adapter?: string; gateways?: { id: string }[]; lockNumberBase?: 0 | 1; lockBitOpenValue?: 0 | 1 } | undefined;
-    if (locker === undefined || (locker.adapter ?? 'kerong') !== 'kerong' || locker.gateways === undefined) continue;
-    const emulator = new Cu16Emulator({
-      gateways: locker.gateways.map((g) => ({ id: g.id })),
-      compartments: box.compartments.flatMap((c) => (c.locker === undefined ? [] : [{ id: c.id, locker: c.locker }])),
-      ...(locker.lockNumberBase === undefined ? {} : { lockNumberBase: locker.lockNumberBase }),
-      ...(locker.lockBitOpenValue === undefined ? {} : { lockBitOpenValue: locker.lockBitOpenValue }),
-    });
-    if (options.stateDir !== undefined) {
-      const stateDir = options.stateDir;
-      const file = join(stateDir, `cu16-${box.id}.json`);
-      if (existsSync(file)) emulator.restore(JSON.parse(readFileSync(file, 'utf8')) as Cu16EmulatorState);
-      mkdirSync(stateDir, { recursive: true });
-      const save = (): void => writeAtomically(file, JSON.stringify(emulator.state()));
-      // Changes come in bursts (an unlock and a door, a test script): one write per turn of the event loop.
-      let pending = false;
-      emulator.on('change', () => {
-        if (pending) return;
-        pending = true;
-        setImmediate(() => {
-          pending = false;
-          save();
-        });
-      });
-      saves.push(save);
-      save();
-    }
+    const emulator = emulatorForBox(box);
+    if (emulator === undefined) continue;
+    if (options.stateDir !== undefined) saves.push(keepEmulatorState(emulator, options.stateDir, box.id));
     for (const gateway of await emulator.start()) endpoints[`${box.id}/${gateway.id}`] = `${gateway.host}:${gateway.port}`;
     emulators.set(box.id, emulator);
   }

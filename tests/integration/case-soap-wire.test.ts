@@ -8,7 +8,7 @@ import { CALLBACK_WSDL, PICKUP_WSDL, PICKUP_XSD } from '../../adapters/case-syst
 import { serveMutualTls } from '../../src/case-system/auth.js';
 import { CaseSystemSimulator } from '../../simulator/case-system/client.js';
 import { sampleNotice } from '../../simulator/case-system/data.js';
-import { answerToPartialUpload } from '../support/lazy-body.js';
+import { answerToChunkedUpload, answerToPartialUpload } from '../support/lazy-body.js';
 import { schemaErrors } from '../support/xml-schema.js';
 import { canonicalNotice, CLIENT_FINGERPRINT, makeApp, postWithClientCert, soapEnvelope, tlsFile } from '../fixtures/case-system/helpers.js';
 
@@ -27,6 +27,7 @@ async function listen(app: { fetch: Parameters<typeof serve>[0]['fetch'] }): Pro
 }
 
 const BASIC = { basic: { username: 'advis-mdb', password: 'correct horse battery' } };
+const BASIC_HEADER = `Basic ${Buffer.from('advis-mdb:correct horse battery').toString('base64')}`;
 /** The authority and box of the test's case-system clients (tests/fixtures/case-system/helpers.ts). */
 const FIXTURE = { authority: 'abh-magdeburg', boxId: 'mdb-foyer' };
 
@@ -38,6 +39,21 @@ describe('refusals over a socket arrive before the body is sent', () => {
     expect(answer.status).toBe(413);
     expect(answer.body).toContain('<faultcode>dokubox:BODY_TOO_LARGE</faultcode>');
     expect(answer.connection).toBe('close');
+  }, 10_000);
+
+  it('an oversized SOAP upload without a declared length gets 413 once it passes the limit, not after all of it', async () => {
+    const { app } = await makeApp({ maxBodyBytes: 64 * 1024 });
+    const answer = await answerToChunkedUpload(new URL('/soap/v1/pickup', await listen(app)), { 'content-type': 'text/xml', authorization: BASIC_HEADER }, ' '.repeat(8 * 1024), 50 * 1024 * 1024);
+    expect(answer.status).toBe(413);
+    expect(answer.body).toContain('<faultcode>dokubox:BODY_TOO_LARGE</faultcode>');
+    expect(answer.sent).toBeLessThan(10 * 1024 * 1024);
+  }, 10_000);
+
+  it('a streamed XML body that nests too deep is refused while it arrives, with a fault naming the depth', async () => {
+    const { app } = await makeApp();
+    const answer = await answerToChunkedUpload(new URL('/xml/v1/xoev-vendor', await listen(app)), { 'content-type': 'application/xml', authorization: BASIC_HEADER }, '<a>'.repeat(1000), 60 * 1024);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatch(/deeper than \d+ levels/);
   }, 10_000);
 
   it('a wrong Basic password gets 401 before any of the body is sent', async () => {

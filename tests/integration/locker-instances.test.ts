@@ -3,29 +3,17 @@
  * lock boards, and a kiosk or staff request that reaches the other instance
  * is relayed to it over Redis, so it does not matter where a request lands.
  */
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cu16Emulator } from '../../simulator/locker/cu16-emulator.js';
-import { createWorld, KEYS, notice, testConfig, type TestWorld } from '../support/harness.js';
+import type { Cu16Emulator } from '../../simulator/locker/cu16-emulator.js';
+import { KEYS, notice, type TestWorld } from '../support/harness.js';
+import { twoInstancesOfSmallBox } from '../support/locker-instances.js';
 
 let holder: TestWorld;
 let other: TestWorld;
 let emulator: Cu16Emulator;
 
 beforeAll(async () => {
-  emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }], compartments: ['A1', 'A2', 'A3', 'A4'].map((id, lock) => ({ id, locker: { gateway: 'gw1', board: 0, lock } })) });
-  const [gateway] = await emulator.start();
-  const config = testConfig({
-    BOXES_DIR: 'tests/fixtures/boxes-locker',
-    LOCKERS_ENABLED: 'true',
-    LOCKER_ENDPOINTS: JSON.stringify({ 'small/gw1': `127.0.0.1:${gateway!.port}` }),
-    LOCKER_LEASE_TTL_MS: '5000',
-  });
-  holder = await createWorld({ config });
-  other = await createWorld({ config });
-  const connected = once(emulator, 'connection');
-  await holder.dokubox.lockers.start();
-  await connected;
+  ({ emulator, first: holder, second: other } = await twoInstancesOfSmallBox());
   await other.dokubox.lockers.start();
 });
 

@@ -2,33 +2,25 @@
  * An instance stops while a door it opened is still in use: the instance
  * that takes over the box finishes the operation, whether the door is still
  * open when it takes over or was closed while nobody watched. (The scenario
- * "three instances, one killed every minute" does the same with kill -9.)
+ * "the instance driving the box killed while a door is open" does the same
+ * with kill -9.)
  */
 import { once } from 'node:events';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { Cu16Emulator } from '../../simulator/locker/cu16-emulator.js';
-import { createWorld, KEYS, notice, testConfig, type TestWorld } from '../support/harness.js';
+import type { Cu16Emulator } from '../../simulator/locker/cu16-emulator.js';
+import { KEYS, notice, type TestWorld } from '../support/harness.js';
+import { twoInstancesOfSmallBox } from '../support/locker-instances.js';
 
 let emulator: Cu16Emulator;
 let first: TestWorld;
 let second: TestWorld;
 const worlds: TestWorld[] = [];
+const emulators: Cu16Emulator[] = [];
 
 beforeEach(async () => {
-  emulator = new Cu16Emulator({ gateways: [{ id: 'gw1' }], compartments: ['A1', 'A2', 'A3', 'A4'].map((id, lock) => ({ id, locker: { gateway: 'gw1', board: 0, lock } })) });
-  const [gateway] = await emulator.start();
-  const config = testConfig({
-    BOXES_DIR: 'tests/fixtures/boxes-locker',
-    LOCKERS_ENABLED: 'true',
-    LOCKER_ENDPOINTS: JSON.stringify({ 'small/gw1': `127.0.0.1:${gateway!.port}` }),
-    LOCKER_LEASE_TTL_MS: '5000',
-  });
-  first = await createWorld({ config });
-  second = await createWorld({ config });
+  ({ emulator, first, second } = await twoInstancesOfSmallBox());
   worlds.push(first, second);
-  const connected = once(emulator, 'connection');
-  await first.dokubox.lockers.start();
-  await connected;
+  emulators.push(emulator);
 });
 
 afterAll(async () => {
@@ -36,7 +28,7 @@ afterAll(async () => {
     await world.dokubox.lockers.stop();
     await world.dokubox.close();
   }
-  await emulator.stop();
+  for (const each of emulators) await each.stop();
 });
 
 /** Resolves once `done` holds, checked after each request the (new) driver sends to the board. */

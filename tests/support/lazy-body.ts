@@ -49,3 +49,37 @@ export function answerToPartialUpload(url: URL, headers: Record<string, string>,
     req.write(Buffer.alloc(sent, 0x20));
   });
 }
+
+/**
+ * Sends a POST without a declared length (Transfer-Encoding: chunked), `chunk`
+ * after `chunk` until the server answers or `max` bytes went out; resolves
+ * with the answer and how much was sent before it came.
+ */
+export function answerToChunkedUpload(url: URL, headers: Record<string, string>, chunk: string, max: number): Promise<{ status: number; body: string; sent: number }> {
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let answered = false;
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body: text, sent });
+      });
+    });
+    req.on('error', (error) => (answered ? undefined : reject(error)));
+    const pump = (): void => {
+      while (!answered && sent < max) {
+        sent += Buffer.byteLength(chunk);
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
+}
