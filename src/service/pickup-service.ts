@@ -14,10 +14,12 @@ import { factorsMatch, factorsWellFormed, type EnteredFactors } from '../core/pi
 import type { DocumentTypeCatalog } from '../core/documents.js';
 import type { SmsEventReason } from '../core/events.js';
 import { DokuboxError } from '../core/errors.js';
+import { localDayOf } from '../core/local-day.js';
 import { fingerprintContent, parseNotice } from '../core/notice.js';
 import { effectsOf, transition as checkTransition, type PickupState, type TransitionReason } from '../core/pickup.js';
 import { keyedHash, stableStringify, type PersonalData, type PiiCipher } from '../security/pii-cipher.js';
 import type { PickupStore, StoredPickup } from '../store/pickup-store.js';
+import { STATS_TTL_DAYS } from '../stats/statistics.js';
 import type { AlarmSink } from '../store/alarms.js';
 import { reportFor } from '../case-system/reports.js';
 import { maskDateOfBirth, maskMobile, maskName } from '../core/masking.js';
@@ -253,6 +255,8 @@ export class PickupService implements PickupPort {
       actor,
       authority: notice.authority,
       caseHash,
+      statsDay: localDayOf(box.timeZone, now),
+      statsTtlSeconds: STATS_TTL_DAYS * 86_400,
       fields: {
         id: pickupId,
         authority: notice.authority,

@@ -4,18 +4,21 @@
  * wait for a compartment, SMS outcomes, and the time from the ready SMS
  * (pickup `notified`) to `collected`.
  *
- * A durable event-stream subscriber (`stats`) counts into one hash per box
- * and day in the box's time zone (the day of the event's `at`), and keeps the
- * notified-to-collected durations of that day in a bounded list. The stream
- * delivers at least once, so each count is made once per event: one Lua
- * script sets the event's marker (`HSETNX` of its seq in the pickup's marker
- * hash) and increments only when the marker was new. Weeks are aggregated
- * from days when read (the median of all samples of the week). See
- * docs/statistics.md.
+ * One hash per box and day in the box's time zone (the day of the event's
+ * `at`). Notices (and whether they waited) are counted by the ingest script
+ * itself, exactly once, when the pickup is created (src/store/scripts.ts
+ * INGEST). Everything later is counted by a durable event-stream subscriber
+ * (`stats`), which also keeps the notified-to-collected durations of a day in
+ * a bounded list. The stream delivers at least once, so each count is made
+ * once per event: one Lua script sets the event's marker (`HSETNX` of its seq
+ * in the pickup's marker hash) and increments only when the marker was new.
+ * Weeks are aggregated from days when read (the median of all samples of the
+ * week). See docs/statistics.md.
  */
 import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import type { BoxDefinition } from '../core/box.js';
+import { localDayOf } from '../core/local-day.js';
 import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { EventSubscriber } from '../service/types.js';
@@ -122,7 +125,6 @@ export interface StatisticsOptions {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
 
 export class Statistics {
@@ -153,28 +155,16 @@ export class Statistics {
     return `${this.o.ns}:stats:day:${boxId}:${day}`;
   }
 
-  /** Local days by zone and minute of the event (every zone's offset is whole minutes); bounded. */
-  private readonly days = new Map<string, string>();
-
   /** The local day (YYYY-MM-DD) of an event in its box's time zone. */
   dayOf(event: Pick<PickupEvent, 'boxId' | 'at'>): string {
-    const zone = this.o.boxes.get(event.boxId)?.timeZone ?? FALLBACK_TIME_ZONE;
-    // Only UTC times as the store writes them are memoised (their first 16 characters are the minute).
-    const memo = UTC_TIME.test(event.at) ? `${zone}|${event.at.slice(0, 16)}` : undefined;
-    const known = memo === undefined ? undefined : this.days.get(memo);
-    if (known !== undefined) return known;
-    const day = DateTime.fromISO(event.at, { zone }).toISODate();
-    if (day === null) throw new Error(`event time '${event.at}' is not an ISO time`);
-    if (memo !== undefined) {
-      if (this.days.size >= 1000) this.days.clear();
-      this.days.set(memo, day);
-    }
-    return day;
+    return localDayOf(this.o.boxes.get(event.boxId)?.timeZone ?? FALLBACK_TIME_ZONE, event.at);
   }
 
-  /** What an event adds to its day; empty for events that are not counted. */
+  /**
+   * What an event adds to its day; empty for events that are not counted here. A `pickup.created`
+   * event adds nothing: the ingest script counted its notice (and the wait) when it created the pickup.
+   */
   static countersOf(event: PickupEvent): Counter[] {
-    if (event.type === 'pickup.created') return event.to === 'waiting' ? ['notices', 'waited'] : ['notices'];
     if (event.type === 'pickup.transitioned') {
       if (event.to === 'collected') return ['collected'];
       if (event.to === 'expired') return ['expired'];

@@ -53,6 +53,10 @@ export interface IngestParams {
   authority: string;
   /** Keyed hash of the normalised case number. */
   caseHash: string;
+  /** The box's local day of `now` (YYYY-MM-DD): the statistics day the notice is counted on. */
+  statsDay: string;
+  /** How long a statistics day is kept, in seconds. */
+  statsTtlSeconds: number;
   fields: Record<string, string>;
 }
 
@@ -264,6 +268,8 @@ export class PickupStore {
       p.actor,
       p.authority,
       p.caseHash,
+      p.statsDay,
+      p.statsTtlSeconds,
     ];
     for (const [field, value] of Object.entries(p.fields)) args.push(field, value);
     let result: [string, string?, (string | string[])?, string[]?];
@@ -422,11 +428,20 @@ export class PickupStore {
 
   /**
    * Pickups of an authority by the keyed hash of a case number or of a
-   * document number (open ones, and ended ones until their retention ends;
-   * the ids of pickups that are gone are returned too: callers skip them).
+   * document number: the open ones first, then the ended ones until their
+   * retention ends, the most recently ended first (the ids of pickups that are
+   * gone are returned too: callers skip them). Open pickups are in a set of
+   * their own; open ones that versions before it indexed are in the sorted
+   * set with the score +inf (scripts.ts).
    */
   async findIndexed(kind: 'case' | 'doc', authority: string, hash: string, limit = 100): Promise<string[]> {
-    return this.redis.zrevrange(this.key(kind, authority, hash), 0, limit - 1);
+    const [open, kept] = (await results(this.redis.pipeline().smembers(this.key('open', kind, authority, hash)).zrevrange(this.key(kind, authority, hash), 0, limit - 1))) as [
+      string[],
+      string[],
+    ];
+    const ids = new Set(open.sort().reverse());
+    for (const id of kept) ids.add(id);
+    return [...ids].slice(0, limit);
   }
 
   /**

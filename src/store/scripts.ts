@@ -10,11 +10,9 @@ const LIB = `
 local ns = ARGV[1]
 local function k(...) return ns .. ':' .. table.concat({...}, ':') end
 
-local function stat(box, state, delta)
-  if state and state ~= '' then
-    redis.call('HINCRBY', k('stats', 'pickups'), state, delta)
-    redis.call('HINCRBY', k('stats', 'box', box), state, delta)
-  end
+-- Pickups by state over all boxes (the metric dokubox_pickups): open states a current count, ended ones a total.
+local function stat(state, delta)
+  if state and state ~= '' then redis.call('HINCRBY', k('stats', 'pickups'), state, delta) end
 end
 
 -- The stream (outbox) gets the whole event; the history (audit trail) only what the
@@ -34,9 +32,9 @@ local function record(p, etype, from, to, reason, actor, now, comp, smsKind)
 end
 
 local function emit(p, etype, from, to, reason, actor, now, comp)
-  local h = record(p, etype, from, to, reason, actor, now, comp)
-  if from then stat(h[2], from, -1) end
-  stat(h[2], to, 1)
+  record(p, etype, from, to, reason, actor, now, comp)
+  if from then stat(from, -1) end
+  stat(to, 1)
 end
 
 -- Sets fields of the pickup hash from ARGV[first..]; the sealed personal data goes to a key of its own
@@ -48,10 +46,12 @@ local function set_fields(p, first)
   end
 end
 
--- Search indexes (case number, document number) per authority: sorted sets of pickup ids, score = until when
--- the entry is kept (ms, Redis time): +inf while the pickup is open, the end of the audit retention once it ended
--- (when its hash and history expire too). The key expires with its last entry; expired entries are dropped on write
--- and skipped on read.
+-- Search indexes (case number, document number) per authority, two keys each (docs/data-model.md):
+-- {ns}:open:{case|doc}:{authority}:{hash}, a set of the open pickups' ids (ingest adds, the end removes; it never
+-- has a TTL, so adding needs no PERSIST), and {ns}:{case|doc}:{authority}:{hash}, a sorted set of ended pickups,
+-- score = until when the entry is kept (ms, Redis time: the end of the audit retention, when the pickup's hash and
+-- history expire too). That key expires with its last entry; expired entries are dropped on write and skipped on
+-- read. Entries with score +inf in it are open pickups ingested by versions before the open sets.
 local function redis_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -132,20 +132,24 @@ return count
 /**
  * Ingests a notice idempotently. ARGV: ns, now, msgKey, fingerprint, pickupId,
  * box, accessible, msgTtlSeconds, serialIndexJson, actor, authority,
- * caseHash, then field/value pairs of the pickup hash. Adds the pickup to the
- * authority's search indexes by case number and by document number. Returns
- * {'existing', pickupId, pickupHashFlat, historyEntries} (what the answer shows,
- * in the same round trip), {'conflict', pickupId}, {'created', state,
+ * caseHash, statsDay (the box's local day of now), statsTtlSeconds, then
+ * field/value pairs of the pickup hash. Adds the pickup to the authority's
+ * open search indexes by case number and by document number, and counts the
+ * notice (and whether it waits) in the statistics of its box and day. Returns
+ * {'existing', pickupId, pickupHashFlat, historyEntries} (what the answer
+ * shows, in the same round trip), {'conflict', pickupId}, {'created', state,
  * compartment} or {'unknown_box'}. A repeated message id is counted in
  * {ns}:stats:ingest (duplicate | conflict): every answer that refers to stored
  * data comes from a script run that wrote, which is what a following WAIT can
  * confirm.
  *
  * Few commands on purpose (docs/performance.md): the message id is claimed and
- * looked up in one SET NX GET; the pickup hash, with its state and the first
- * event's seq, is written by one HSET; the new entries of the search indexes
- * are kept forever (+inf) and need no pruning here: their keys are pruned when
- * a pickup in them ends (TRANSITION), the only time an entry gets a finite score.
+ * looked up in one SET NX GET; whether the box is known is asked only when
+ * neither a waiting list nor a free compartment shows it; the pickup hash,
+ * with its state and the first event's seq, is written by one HSET; the open
+ * search indexes are sets without a TTL (one SADD each, no PERSIST); the
+ * notice is counted here, exactly once, instead of by the statistics consumer
+ * with a per-event marker.
  */
 export const INGEST = `${LIB}
 local now, msgKey, fingerprint, p, box, accessible, ttl = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
@@ -162,20 +166,23 @@ if existing then
   end
   return {outcome, pid}
 end
-if redis.call('EXISTS', k('box', box, 'layout')) == 0 then
-  redis.call('DEL', mk)
-  return {'unknown_box'}
-end
-local serials = cjson.decode(ARGV[9])
-local actor, authority, caseHash = ARGV[10], ARGV[11], ARGV[12]
 local waiting = k('box', box, 'waiting')
 local comp = nil
-if redis.call('LLEN', waiting) == 0 then comp = allocate(box, accessible) end
+if redis.call('LLEN', waiting) == 0 then
+  comp = allocate(box, accessible)
+  -- Neither anybody waiting nor a free compartment: only then can the box be one Redis does not know.
+  if not comp and redis.call('EXISTS', k('box', box, 'layout')) == 0 then
+    redis.call('DEL', mk)
+    return {'unknown_box'}
+  end
+end
+local serials = cjson.decode(ARGV[9])
+local actor, authority, caseHash, statsDay, statsTtl = ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14]
 local state = comp and 'reserved' or 'waiting'
 -- The pickup hash in one command (the state fields last: they win); the sealed personal data to its own key.
 local fields = {}
 local messageId = ''
-for i = 13, #ARGV, 2 do
+for i = 15, #ARGV, 2 do
   if ARGV[i] == 'pii' then
     redis.call('SET', k('pii', p), ARGV[i + 1])
   else
@@ -200,13 +207,9 @@ if #serials > 0 then
     entries[#entries + 1] = p
   end
   redis.call('HSET', k('box', box, 'serials'), unpack(entries))
-  for _, h in ipairs(serials) do
-    redis.call('ZADD', k('doc', authority, h), '+inf', p)
-    redis.call('PERSIST', k('doc', authority, h))
-  end
+  for _, h in ipairs(serials) do redis.call('SADD', k('open', 'doc', authority, h), p) end
 end
-redis.call('ZADD', k('case', authority, caseHash), '+inf', p)
-redis.call('PERSIST', k('case', authority, caseHash))
+redis.call('SADD', k('open', 'case', authority, caseHash), p)
 if comp then
   redis.call('HSET', k('box', box, 'holder'), comp, p)
 else
@@ -219,7 +222,12 @@ redis.call('XADD', k('events'), '*', 'e', cjson.encode({
   from = cjson.null, to = state, reason = 'notice_received', compartment = compartment, actor = actor, at = now, seq = 1 }))
 redis.call('RPUSH', k('history', p), cjson.encode({
   seq = 1, type = 'pickup.created', from = cjson.null, to = state, reason = 'notice_received', compartment = compartment, actor = actor, at = now }))
-stat(box, state, 1)
+stat(state, 1)
+-- The notice in the statistics of its box and local day, here where it happens exactly once (src/stats/statistics.ts
+-- counts the later events from the stream). The day key's TTL is set when its first notice creates the counter.
+local day = k('stats', 'day', box, statsDay)
+if redis.call('HINCRBY', day, 'notices', 1) == 1 then redis.call('EXPIRE', day, statsTtl) end
+if state == 'waiting' then redis.call('HINCRBY', day, 'waited', 1) end
 return {'created', state, comp or ''}
 `;
 
@@ -287,9 +295,15 @@ if dropPersonal == '1' and retention > 0 then
   redis.call('EXPIRE', k('history', p), retention)
   -- The search indexes keep the ended pickup exactly as long as its record.
   local untilMs = redis_ms() + retention * 1000
-  if h[7] and h[7] ~= '' then index_keep(k('case', h[6], h[7]), p, untilMs) end
+  if h[7] and h[7] ~= '' then
+    redis.call('SREM', k('open', 'case', h[6], h[7]), p)
+    index_keep(k('case', h[6], h[7]), p, untilMs)
+  end
   if h[5] and h[5] ~= '' then
-    for s in string.gmatch(h[5], '[0-9a-f]+') do index_keep(k('doc', h[6], s), p, untilMs) end
+    for s in string.gmatch(h[5], '[0-9a-f]+') do
+      redis.call('SREM', k('open', 'doc', h[6], s), p)
+      index_keep(k('doc', h[6], s), p, untilMs)
+    end
   end
 end
 if release == 'free' or release == 'unwait' or to == 'waiting' then serve_waiting(box, now) end

@@ -99,12 +99,34 @@ describe('finding a pickup', () => {
     expect((await search(`caseNumber=${p.caseNumber}`)).ids).toEqual([]);
   });
 
-  it('keeps the index of a case without expiry while one of its pickups is open', async () => {
+  it("keeps a case's open pickups in an index without expiry, apart from its ended ones, and finds the open ones first", async () => {
     const ended = await submit({ caseNumber: 'AZ-OPEN-1' });
-    await submit({ caseNumber: 'AZ-OPEN-1' });
+    const open = await submit({ caseNumber: 'AZ-OPEN-1' });
     await world.dokubox.service.cancelPickup(caseSystem, { pickupId: ended.id }, 'cancelled_by_case_system');
-    const [key] = await world.dokubox.redis.keys(`${ns()}:case:*`);
-    expect(await world.dokubox.redis.ttl(key!)).toBe(-1);
+    const [openKey] = await world.dokubox.redis.keys(`${ns()}:open:case:*`);
+    expect(await world.dokubox.redis.smembers(openKey!)).toEqual([open.id]);
+    expect(await world.dokubox.redis.ttl(openKey!)).toBe(-1);
+    const [endedKey] = await world.dokubox.redis.keys(`${ns()}:case:*`);
+    expect(await world.dokubox.redis.zrange(endedKey!, "0", "-1")).toEqual([ended.id]);
+    expect(await world.dokubox.redis.ttl(endedKey!)).toBeGreaterThan(0);
+    expect((await search('caseNumber=AZ-OPEN-1')).ids).toEqual([open.id, ended.id]);
+    // The open index is gone with its last open pickup.
+    await world.dokubox.service.cancelPickup(caseSystem, { pickupId: open.id }, 'cancelled_by_case_system');
+    expect(await world.dokubox.redis.keys(`${ns()}:open:*`)).toEqual([]);
+    expect((await search('caseNumber=AZ-OPEN-1')).ids.sort()).toEqual([open.id, ended.id].sort());
+  });
+
+  it('finds open pickups that an earlier version indexed (sorted set, score +inf), and keeps them with their record once they end', async () => {
+    const p = await submit({ caseNumber: 'AZ-LEGACY-1' });
+    // As versions before the open sets wrote it: the open pickup in the sorted set with the score +inf, no TTL.
+    const [openKey] = await world.dokubox.redis.keys(`${ns()}:open:case:*`);
+    const legacyKey = openKey!.replace(':open:case:', ':case:');
+    await world.dokubox.redis.multi().del(openKey!).zadd(legacyKey, '+inf', p.id).exec();
+    expect((await search('caseNumber=AZ-LEGACY-1')).ids).toEqual([p.id]);
+    await world.dokubox.service.cancelPickup(caseSystem, { pickupId: p.id }, 'cancelled_by_case_system');
+    expect(Number(await world.dokubox.redis.zscore(legacyKey, p.id))).toBeLessThan(Infinity);
+    expect(await world.dokubox.redis.ttl(legacyKey)).toBeGreaterThan(world.config.AUDIT_RETENTION_DAYS * 86_400 - 60);
+    expect((await search('caseNumber=AZ-LEGACY-1')).ids).toEqual([p.id]);
   });
 
   it("never finds another authority's pickups, and stores no number in clear in the index", async () => {

@@ -79,14 +79,14 @@ describe('statistics per box and day', () => {
 
   it('counts an event once however often it is delivered', async () => {
     const pickupId = await notified();
-    const events = await world.dokubox.store.history(pickupId);
-    const created = events[0]!;
-    expect(created.type).toBe('pickup.created');
-    // Before the stream delivers it: the first call counts, a repeat does not, nor the stream's own delivery.
-    expect(await world.dokubox.statistics.onEvent(created)).toBe(true);
-    expect(await world.dokubox.statistics.onEvent(created)).toBe(false);
     await world.dokubox.service.recordSms(pickupId, 'sms_delivered');
+    const delivered = (await world.dokubox.store.history(pickupId)).at(-1)!;
+    expect(delivered.reason).toBe('sms_delivered');
+    // Before the stream delivers it: the first call counts, a repeat does not, nor the stream's own delivery.
+    expect(await world.dokubox.statistics.onEvent(delivered)).toBe(true);
+    expect(await world.dokubox.statistics.onEvent(delivered)).toBe(false);
     await world.dokubox.events.drain();
+    // The notice was counted by the ingest when it created the pickup: its event, delivered again, adds nothing.
     for (const event of await world.dokubox.store.history(pickupId)) {
       expect(await world.dokubox.statistics.onEvent(event)).toBe(false);
     }
@@ -120,6 +120,20 @@ describe('statistics per box and day', () => {
     const [week] = await rows('2026-03-02', '2026-03-08', 'week');
     // The median of all five samples (30), not the median of the daily medians (27.5).
     expect(week).toMatchObject({ period: '2026-W10', collected: 5, notices: 5, medianMinutesToPickup: 30 });
+  });
+
+  it('counts a notice when the ingest creates its pickup, once: not again for the same message sent twice or its event delivered twice', async () => {
+    const message = notice();
+    const { pickup } = await world.dokubox.service.submitNotice(caseSystem, message);
+    // Counted in the same step that created the pickup, before any consumer ran.
+    const dayKey = `${world.config.REDIS_KEY_PREFIX}:stats:day:${BOX}:2026-03-02`;
+    expect(await world.dokubox.redis.hget(dayKey, 'notices')).toBe('1');
+    const ttl = await world.dokubox.redis.ttl(dayKey);
+    expect(ttl).toBeGreaterThan(399 * 86_400);
+    expect((await world.dokubox.service.submitNotice(caseSystem, message)).outcome).toBe('duplicate');
+    const [created] = await world.dokubox.store.history(pickup.id);
+    expect(await world.dokubox.statistics.onEvent(created!)).toBe(false);
+    expect((await rows('2026-03-02', '2026-03-02'))[0]).toMatchObject({ notices: 1, waited: 0 });
   });
 
   it('counts the notices that had to wait for a compartment and their share', async () => {

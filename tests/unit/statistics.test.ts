@@ -35,10 +35,10 @@ describe('statistics periods and medians', () => {
     expect(medianOf([40, 10, 20, 30])).toBe(25);
   });
 
-  it('counts notices (and waits), ends of pickups and SMS outcomes, nothing else', () => {
+  it('counts ends of pickups and SMS outcomes from the stream, nothing else (notices are counted by the ingest itself)', () => {
     const event = (type: PickupEvent['type'], to: PickupEvent['to'], reason: PickupEvent['reason']) => ({ type, to, reason }) as PickupEvent;
-    expect(Statistics.countersOf(event('pickup.created', 'reserved', 'notice_received'))).toEqual(['notices']);
-    expect(Statistics.countersOf(event('pickup.created', 'waiting', 'notice_received'))).toEqual(['notices', 'waited']);
+    expect(Statistics.countersOf(event('pickup.created', 'reserved', 'notice_received'))).toEqual([]);
+    expect(Statistics.countersOf(event('pickup.created', 'waiting', 'notice_received'))).toEqual([]);
     expect(Statistics.countersOf(event('pickup.transitioned', 'waiting', 'fault_resolved'))).toEqual([]);
     expect(Statistics.countersOf(event('pickup.transitioned', 'collected', 'code_verified_and_taken'))).toEqual(['collected']);
     expect(Statistics.countersOf(event('pickup.transitioned', 'notified', 'sms_accepted'))).toEqual([]);
