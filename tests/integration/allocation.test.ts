@@ -93,3 +93,25 @@ describe('accessible compartments', () => {
     }
   });
 });
+
+describe('a box that Redis does not know', () => {
+  let world: TestWorld;
+  beforeAll(async () => {
+    world = await createWorld();
+  });
+  afterAll(async () => world.close());
+
+  it('refuses a notice for a configured box whose registration Redis lost, stores nothing, and takes the same message once the box is registered again', async () => {
+    const ns = world.config.REDIS_KEY_PREFIX;
+    const boxKeys = await world.dokubox.redis.keys(`${ns}:box:small:*`);
+    expect(boxKeys.length).toBeGreaterThan(0);
+    await world.dokubox.redis.del(...boxKeys);
+    const message = notice({ boxId: 'small' });
+    await expect(world.dokubox.service.submitNotice(client, message)).rejects.toMatchObject({ code: 'UNKNOWN_BOX' });
+    expect(await world.dokubox.redis.keys(`${ns}:pickup:*`)).toEqual([]);
+    expect(await world.dokubox.redis.keys(`${ns}:msg:*`)).toEqual([]);
+    await world.dokubox.store.syncBox(world.dokubox.boxes.get('small')!);
+    const created = await world.dokubox.service.submitNotice(client, message);
+    expect(created).toMatchObject({ outcome: 'created', pickup: { state: 'reserved' } });
+  });
+});
