@@ -180,13 +180,36 @@ export async function loadMappings(dir: string): Promise<Map<string, CaseSystemM
 }
 
 /** Elements (or one attribute value) at a `/`-separated path. */
-function select(root: XmlElement, spec: string): { elements: XmlElement[]; attribute?: string } {
+interface CompiledPath {
+  parts: string[];
+  attribute?: string;
+}
+
+/** Paths split once: a mapping file has a fixed, small set of them (bounded anyway). */
+const compiledPaths = new Map<string, CompiledPath>();
+
+function compilePath(spec: string): CompiledPath {
+  const known = compiledPaths.get(spec);
+  if (known !== undefined) return known;
   const parts = spec.split('/');
   const last = parts[parts.length - 1];
   const attribute = last?.startsWith('@') ? last.slice(1) : undefined;
   if (attribute !== undefined) parts.pop();
+  const compiled: CompiledPath = attribute === undefined ? { parts } : { parts, attribute };
+  if (compiledPaths.size >= 1000) compiledPaths.clear();
+  compiledPaths.set(spec, compiled);
+  return compiled;
+}
+
+function select(root: XmlElement, spec: string): { elements: XmlElement[]; attribute?: string } {
+  const { parts, attribute } = compilePath(spec);
   let current = [root];
-  for (const part of parts) current = current.flatMap((el) => children(el, part));
+  for (const part of parts) {
+    // One element on the way down (the common case) needs no flattening.
+    const only = current.length === 1 ? current[0] : undefined;
+    current = only !== undefined ? children(only, part) : current.flatMap((el) => children(el, part));
+    if (current.length === 0) break;
+  }
   return attribute === undefined ? { elements: current } : { elements: current, attribute };
 }
 
