@@ -4,6 +4,7 @@
  * primary defence (the code does not log such values in the first place).
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { isoAt, systemClock } from './core/clock.js';
 
 /**
  * Field names that only ever mean personal data are redacted wherever they
@@ -49,7 +50,8 @@ export function createLogger(options: { level: string; destination?: Destination
       level: options.level,
       base: { service: 'dokubox' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // pino.stdTimeFunctions.isoTime's text (`,"time":"<toISOString>"`), with the second's part remembered.
+      timestamp: () => `,"time":"${isoAt(systemClock)}"`,
     },
     options.destination,
   );

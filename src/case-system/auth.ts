@@ -6,7 +6,7 @@
  * configuration names several mechanisms must pass all of them. Basic and the
  * certificate are checked before the request's body is read (`beforeBody`).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { serve, type ServerType } from '@hono/node-server';
@@ -165,8 +165,8 @@ export function createCaseSystemAuthenticator(options: AuthenticatorOptions): Ca
   /** Every configured transport mechanism of the client must pass: Basic (right user and password) and the certificate. */
   function checkTransport(client: CaseSystemClientConfig, basic: { username: string; password: string } | undefined, fingerprint: string | undefined): void {
     if (client.basic !== undefined) {
-      const hash = basic === undefined ? '' : createHash('sha256').update(basic.password, 'utf8').digest('hex');
-      if (basic === undefined || basic.username !== client.basic.username || !sameSecret(hash, client.basic.passwordSha256.toLowerCase())) throw unauthenticated('basic');
+      const digest = basic === undefined ? '' : hash('sha256', basic.password, 'hex');
+      if (basic === undefined || basic.username !== client.basic.username || !sameSecret(digest, client.basic.passwordSha256.toLowerCase())) throw unauthenticated('basic');
     }
     if (client.tlsClientCertFingerprint !== undefined && fingerprint !== normaliseFingerprint(client.tlsClientCertFingerprint)) throw unauthenticated('tls');
   }

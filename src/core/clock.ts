@@ -110,5 +110,27 @@ export class ManualClock implements Clock, Timers {
 }
 
 export function isoAt(clock: Clock): string {
-  return new Date(clock.now()).toISOString();
+  return isoString(clock.now());
+}
+
+/** Up to 9999-12-31T23:59:59.999Z toISOString writes four-digit years (beyond, six digits with a sign). */
+const FOUR_DIGIT_YEARS_END = 253_402_300_800_000;
+/** The second isoString last formatted, and its text up to the fraction (`2026-12-01T21:40:05.`). */
+let memoSecond = -1;
+let memoPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, the same text, for whole milliseconds from 1970 to 9999 with the part up to
+ * the second remembered: a request stamps its times and its log line with it, and requests of the same
+ * second share that part. Anything else (fractions, before 1970, after 9999, NaN) goes to toISOString.
+ */
+export function isoString(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms >= FOUR_DIGIT_YEARS_END) return new Date(ms).toISOString();
+  const millis = ms % 1000;
+  const second = ms - millis;
+  if (second !== memoSecond) {
+    memoPrefix = new Date(second).toISOString().slice(0, 20);
+    memoSecond = second;
+  }
+  return `${memoPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }

@@ -29,6 +29,7 @@ import { respondError, toDokuboxError } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
 import { boxRoutes } from './routes/boxes.js';
 import { pickupRoutes } from './routes/pickups.js';
+import { appRouter } from './router.js';
 import { reportRoutes } from './routes/reports.js';
 
 export interface AppDeps {
@@ -88,7 +89,7 @@ function declaredBodyLimit(options: Parameters<typeof bodyLimit>[0] & { onError:
 }
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ router: appRouter() });
 
   // The access log's fields are fixed here (and what routes add as logFields: ids, outcomes), never personal
   // data; without the redaction pass its line costs a fraction (docs/performance.md).

@@ -4,15 +4,16 @@
  * SHA-256 hashes; a presented key is hashed and looked up. Each route names
  * the roles it admits; `admin` is admitted everywhere within its authority.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { DokuboxError } from '../core/errors.js';
 import type { ApiKeyEntry } from '../config.js';
 import type { ClientIdentity, Role } from '../service/types.js';
 import type { AppEnv } from './context.js';
 
+/** SHA-256 of the UTF-8 text, hex: node's one-shot hash (the same digest as createHash, without a Hash object per call). */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 export class ApiKeyAuthenticator {

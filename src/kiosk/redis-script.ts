@@ -3,7 +3,7 @@
  * connection (as src/store/pickup-store.ts does), SHA-256 of secrets, and the
  * id checks that keep key names unambiguous.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
@@ -18,7 +18,7 @@ export function defineScript(redis: Redis, name: string, lua: string): ScriptFn 
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -60,8 +60,11 @@ export class PiiCipher {
     const iv = ivs.take();
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(pickupId));
-    const body = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()]);
-    return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join('.');
+    const head = cipher.update(JSON.stringify(data), 'utf8');
+    // GCM is a stream mode: final() adds nothing (the tag is separate); joined only should it ever return bytes.
+    const tail = cipher.final();
+    const body = tail.length === 0 ? head : Buffer.concat([head, tail]);
+    return `${VERSION}.${iv.toString('base64')}.${cipher.getAuthTag().toString('base64')}.${body.toString('base64')}`;
   }
 
   open(pickupId: string, sealed: string): PersonalData {
@@ -94,6 +97,18 @@ export function keyedHash(secret: string, purpose: string, value: string): strin
   return createHmac('sha256', hmacKey(secret)).update(`${purpose}\u0000${value}`).digest('hex');
 }
 
+/** JSON texts of object keys: a process sees few distinct keys (a notice's field names), bounded anyway. */
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < 1024) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
 /**
  * JSON with sorted keys, so equal content gives equal fingerprints. The output is exactly that of
  * sorting Object.entries and joining (fingerprints stored before stay valid), built in one pass.
@@ -110,14 +125,16 @@ export function stableStringify(value: unknown): string {
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
-  let out = '{';
-  let first = true;
   // The default sort compares UTF-16 code units, as `<` does.
-  for (const key of Object.keys(record).sort()) {
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     const item = record[key];
     if (item === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${String(stableStringify(item))}`;
-    first = false;
+    if (out.length > 1) out += ',';
+    out += quotedKey(key) + ':' + String(stableStringify(item));
   }
   return `${out}}`;
 }

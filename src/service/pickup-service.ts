@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BoxDefinition } from '../core/box.js';
 import type { BoxCalendar } from '../core/calendar.js';
-import type { Clock } from '../core/clock.js';
+import { isoAt, type Clock } from '../core/clock.js';
 import { hashCan, hashCode, generateCode, hashesEqual } from '../core/code.js';
 import { factorsMatch, factorsWellFormed, type EnteredFactors } from '../core/pickup-policy.js';
 import type { DocumentTypeCatalog } from '../core/documents.js';
@@ -188,7 +188,7 @@ export class PickupService implements PickupPort {
   }
 
   private nowIso(): string {
-    return new Date(this.o.clock.now()).toISOString();
+    return isoAt(this.o.clock);
   }
 
   /** Wall time (attempt limits); the domain clock unless another is given. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyedHash, nextIv, PiiCipher, stableStringify } from '../../src/security/pii-cipher.js';
 
@@ -27,6 +27,39 @@ describe('personal data sealing', () => {
       42,
     ];
     for (const value of values) expect(stableStringify(value)).toBe(reference(value));
+  });
+
+  it('writes the same stable JSON as before for random nested values, keys that need escaping and numeric keys included', () => {
+    let seed = 11;
+    const random = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const keys = ['a', 'B', 'z', '10', '2', '"q"', 'back\\slash', 'é', '\u2028', '', ' ', 'messageId', 'person', 'ä', '😀'];
+    const make = (depth: number): unknown => {
+      const r = random();
+      if (depth > 2 || r < 0.4) return [null, true, false, 0, -1.5, 1e21, 'text', 'Kovačević "x" \\ \n', undefined][Math.floor(random() * 9)];
+      if (r < 0.6) return Array.from({ length: Math.floor(random() * 4) }, () => make(depth + 1));
+      const object: Record<string, unknown> = {};
+      for (let i = Math.floor(random() * 6); i > 0; i--) object[keys[Math.floor(random() * keys.length)] as string] = make(depth + 1);
+      return object;
+    };
+    for (let i = 0; i < 3_000; i++) {
+      const value = make(0);
+      expect(stableStringify(value)).toBe(reference(value));
+    }
+  });
+
+  it('seals in the format v1.<iv>.<tag>.<body> (base64), which a plain AES-256-GCM decipher opens', () => {
+    const key = randomBytes(32);
+    const sealed = new PiiCipher(key.toString('base64')).seal('p-1', person);
+    const [version, iv, tag, body, ...rest] = sealed.split('.');
+    expect([version, rest.length, Buffer.from(iv ?? '', 'base64').length, Buffer.from(tag ?? '', 'base64').length]).toEqual(['v1', 0, 12, 16]);
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv ?? '', 'base64'));
+    decipher.setAAD(Buffer.from('p-1'));
+    decipher.setAuthTag(Buffer.from(tag ?? '', 'base64'));
+    const plain = Buffer.concat([decipher.update(Buffer.from(body ?? '', 'base64')), decipher.final()]).toString('utf8');
+    expect(plain).toBe(JSON.stringify(person));
   });
 
   it('gives every seal a fresh IV: 10,000 seals, no IV twice, each opens again', () => {
