@@ -257,25 +257,17 @@ export class PickupService implements PickupPort {
       caseHash,
       statsDay: localDayOf(box.timeZone, now),
       statsTtlSeconds: STATS_TTL_DAYS * 86_400,
+      // The script writes id, authority, boxId, accessible, serialIndex, caseIndex, createdAt and updatedAt
+      // from the arguments above (one of the documents' keyed hashes fits Redis's compact hash encoding).
       fields: {
-        id: pickupId,
-        authority: notice.authority,
-        boxId: box.id,
         messageId: notice.messageId,
         caseNumber: notice.caseNumber,
-        accessible: notice.accessible ? '1' : '0',
         renewal: notice.renewal ? '1' : '0',
         // The old card's CAN only as a keyed hash, never in clear (not even sealed); dropped with the personal data.
         ...(notice.oldCardCan === undefined ? {} : { canHash: hashCan(this.codeSecret, box.id, notice.oldCardCan) }),
         language: notice.language,
         documentTypes: JSON.stringify(documentTypes),
         pii: this.o.cipher.seal(pickupId, personal),
-        // Comma-separated: one document's index fits Redis's compact hash encoding (values up to 64 bytes).
-        serialIndex: serialHashes.join(','),
-        // Keyed hash of the normalised case number: the pickup's entry in the authority's search index, kept with the record.
-        caseIndex: caseHash,
-        createdAt: now,
-        updatedAt: now,
       },
     });
     if (result.outcome === 'conflict') {

@@ -57,6 +57,11 @@ export interface IngestParams {
   statsDay: string;
   /** How long a statistics day is kept, in seconds. */
   statsTtlSeconds: number;
+  /**
+   * Further fields of the pickup hash (`pii`: the sealed personal data, kept in a key of its own). The script
+   * writes id, authority, boxId, accessible, serialIndex (the serial hashes comma-separated), caseIndex (the
+   * case hash: the pickup's entry in the search index, kept with the record), createdAt and updatedAt itself.
+   */
   fields: Record<string, string>;
 }
 
@@ -264,7 +269,7 @@ export class PickupStore {
       p.boxId,
       p.accessible ? '1' : '0',
       p.msgTtlSeconds,
-      JSON.stringify(p.serialHashes),
+      p.serialHashes.join(','),
       p.actor,
       p.authority,
       p.caseHash,

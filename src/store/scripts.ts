@@ -131,9 +131,11 @@ return count
 
 /**
  * Ingests a notice idempotently. ARGV: ns, now, msgKey, fingerprint, pickupId,
- * box, accessible, msgTtlSeconds, serialIndexJson, actor, authority,
- * caseHash, statsDay (the box's local day of now), statsTtlSeconds, then
- * field/value pairs of the pickup hash. Adds the pickup to the authority's
+ * box, accessible ('1' | '0'), msgTtlSeconds, serialIndex (the documents'
+ * keyed hashes, comma-separated), actor, authority, caseHash, statsDay (the
+ * box's local day of now), statsTtlSeconds, then field/value pairs of the
+ * pickup hash beyond those it has from these arguments (id, authority, boxId,
+ * accessible, serialIndex, caseIndex, createdAt, updatedAt). Adds the pickup to the authority's
  * open search indexes by case number and by document number, and counts the
  * notice (and whether it waits) in the statistics of its box and day. Returns
  * {'existing', pickupId, pickupHashFlat, historyEntries} (what the answer
@@ -176,11 +178,15 @@ if redis.call('LLEN', waiting) == 0 then
     return {'unknown_box'}
   end
 end
-local serials = cjson.decode(ARGV[9])
+local serialIndex = ARGV[9]
+local serials = {}
+for h in string.gmatch(serialIndex, '[^,]+') do serials[#serials + 1] = h end
 local actor, authority, caseHash, statsDay, statsTtl = ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14]
 local state = comp and 'reserved' or 'waiting'
--- The pickup hash in one command (the state fields last: they win); the sealed personal data to its own key.
-local fields = {}
+-- The pickup hash in one command; the fields this script has already from its arguments are not sent twice
+-- (the state fields last: they win). The sealed personal data goes to its own key.
+local fields = {'id', p, 'authority', authority, 'boxId', box, 'accessible', accessible, 'serialIndex', serialIndex,
+  'caseIndex', caseHash, 'createdAt', now, 'updatedAt', now}
 local messageId = ''
 for i = 15, #ARGV, 2 do
   if ARGV[i] == 'pii' then
