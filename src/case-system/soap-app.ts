@@ -24,6 +24,7 @@ import type { Logger } from 'pino';
 import { CASE_SYSTEM_WSDL_DIR } from '../../adapters/case-system/wsdl.js';
 import type { Clock } from '../core/clock.js';
 import { DokuboxError, RETRY_AFTER_SECONDS } from '../core/errors.js';
+import { nodeIncomingOf, readIncomingLimited, type NodeIncoming } from '../http/node-body.js';
 import type { ClientIdentity, PickupPort, PickupView } from '../service/types.js';
 import { verifiedClientFingerprint, type CaseSystemAuthenticator } from './auth.js';
 import { contentTypeFor, envelope, faultEnvelope, faultInfo, faultStatus, PICKUP_NS, retryAfter, SOAP11_NS, SOAP12_NS, toXml, type FaultInfo, type SoapVersion, type XmlValue } from './envelope.js';
@@ -91,64 +92,6 @@ export async function readBodyLimited(request: Request, max: number, inspect?: (
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The Node request under @hono/node-server, whose body has not been touched through the web Request. */
-interface NodeIncoming {
-  readableDidRead?: boolean;
-  complete?: boolean;
-  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
-  on(event: 'end' | 'close', listener: () => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  removeAllListeners(event: string): unknown;
-  pause(): unknown;
-}
-
-function nodeIncomingOf(incoming: unknown): NodeIncoming | undefined {
-  const candidate = incoming as Partial<NodeIncoming> | undefined;
-  return typeof candidate?.on === 'function' && typeof candidate.pause === 'function' && candidate.readableDidRead === false ? (candidate as NodeIncoming) : undefined;
-}
-
-/**
- * readBodyLimited on the Node request itself (the same checks, without a web ReadableStream in
- * between): a declared Content-Length over `max` is refused before anything is read, a streamed
- * body as soon as it passes the limit; `inspect` sees each chunk as it arrives and may throw to
- * refuse the body early, and the rest is then not read.
- */
-export function readIncomingLimited(incoming: NodeIncoming, headers: Headers, max: number, inspect?: (chunk: Uint8Array) => void): Promise<Buffer> {
-  const declared = Number(headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > max) return Promise.reject(new DokuboxError('BODY_TOO_LARGE', `The body is larger than ${max} bytes; send one notice per request.`));
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const stop = (error: unknown): void => {
-      if (settled) return;
-      settled = true;
-      incoming.removeAllListeners('data');
-      incoming.pause();
-      reject(error instanceof Error ? error : new Error(String(error)));
-    };
-    incoming.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.byteLength;
-      try {
-        if (size > max) throw new DokuboxError('BODY_TOO_LARGE', `The body is larger than ${max} bytes; send one notice per request.`);
-        inspect?.(chunk);
-      } catch (error) {
-        stop(error);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    incoming.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-    });
-    incoming.on('error', stop);
-    incoming.on('close', () => stop(new Error('Client connection closed before the body was read.')));
-  });
 }
 
 /**

@@ -81,6 +81,7 @@ function declaredBodyLimit(options: Parameters<typeof bodyLimit>[0] & { onError:
     const length = c.req.header('content-length');
     if (length !== undefined && /^\d+$/.test(length) && c.req.header('transfer-encoding') === undefined) {
       if (Number(length) > options.maxSize) return options.onError(c as unknown as Context);
+      c.set('declaredBodyBytes', Number(length));
       await next();
       return;
     }
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(async (c, next) => {
     c.set('client', undefined);
     c.set('logFields', undefined);
+    c.set('declaredBodyBytes', undefined);
     const started = performance.now();
     await next();
     const seconds = (performance.now() - started) / 1000;

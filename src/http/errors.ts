@@ -11,6 +11,7 @@ import { DokuboxError, RETRY_AFTER_SECONDS, type ErrorCode } from '../core/error
 import { failValidation } from '../core/validation.js';
 import { asRedisUnavailable } from '../store/redis-errors.js';
 import type { AppEnv } from './context.js';
+import { nodeIncomingOf, readIncomingLimited } from './node-body.js';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string; field?: string };
@@ -41,9 +42,22 @@ export function respondError(c: Context<AppEnv>, error: DokuboxError): Response 
   return c.json(errorBody(c, error), error.status as ContentfulStatusCode);
 }
 
+/**
+ * The body as text. A body whose declared length the body limit in app.ts found within the limit (no
+ * Transfer-Encoding; Node's parser delivers exactly that length) is read from the Node request itself,
+ * never more than the declared bytes; any other through `c.req`, where hono's bodyLimit counts a
+ * streamed body as it arrives.
+ */
+async function bodyText(c: Context<AppEnv>): Promise<string> {
+  const declared = c.get('declaredBodyBytes');
+  const incoming = declared === undefined ? undefined : nodeIncomingOf((c.env as { incoming?: unknown } | undefined)?.incoming);
+  if (declared !== undefined && incoming !== undefined) return (await readIncomingLimited(incoming, c.req.raw.headers, declared)).toString('utf8');
+  return c.req.text();
+}
+
 /** Reads a JSON body with clear errors for wrong media types and malformed JSON. */
 export async function readJson(c: Context<AppEnv>, options: { optional?: boolean } = {}): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await bodyText(c);
   // /\S/ (the whitespace trim() removes) instead of trimming a copy of the body.
   const blank = !/\S/.test(text);
   if (options.optional === true && blank) return {};
