@@ -58,7 +58,10 @@ export function readIncomingLimited(incoming: NodeIncoming, headers: Headers, ma
       settled = true;
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     });
-    incoming.on('error', stop);
-    incoming.on('close', () => stop(new Error('Client connection closed before the body was read.')));
+    // The sender went away mid-body (reset or closed): its request, not a fault of ours, nor Redis's (an aborted
+    // socket's ECONNRESET would read as one): a 400 nobody reads, logged as a refusal.
+    const gone = (): void => stop(new DokuboxError('MALFORMED_BODY', 'The connection closed before the whole body arrived; send the request again.'));
+    incoming.on('error', gone);
+    incoming.on('close', gone);
   });
 }

@@ -4,7 +4,8 @@
  * web Request with hono's body limit; both give the same answers and errors.
  */
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createWorld, KEYS, notice, type TestWorld } from '../support/harness.js';
 
 let world: TestWorld;
@@ -82,5 +83,18 @@ describe('REST bodies on the wire', () => {
       expect(answer.status).toBe(415);
       expect(answer.body.error?.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     }
+  });
+
+  it('takes a sender that goes away in the middle of a declared body as its refusal, not as a fault of the service, and stays up', async () => {
+    const socket = connect(Number(base.port), base.hostname);
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(`POST /v1/notices HTTP/1.1\r\nHost: ${base.host}\r\nAuthorization: Bearer ${KEYS.caseSystem}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"messageId": "m-`);
+    const requestLines = () => world.logs.filter((line) => line.includes('"route":"/v1/notices"') && line.includes('"msg":"request"'));
+    const before = requestLines().length;
+    socket.destroy();
+    await vi.waitFor(() => expect(requestLines().length).toBeGreaterThan(before), { timeout: 5000, interval: 20 });
+    expect(requestLines().at(-1)).toContain('"status":400');
+    expect(world.logs.some((line) => line.includes('unhandled error'))).toBe(false);
+    expect((await send([JSON.stringify(notice())], true)).status).toBe(201);
   });
 });
