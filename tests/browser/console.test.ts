@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../simulator/index.js';
@@ -22,6 +21,7 @@ import { createLogger } from '../../src/logger.js';
 import { createDokubox, type Dokubox } from '../../src/main.js';
 import { loadBoxes } from '../../src/mappings/loaders.js';
 import { projectPath } from '../../src/project-root.js';
+import { accessibilityViolations } from '../support/axe.js';
 import { launchBrowser, offlineOnly } from '../support/browser.js';
 import { testEnv } from '../support/harness.js';
 
@@ -99,11 +99,6 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join('test-results', `console-${name}.png`), fullPage: true });
 }
 
-async function violations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${v.help})`));
-}
-
 async function openConsole(): Promise<{ page: Page; blocked: string[]; kiosk: FrameLocator }> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'de-DE', timezoneId: 'Europe/Berlin' });
   const page = await context.newPage();
@@ -130,7 +125,7 @@ describe('the console drives a pickup from the notice to collected', () => {
     const { page, blocked, kiosk } = await openConsole();
     // The embedded kiosk enrolled itself with the console's one-time code.
     await kiosk.getByRole('link', { name: 'Deutsch' }).waitFor();
-    expect(await violations(page), 'accessibility of the console at the start').toEqual([]);
+    expect(await accessibilityViolations(page), 'accessibility of the console at the start').toEqual([]);
     await screenshot(page, '01-start');
 
     // The case system sends one notice in Arabic to a chosen phone.
@@ -201,7 +196,7 @@ describe('the console drives a pickup from the notice to collected', () => {
     const statuses = await notice.locator('[data-report-status]').evaluateAll((items) => items.map((i) => i.getAttribute('data-report-status')));
     expect(statuses.filter((s) => s !== 'smsDelivered')).toEqual(['reserved', 'loaded', 'notified', 'collected']);
     await screenshot(page, '05-collected');
-    expect(await violations(page), 'accessibility of the console after the pickup').toEqual([]);
+    expect(await accessibilityViolations(page), 'accessibility of the console after the pickup').toEqual([]);
     expect(blocked).toEqual([]);
 
     // Nothing personal in the middleware's log: not the code, not the name, not the phone number.
@@ -222,7 +217,7 @@ describe('faults from the console', () => {
     expect(simulator.world.faults().map((f) => f.id)).toContain('silent-board:md-foyer:gw2:3');
     await page.locator('[data-part="middleware"] [data-alarm="board_offline"]').waitFor({ timeout: 15_000 });
     await screenshot(page, '06-silent-board');
-    expect(await violations(page), 'accessibility of the console with a fault on').toEqual([]);
+    expect(await accessibilityViolations(page), 'accessibility of the console with a fault on').toEqual([]);
     await press(board);
     await page.getByRole('button', { name: 'Platine 3 an gw2 stumm', pressed: false }).waitFor();
     expect(simulator.world.faults()).toEqual([]);
@@ -281,7 +276,7 @@ describe('the console in English with another format', () => {
     const pickupId = (await notice.getAttribute('data-pickup'))!;
     await press(page.getByRole('button', { name: `Cancel pickup ${pickupId.slice(0, 8)}` }));
     await notice.locator('[data-report-status="cancelled"]').waitFor();
-    expect(await violations(page), 'accessibility of the English console').toEqual([]);
+    expect(await accessibilityViolations(page), 'accessibility of the English console').toEqual([]);
     await screenshot(page, '07-english-cancelled');
     await context.close();
   });

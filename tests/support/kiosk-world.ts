@@ -8,15 +8,17 @@
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { Cu16Emulator } from '../../simulator/locker/cu16-emulator.js';
 import { startSmsGatewaySimulator, type SmsGatewaySimulator } from '../../simulator/sms-gateway/index.js';
 import type { NoticeInput } from '../../src/core/notice.js';
 import { sha256Hex } from '../../src/http/auth.js';
+import { accessibilityViolations } from './axe.js';
 import { launchBrowser, offlineOnly } from './browser.js';
 import { createWorld, notice, type TestWorld } from './harness.js';
+
+export { accessibilityViolations };
 
 export const KIOSK_BOXES = {
   'md-kiosk': { authority: 'magdeburg-abh' },
@@ -173,11 +175,6 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }
 
-/** axe-core with the WCAG 2.1 A and AA rules: the violations on the page as it is now (ids and targets). */
-export async function accessibilityViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${v.help})`));
-}
 
 /** Checks the visible screen for accessibility and saves its picture. */
 export async function checkScreen(page: Page, name: string): Promise<void> {
