@@ -60,7 +60,10 @@ export function readIncomingLimited(incoming: NodeIncoming, headers: Headers, ma
     });
     // The sender went away mid-body (reset or closed): its request, not a fault of ours, nor Redis's (an aborted
     // socket's ECONNRESET would read as one): a 400 nobody reads, logged as a refusal.
-    const gone = (): void => stop(new DokuboxError('MALFORMED_BODY', 'The connection closed before the whole body arrived; send the request again.'));
+    // Every request closes after its body was read: the error (and its stack) only when it matters.
+    const gone = (): void => {
+      if (!settled) stop(new DokuboxError('MALFORMED_BODY', 'The connection closed before the whole body arrived; send the request again.'));
+    };
     incoming.on('error', gone);
     incoming.on('close', gone);
   });
