@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import InterleavedSequencer from './tests/support/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -9,6 +10,8 @@ export default defineConfig({
     // Two test files at a time on two cores: most tests wait on sockets, processes and the browser, so one
     // file at a time (vitest's default there, cores - 1) leaves a core idle for most of the run.
     maxWorkers: 2,
+    // A browser file next to a node file, the longest files first (tests/support/sequencer.ts).
+    sequence: { sequencer: InterleavedSequencer },
     projects: [
       {
         extends: true,
