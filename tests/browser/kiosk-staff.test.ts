@@ -83,6 +83,50 @@ describe('loading and emptying at the box', () => {
     await page.context().close();
   });
 
+  it('after the door closes, waits until the middleware has handled the closing before it says the compartment is loaded', async () => {
+    const input = notice({ authority: KIOSK_BOXES['md-kiosk'].authority, boxId: 'md-kiosk', mobile: '+4915150000002' });
+    const created = await k.api('POST', '/v1/notices', keyOf('case-system', 'md-kiosk'), input);
+    const { pickup } = (await created.json()) as { pickup: { id: string; compartment: string } };
+    const { page } = await k.kiosk('md-kiosk');
+    // The board reports the closed door before the middleware has loaded the pickup: the screen's first poll
+    // after the closing is made to land in that moment (what the server answers then, settling included).
+    let inTheMoment = 0;
+    await page.route((url) => url.pathname === `/kiosk/api/staff/compartments/${pickup.compartment}`, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as Record<string, unknown>;
+      if (body.door !== 'closed' || inTheMoment > 0) return route.fulfill({ response, json: body });
+      inTheMoment += 1;
+      return route.fulfill({ response, json: { ...body, pickupState: 'reserved', state: 'reserved', settling: true, message: '' } });
+    });
+    await signIn(page, 'de');
+    await page.getByRole('heading', { name: 'Personalmodus' }).waitFor();
+    await page.keyboard.type(input.documents[0]!.serialNumber);
+    await page.keyboard.press('Enter');
+    await page.getByText(`Fach ${pickup.compartment} ist offen.`).waitFor();
+    k.emulators['md-kiosk'].insertItem(pickup.compartment);
+    k.emulators['md-kiosk'].closeDoor(pickup.compartment);
+    await page.getByText(`Fach ${pickup.compartment} ist beladen.`).waitFor();
+    expect(inTheMoment).toBe(1);
+    await page.context().close();
+  });
+
+  it('answers settling while a door operation of the compartment is being handled, on any instance', async () => {
+    const { context } = await k.kiosk('md-kiosk');
+    const page = await context.newPage();
+    await signIn(page, 'de');
+    await page.getByRole('heading', { name: 'Personalmodus' }).waitFor();
+    const status = async (): Promise<Record<string, unknown>> => (await (await page.request.get(`${k.base}/kiosk/api/staff/compartments/06?lang=de`)).json()) as Record<string, unknown>;
+    expect(await status()).toMatchObject({ compartment: '06', settling: false });
+    await k.world.dokubox.service.recordDoorOperation('md-kiosk', '06', { purpose: 'loading', pickupId: null, actor: 'staff:test' });
+    try {
+      expect(await status()).toMatchObject({ compartment: '06', settling: true });
+    } finally {
+      await k.world.dokubox.service.recordDoorOperation('md-kiosk', '06', undefined);
+    }
+    expect(await status()).toMatchObject({ settling: false });
+    await context.close();
+  });
+
   it('empties an expired compartment: listed, opened, taken out, confirmed; the pickup is returned', async () => {
     const pickup = await k.notifiedPickup('md-kiosk');
     const before = k.world.clock.now();

@@ -399,7 +399,10 @@ function staffMode(page: StaffData): void {
       say(text(answer.body.message));
       if (!answer.ok) return;
       const compartment = text(answer.body.compartment);
-      const final = await watch(compartment, (s) => s.door === 'closed' || s.pickupState !== 'reserved');
+      // Done when the pickup left `reserved`, or the door is closed and the middleware has handled the closing
+      // (a door closed on nothing leaves it reserved). A closing still being handled is waited for, up to about 10 s.
+      let closedPolls = 0;
+      const final = await watch(compartment, (s) => s.pickupState !== 'reserved' || (s.door === 'closed' && (s.settling !== true || ++closedPolls > 14)));
       say(text(final.message));
       input.focus();
     });

@@ -359,12 +359,16 @@ export function kioskRoutes(d: KioskRouteDeps): Hono<KioskEnv> {
     const state = (await d.store.listCompartments(box)).find((s) => s.id === compartment);
     const [pickupState] = await d.store.pickupStates([state?.pickupId ?? '']);
     const door = d.lifecycles.get(box.id)?.adapter.snapshot().find((s) => s.compartmentId === compartment)?.door ?? 'unknown';
+    // The board reports a closed door before the middleware has handled the closing (loaded, emptied): while the
+    // door operation's record is there (any instance's), the outcome is not known yet and the screen keeps waiting.
+    const settling = (await d.store.doorOperations(box.id)).has(compartment);
     const loaded = pickupState === 'loaded' || pickupState === 'notified';
     return c.json({
       compartment,
       state: state?.state ?? 'free',
       pickupState: pickupState ?? null,
       door,
+      settling,
       message: loaded ? t(box, lang, 'staff.load.loaded', { compartment }) : state?.state === 'free' ? t(box, lang, 'staff.empty.emptied', { compartment }) : '',
     });
   });
