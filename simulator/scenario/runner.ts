@@ -412,9 +412,10 @@ class ScenarioRun {
    * kill -9 the instance that drives the box (it holds the gateway's lease)
    * while a door it opened is open, and start it again. Every other time the
    * door closes while no instance watches (the next driver finds it closed),
-   * else after the restart (the next driver finds it open).
+   * else after the restart (the next driver finds it open). False when no
+   * running instance holds the lease (the door is closed then, nothing killed).
    */
-  private async killDriverAtOpenDoor(box: BoxDefinition, close: () => void): Promise<void> {
+  private async killDriverAtOpenDoor(box: BoxDefinition, close: () => void): Promise<boolean> {
     const { Redis } = await import('ioredis');
     const redis = new Redis((this.redis as PrivateRedis).url);
     try {
@@ -422,8 +423,9 @@ class ScenarioRun {
       const pids = new Set(owners.flatMap((owner) => (owner === null ? [] : [Number(/-(\d+)-[0-9a-f]+$/.exec(owner)?.[1])])));
       const driver = this.instances.find((i) => pids.has(i.pid()));
       if (driver === undefined) {
+        this.progress(`no running instance drives ${box.id} (a killed one's lease has not expired): the kill waits for the next loading`);
         close();
-        return;
+        return false;
       }
       await driver.kill();
       this.kills += 1;
@@ -433,6 +435,7 @@ class ScenarioRun {
       if (closeFirst) close();
       await driver.restart();
       if (!closeFirst) close();
+      return true;
     } finally {
       redis.disconnect();
     }
@@ -616,8 +619,10 @@ class ScenarioRun {
       const killed = this.killAtDoor;
       if (killed !== undefined) {
         this.killAtDoor = undefined;
-        await this.killDriverAtOpenDoor(box, () => world.act(box.id, opened, 'close'));
-        killed();
+        const done = await this.killDriverAtOpenDoor(box, () => world.act(box.id, opened, 'close'));
+        // No instance held the box's lease (a killed one's lease had not expired yet): the kill stays due for the next loading.
+        if (done || !this.killing || this.killAtDoor !== undefined) killed();
+        else this.killAtDoor = killed;
       } else {
         world.act(box.id, opened, 'close');
       }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEnv } from '../../src/http/context.js';
 import { loadAsset } from '../../src/web/assets.js';
 import { dashboardBoxRoutes, type DashboardPerson } from '../../src/web/dashboard/box-routes.js';
-import { LiveBoxFeed } from '../../src/web/dashboard/live.js';
+import { LiveBoxFeed, type BoxChange } from '../../src/web/dashboard/live.js';
 import { loadCatalogues } from '../../src/web/i18n.js';
 import { createWorld, KEYS, notice, type TestWorld } from '../support/harness.js';
 
@@ -136,3 +136,35 @@ describe('the dashboard box page', () => {
     expect(audit.find((e) => e.action === 'alarm_acknowledged')).toMatchObject({ actor: 'clerk:clerk1', boxId: 'md-foyer', compartment: '002' });
   });
 });
+
+describe('the live box feed', () => {
+  it('never replays past changes when finding the streams\' ends failed at first: it tries again and hands on only what happens afterwards', async () => {
+    // Something has happened at the box before the feed starts.
+    const before = await world.request('POST', '/v1/notices', { key: KEYS.caseSystem, body: notice() });
+    expect(before.status).toBe(201);
+    let failures = 1;
+    const connection = world.dokubox.redis.duplicate();
+    const xrevrange = connection.xrevrange.bind(connection);
+    // The first read of a stream's end fails (as while Redis is away at start-up), later ones reach Redis.
+    connection.xrevrange = ((...args: Parameters<typeof xrevrange>) => (failures-- > 0 ? Promise.reject(new Error('connect ECONNREFUSED')) : xrevrange(...args))) as typeof connection.xrevrange;
+    const fresh = new LiveBoxFeed({ connection: () => connection, ns: world.config.REDIS_KEY_PREFIX, logger: world.dokubox.logger, blockMs: 200 });
+    try {
+      const changes: BoxChange[] = [];
+      await expect(fresh.subscribe('md-foyer', (change) => changes.push(change))).rejects.toThrow(/ECONNREFUSED/);
+      // A page that tries again gets the feed's new position.
+      let alarmSeen: (change: BoxChange) => void = () => undefined;
+      const seen = new Promise<BoxChange>((resolve) => (alarmSeen = resolve));
+      await fresh.subscribe('md-foyer', (change) => {
+        changes.push(change);
+        if (change.kind === 'alarm') alarmSeen(change);
+      });
+      // Whatever the feed would have replayed would arrive before this alarm.
+      await world.dokubox.alarms.raise({ kind: 'door_left_open', boxId: 'md-foyer', compartment: '003' });
+      expect(await seen).toMatchObject({ kind: 'alarm', compartment: '003' });
+      expect(changes.map((c) => c.kind)).toEqual(['alarm']);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+

@@ -5,7 +5,6 @@
  * reconnect, and everything works again once Redis is back. Runs against a
  * private redis-server that the test stops and starts on the same port.
  */
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +35,18 @@ function reconnectAttempts(connection: Redis, times: number): Promise<void> {
       resolve();
     };
     connection.on('reconnecting', onReconnecting);
+  });
+}
+
+/**
+ * Resolves when the connection is ready again. Not `events.once`: that rejects
+ * on the first 'error', and a reconnect attempt that lands while the server is
+ * still starting emits ECONNREFUSED as an error.
+ */
+function connectionReady(connection: Redis): Promise<void> {
+  return new Promise((resolve) => {
+    if (connection.status === 'ready') resolve();
+    else connection.once('ready', () => resolve());
   });
 }
 
@@ -77,7 +88,7 @@ describe('while Redis is unreachable', () => {
   });
 
   afterAll(async () => {
-    const ready = once(world.dokubox.redis, 'ready');
+    const ready = connectionReady(world.dokubox.redis);
     redis = await startPrivateRedis({ port: redis.port, dataDir, appendfsync: 'always' });
     await ready;
   });

@@ -6,7 +6,6 @@
  * No consumer group: a page only needs what happens while it is open (it
  * loads the full state first), so nothing is acknowledged or kept for it.
  */
-import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -19,6 +18,27 @@ export interface BoxChange {
 }
 
 type Listener = (change: BoxChange) => void;
+
+/**
+ * Resolves when the connection is ready (at once when it is), rejects when it
+ * is closed for good. Errors in between (a reconnect refused while Redis is
+ * away) do not end the wait.
+ */
+function whenReady(connection: Redis): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = (): void => {
+      connection.off('end', onEnd);
+      resolve();
+    };
+    const onEnd = (): void => {
+      connection.off('ready', onReady);
+      reject(new Error('the live box feed\'s Redis connection was closed'));
+    };
+    connection.once('ready', onReady);
+    connection.once('end', onEnd);
+  });
+}
 
 type StreamReply = [string, [string, string[]][]][] | null;
 
@@ -47,31 +67,60 @@ export class LiveBoxFeed {
     let set = this.listeners.get(boxId);
     if (set === undefined) this.listeners.set(boxId, (set = new Set()));
     set.add(listener);
-    if (!this.running) this.start();
-    await this.positioned;
-    return () => {
+    const unsubscribe = (): void => {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(boxId);
     };
+    if (!this.running) this.start();
+    try {
+      await this.ensurePositioned();
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+    return unsubscribe;
   }
 
-  private positioned: Promise<void> = Promise.resolve();
+  private position: (() => Promise<void>) | undefined;
+  /** The current attempt to find the streams' ends; forgotten when it fails, so that the next caller tries again. */
+  private positioned: Promise<void> | undefined;
+
+  private ensurePositioned(): Promise<void> {
+    if (this.positioned === undefined) {
+      const attempt = this.position?.() ?? Promise.reject(new Error('the live box feed is closed'));
+      this.positioned = attempt;
+      attempt.catch(() => {
+        if (this.positioned === attempt) this.positioned = undefined;
+      });
+    }
+    return this.positioned;
+  }
 
   private start(): void {
     this.running = true;
     const connection = (this.connection = this.o.connection());
     const ids = this.streams.map(() => '0-0');
     // Start after the newest entry of each stream (explicit ids: '$' would lose entries between two reads).
-    this.positioned = (async () => {
-      if (connection.status !== 'ready') await once(connection, 'ready');
+    // While Redis is away, pages wait for it; they are not failed.
+    this.position = async () => {
+      await whenReady(connection);
       for (const [index, stream] of this.streams.entries()) {
         const [last] = await connection.xrevrange(stream.key, '+', '-', 'COUNT', 1);
         ids[index] = last?.[0] ?? '0-0';
       }
-    })();
+    };
+    this.positioned = undefined;
     this.loop = (async () => {
-      await this.positioned.catch(() => undefined);
       while (this.running) {
+        // Never read before the streams' ends are known: from the beginning, every past change would go to the pages.
+        try {
+          await this.ensurePositioned();
+        } catch (error) {
+          if (!this.running) return;
+          this.o.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'live box feed: finding the streams\' ends failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          continue;
+        }
         try {
           const reply = (await connection.xread('COUNT', 500, 'BLOCK', this.o.blockMs ?? 5000, 'STREAMS', ...this.streams.map((s) => s.key), ...ids)) as StreamReply;
           for (const [key, entries] of reply ?? []) {
@@ -108,6 +157,7 @@ export class LiveBoxFeed {
 
   async close(): Promise<void> {
     this.running = false;
+    this.position = undefined;
     this.connection?.disconnect();
     await this.loop?.catch(() => undefined);
   }
