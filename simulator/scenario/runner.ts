@@ -56,6 +56,10 @@ interface Track {
   loaded: boolean;
   code?: string;
   visitPlanned: boolean;
+  /** A visit is in the timetable and has not happened yet. */
+  visitPending?: boolean;
+  /** Staff gave it a new code after its ready SMS failed. */
+  newCodeIssued?: boolean;
   visits: number;
   handedOver: boolean;
   leftover: boolean;
@@ -124,6 +128,8 @@ class ScenarioRun {
   private resends = 0;
   private longestWaitingList = 0;
   private cancelledLeftovers = 0;
+  /** New codes staff issued after a ready SMS failed. */
+  private newCodes = 0;
   private staffChain: Promise<void> = Promise.resolve();
   private visitsAhead = 0;
   /** Compartments someone of the runner is at right now (`box/compartment`). */
@@ -441,6 +447,27 @@ class ScenarioRun {
     }
   }
 
+  /**
+   * Staff answer an sms_failed alarm of a ready SMS (it timed out, or the instance sending it was killed: the
+   * middleware does not send it again, to avoid a duplicate) with a new code, whose SMS takes its place.
+   */
+  private async newCodesForFailedSms(): Promise<void> {
+    for (const box of this.boxes) {
+      const list = await this.read(`/v1/boxes/${box.id}/alarms`, box.authority);
+      for (const alarm of (list.body.alarms as { kind: string; pickupId?: string; detail?: string }[] | undefined) ?? []) {
+        if (alarm.kind !== 'sms_failed' || alarm.detail?.startsWith('ready:') !== true || alarm.pickupId === undefined) continue;
+        const track = this.byPickup.get(alarm.pickupId);
+        if (track === undefined || track.newCodeIssued === true) continue;
+        const answer = await this.call('POST', `/v1/pickups/${alarm.pickupId}/code`, 'staff', undefined, box.authority);
+        if (answer.status === 200) {
+          track.newCodeIssued = true;
+          this.newCodes += 1;
+          this.progress(`staff gave pickup ${alarm.pickupId} a new code: its ready SMS failed (${alarm.detail})`);
+        }
+      }
+    }
+  }
+
   /** Resolves once nobody of the runner is at a door. */
   private doorsIdle(): Promise<void> {
     return this.busy.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -691,6 +718,7 @@ class ScenarioRun {
         }
       }
     }
+    await this.newCodesForFailedSms();
     // Pickups whose door did not open: the document is back with staff once the compartment was emptied.
     for (const track of this.tracks) {
       if (track.pickupId === undefined || track.state !== 'fault') continue;
@@ -724,6 +752,11 @@ class ScenarioRun {
       const track = pickupId === undefined ? undefined : this.byPickup.get(pickupId);
       if (track === undefined || code === undefined || (kind !== 'ready' && kind !== 'code' && kind !== 'reminder')) continue;
       track.code = code;
+      // A new code after the first SMS failed: the applicant comes (again) with it, however often the old one was refused.
+      if (kind === 'code' && track.newCodeIssued === true && track.visitPlanned && !track.visitPending && !track.applicant.noShow) {
+        track.visits = 0;
+        this.planVisit(track, this.visitTime(track));
+      }
       if (!track.visitPlanned && !track.applicant.noShow) {
         track.visitPlanned = true;
         this.planVisit(track, this.visitTime(track));
@@ -785,7 +818,9 @@ class ScenarioRun {
   private planVisit(track: Track, at: number): void {
     this.visitsAhead += 1;
     track.visitAt = at;
+    track.visitPending = true;
     this.timetable.add(at, 'visit', async () => {
+      track.visitPending = false;
       try {
         await this.visit(track);
       } finally {
@@ -954,6 +989,7 @@ class ScenarioRun {
       expiries: r.pickups.filter((p) => first(p, 'expired') !== undefined).length,
       faults: { pickups: r.pickups.filter((p) => first(p, 'fault') !== undefined).length, switched: this.faultLog },
       cancelled: this.cancelledLeftovers,
+      newCodes: this.newCodes,
       latencies: { noticeToReserved: percentiles(noticeToReserved), loadedToSmsAccepted: percentiles(loadedToSms), codeToDoorOpen: percentiles(codeToDoor) },
       notes,
       violations,

@@ -126,7 +126,7 @@ function newCodeRefusal(state: PickupState): string {
     case 'reserved':
       return `This pickup is '${state}': its document is not in the box yet, so it has no code to replace; the code is sent by SMS once staff have loaded the document.`;
     case 'loaded':
-      return "This pickup is 'loaded': the SMS with its first code is still on its way; issue a new code once the pickup is 'notified' (the gateway accepted that SMS).";
+      return "This pickup is 'loaded': the SMS with its first code is still on its way; issue a new code once the pickup is 'notified' (the gateway accepted that SMS) or that SMS has failed (an sms_failed alarm).";
     case 'expired':
       return "This pickup is 'expired': its code is dead and the document waits in the box for staff; take it out (open the compartment) and hand it over at the counter.";
     case 'fault':
@@ -545,8 +545,10 @@ export class PickupService implements PickupPort {
     for (let draw = 0; draw < 20; ) {
       const [pickup, generation] = await Promise.all([this.o.store.get(pickupId), this.o.store.codeGeneration(pickupId)]);
       if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
-      if (pickup.state !== 'notified') {
-        throw new DokuboxError('ILLEGAL_TRANSITION', `${newCodeRefusal(pickup.state)} A new code is only issued while the pickup is 'notified'.`, { context: { pickupId, state: pickup.state } });
+      if (pickup.state !== 'notified' && !(pickup.state === 'loaded' && pickup.readySmsFailed)) {
+        throw new DokuboxError('ILLEGAL_TRANSITION', `${newCodeRefusal(pickup.state)} A new code is only issued while the pickup is 'notified', or 'loaded' after its ready SMS failed.`, {
+          context: { pickupId, state: pickup.state },
+        });
       }
       if (generation >= MAX_NEW_CODES) {
         throw new DokuboxError(
@@ -783,14 +785,18 @@ export class PickupService implements PickupPort {
     return { ...base, mobile: personal.mobile, deadline, ...(kind === 'expired' || personal.code === undefined ? {} : { code: personal.code }) };
   }
 
-  /** The new-code SMS: only while the pickup is notified and `generation` is its current code (an outdated one sends nothing). */
+  /**
+   * The new-code SMS: only while the pickup is notified (or loaded: it takes the place of a ready SMS that failed) and
+   * `generation` is its current code (an outdated one sends nothing).
+   */
   private async newCodeRecipient(pickupId: string, generation: number | undefined): Promise<SmsRecipientData | undefined> {
     const pickup = await this.o.store.get(pickupId);
     // Read after the sealed data, on purpose: generations only grow and REISSUE changes code and generation together,
     // so when the generation read last is still `generation`, the code read before belongs to it.
     const current = await this.o.store.codeGeneration(pickupId);
     const box = pickup === undefined ? undefined : this.o.boxes.get(pickup.boxId);
-    if (pickup === undefined || box === undefined || pickup.state !== 'notified' || pickup.pii === undefined || generation !== current) return undefined;
+    const calendar = pickup === undefined ? undefined : this.o.calendars.get(pickup.boxId);
+    if (pickup === undefined || box === undefined || calendar === undefined || (pickup.state !== 'notified' && pickup.state !== 'loaded') || pickup.pii === undefined || generation !== current) return undefined;
     const personal = this.personalData(pickup);
     if (personal.code === undefined) return undefined;
     return {
@@ -800,7 +806,8 @@ export class PickupService implements PickupPort {
       timeZone: box.timeZone,
       mobile: personal.mobile,
       code: personal.code,
-      deadline: pickup.deadline ?? this.o.clock.now(),
+      // Loaded: the deadline that markNotified will set once the gateway accepts this SMS (like the ready SMS's).
+      deadline: pickup.state === 'loaded' ? calendar.deadline(this.o.clock.now(), box.deadlineWorkingDays) : (pickup.deadline ?? this.o.clock.now()),
     };
   }
 

@@ -6,7 +6,8 @@
  *   loaded    -> "ready" SMS with the code; accepted -> notified (deadline starts)
  *   notified  -> reminder N working days before the deadline
  *   expired   -> "expired" SMS;  cancelled (after notification) -> "cancelled" SMS
- *   new code (pickup.code event) -> "code" SMS of that code generation, once per generation
+ *   new code (pickup.code event) -> "code" SMS of that code generation, once per generation;
+ *             accepted -> notified when the pickup was loaded (its ready SMS had failed)
  *   permanent failure / undeliverable -> event `sms_failed` / `sms_undeliverable` + alarm
  */
 import type { Logger } from 'pino';
@@ -57,10 +58,11 @@ export class SmsNotifications {
    */
   listen(queue: SmsQueue, gateway: SmsGateway): () => void {
     return queue.listenForDeliveryReports(gateway, async (pickupId, kind, report) => {
-      // A delivery report proves the gateway accepted the ready SMS; it can overtake the worker's own
-      // bookkeeping of that acceptance. Record the acceptance first, so that the pickup's events (and
-      // the case system's reports) keep the domain's order: notified, then delivered.
-      if (kind === 'ready') await this.markNotified(pickupId);
+      // A delivery report proves the gateway accepted the ready SMS (or the new code's SMS that took its place,
+      // see onOutcome); it can overtake the worker's own bookkeeping of that acceptance. Record the acceptance
+      // first, so that the pickup's events (and the case system's reports) keep the domain's order: notified,
+      // then delivered.
+      if (kind === 'ready' || kind === 'code') await this.markNotified(pickupId);
       const marker = (outcome: 'delivered' | 'undeliverable'): string => `dlr:${kind}:${report.providerMessageId}:${outcome}`;
       let recorded: boolean;
       if (report.status === 'delivered') {
@@ -160,6 +162,8 @@ export class SmsNotifications {
       } else if (kind === 'reminder') {
         await this.o.service.recordSms(pickupId, 'reminder_sent', {}, {}, kind);
       } else if (kind === 'code') {
+        // A loaded pickup whose ready SMS failed got this code instead: now the applicant has one, the pickup is notified.
+        await this.markNotified(pickupId);
         // For the audit trail only: `code_sent` is no status report (the case system did not ask for the new code).
         await this.o.service.recordSms(pickupId, 'code_sent', {}, {}, kind);
       }

@@ -37,6 +37,8 @@ export interface StoredPickup {
   /** Deadline in ms since the epoch while the pickup is notified. */
   deadline: number | undefined;
   lastReason: string;
+  /** The ready SMS ended without reaching the gateway for sure (failed, or uncertain after a timeout or a crash). */
+  readySmsFailed: boolean;
 }
 
 export interface IngestParams {
@@ -187,6 +189,7 @@ function pickupFromHash(pickupId: string, h: Record<string, string>, pii: string
     loadedAt: h.loadedAt,
     deadline: h.deadline === undefined ? undefined : Number(h.deadline),
     lastReason: h.lastReason ?? '',
+    readySmsFailed: h.smsFailure?.startsWith('ready:') === true,
   };
 }
 
@@ -367,7 +370,7 @@ export class PickupStore {
   }
 
   /**
-   * Gives a notified pickup a new code (REISSUE): swaps the live code hash,
+   * Gives a notified pickup (or a loaded one whose ready SMS failed) a new code (REISSUE): swaps the live code hash,
    * replaces the sealed personal data, clears verifyFailures and codeBlocked,
    * raises codeGeneration and appends a `pickup.code` event, atomically.
    */

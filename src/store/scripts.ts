@@ -410,7 +410,8 @@ return {p, h[1] or '', h[2] or '', h[3] or '', sealed, found, h[4] or '', h[5] o
 
 /**
  * Gives a notified pickup a new code (staff, after the old one was blocked or
- * lost), with compare-and-set on the state and the code generation. ARGV: ns,
+ * lost), or a loaded one whose ready SMS failed (smsFailure 'ready:...': the
+ * code never reached the applicant for sure), with compare-and-set on the state and the code generation. ARGV: ns,
  * now, pickupId, expectedGeneration, maxGenerations, codeHash, sealed (the
  * personal data with the new code), actor. Swaps the code in the box's index
  * of live codes (a hash live for any pickup, this one included, is refused:
@@ -426,9 +427,10 @@ return {p, h[1] or '', h[2] or '', h[3] or '', sealed, found, h[4] or '', h[5] o
 export const REISSUE = `${LIB}
 local now, p, expectedGen, maxGen, codeHash, sealed, actor = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8]
 local pk = k('pickup', p)
-local h = redis.call('HMGET', pk, 'state', 'boxId', 'codeHash', 'codeGeneration', 'compartment', 'authority', 'messageId')
+local h = redis.call('HMGET', pk, 'state', 'boxId', 'codeHash', 'codeGeneration', 'compartment', 'authority', 'messageId', 'smsFailure')
 if not h[1] then return {'not_found'} end
-if h[1] ~= 'notified' then return {'state', h[1]} end
+local readyFailed = h[1] == 'loaded' and h[8] and string.sub(h[8], 1, 6) == 'ready:'
+if h[1] ~= 'notified' and not readyFailed then return {'state', h[1]} end
 local gen = tonumber(h[4] or '0')
 if gen ~= expectedGen then return {'stale', tostring(gen)} end
 if gen >= maxGen then return {'limit', tostring(gen)} end
@@ -444,9 +446,9 @@ local seq = redis.call('HINCRBY', pk, 'seq', 1)
 local compartment = (h[5] and h[5] ~= '') and h[5] or cjson.null
 redis.call('XADD', k('events'), '*', 'e', cjson.encode({
   eventId = p .. ':' .. seq, type = 'pickup.code', pickupId = p, authority = h[6], boxId = h[2], messageId = h[7],
-  from = 'notified', to = 'notified', reason = 'code_reissued', compartment = compartment, actor = actor, at = now, seq = seq, codeGeneration = gen }))
+  from = h[1], to = h[1], reason = 'code_reissued', compartment = compartment, actor = actor, at = now, seq = seq, codeGeneration = gen }))
 redis.call('RPUSH', k('history', p), cjson.encode({
-  seq = seq, type = 'pickup.code', from = 'notified', to = 'notified', reason = 'code_reissued', compartment = compartment, actor = actor, at = now, codeGeneration = gen }))
+  seq = seq, type = 'pickup.code', from = h[1], to = h[1], reason = 'code_reissued', compartment = compartment, actor = actor, at = now, codeGeneration = gen }))
 return {'ok', tostring(gen)}
 `;
 

@@ -231,6 +231,17 @@ describe('actions', () => {
     expect(html).toContain('New codes issued: 5 of at most 5.');
   });
 
+  it('offers a new code for a loaded pickup only once its ready SMS failed', async () => {
+    const p = await submit();
+    await world.dokubox.service.markLoaded(p.id, 'staff:staff-1');
+    expect(await (await get(clerk, `/dashboard/pickups/${p.id}`)).text()).not.toContain('id="f-code"');
+    // What the SMS notifications record when the ready SMS times out.
+    await world.dokubox.service.recordSms(p.id, 'sms_failed', { smsStatus: 'uncertain', smsFailure: 'ready:uncertain' }, {}, 'ready');
+    expect(await (await get(clerk, `/dashboard/pickups/${p.id}`)).text()).toContain('id="f-code"');
+    expect((await post(clerk, `/dashboard/pickups/${p.id}/code`, { reason: 'the SMS did not arrive' })).status).toBe(303);
+    expect((await world.dokubox.store.history(p.id)).at(-1)).toMatchObject({ reason: 'code_reissued', from: 'loaded', to: 'loaded' });
+  });
+
   it('lets an admin replay a dead-letter report, and refuses a clerk (403)', async () => {
     const p = await notified();
     const history = await world.dokubox.store.history(p.id);

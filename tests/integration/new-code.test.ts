@@ -1,7 +1,8 @@
 /**
  * Staff issue a new pickup code (POST /v1/pickups/{id}/code): the old code
  * dies, the new one verifies, the block is lifted, and the applicant gets one
- * SMS per new code, through the real composition root, Redis, the event
+ * SMS per new code; a loaded pickup whose ready SMS failed gets one too, and
+ * its SMS makes the pickup notified; through the real composition root, Redis, the event
  * stream, the SMS queue (memory gateway) and the case system's callback
  * server.
  */
@@ -201,6 +202,78 @@ describe('a new code issued by staff', () => {
     const reasons = (await world.dokubox.store.history(pickupId)).map((e) => e.reason);
     expect(reasons.slice(3)).toEqual(['code_reissued', 'sms_failed', 'code_reissued', 'code_sent', 'sms_undeliverable']);
     expect((await world.dokubox.alarms.list(BOX)).filter((a) => a.kind === 'sms_undeliverable' && a.detail === 'code:failed')).toHaveLength(1);
+  });
+
+  it('gives a loaded pickup whose ready SMS timed out (the code may never have arrived) a new code: its SMS takes the ready SMS\'s place and makes the pickup notified', async () => {
+    const { service } = world.dokubox;
+    const { pickup } = await service.submitNotice(caseSystem, notice({ language: 'de', mobile: '+4915123456789' }));
+    gateway.failNext(new SmsSendError('timeout', 'no answer in time'));
+    await service.markLoaded(pickup.id, 'staff:staff-1');
+    await smsJobsDone();
+    // Uncertain: not sent again, staff alarmed, the pickup still loaded.
+    expect((await world.dokubox.store.get(pickup.id))?.state).toBe('loaded');
+    expect((await world.dokubox.alarms.list(BOX)).some((a) => a.kind === 'sms_failed' && a.pickupId === pickup.id && a.detail === 'ready:uncertain')).toBe(true);
+    const old = await codeOf(pickup.id);
+
+    const res = await newCode(pickup.id);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ pickupId: pickup.id, codeGeneration: 1, state: 'loaded', sms: 'queued' });
+    await smsJobsDone();
+
+    const fresh = await codeOf(pickup.id);
+    expect(gateway.sent.map((m) => m.foreignId)).toEqual([`${pickup.id}.code.1`]);
+    expect(gateway.sent[0]!.text).toContain(fresh);
+    // The deadline the pickup gets once notified (the box's working days from Monday 2 March), as the ready SMS would announce it.
+    expect(gateway.sent[0]!.text).toMatch(/Abholbar bis Mi 11\.03\./);
+    const stored = await world.dokubox.store.get(pickup.id);
+    expect(stored?.state).toBe('notified');
+    expect(stored?.deadline).toBeGreaterThan(world.clock.now());
+    expect((await rejection(verify(old))).code).toBe('VERIFICATION_FAILED');
+    expect(await verify(fresh)).toMatchObject({ pickupId: pickup.id });
+
+    const history = await world.dokubox.store.history(pickup.id);
+    expect(history.map((e) => e.reason).slice(2)).toEqual(['sms_failed', 'code_reissued', 'sms_accepted', 'code_sent']);
+    expect(history.find((e) => e.reason === 'code_reissued')).toMatchObject({ from: 'loaded', to: 'loaded' });
+    await world.dokubox.events.drain();
+    await callback.waitUntil((reports) => reports.some((r) => r.pickupId === pickup.id && r.status === 'notified'));
+    expect(callback.reports.filter((r) => r.pickupId === pickup.id).map((r) => r.status)).toEqual(['reserved', 'loaded', 'smsFailed', 'notified']);
+  });
+
+  it('gives a loaded pickup whose ready SMS the gateway refused a new code too, and a delivery report of that code\'s SMS makes it notified as well', async () => {
+    const { service } = world.dokubox;
+    const { pickup } = await service.submitNotice(caseSystem, notice({ language: 'de', mobile: '+4915123456789' }));
+    gateway.failNext(new SmsSendError('rejected', 'carrier refused'));
+    await service.markLoaded(pickup.id, 'staff:staff-1');
+    await smsJobsDone();
+    expect((await world.dokubox.store.get(pickup.id))?.readySmsFailed).toBe(true);
+    // The code SMS is accepted, but its delivery report overtakes the worker's bookkeeping (the worker is stopped).
+    await world.dokubox.sms.stopWorker();
+    await service.issueNewCode(staff, { pickupId: pickup.id }, 'staff:staff-1');
+    await world.dokubox.events.drain();
+    const restarted = world.dokubox.sms.start();
+    await smsJobsDone(1, restarted);
+    const sent = gateway.sent.at(-1)!;
+    expect(sent.foreignId).toBe(`${pickup.id}.code.1`);
+    await gateway.report(sent.providerMessageId, 'delivered');
+    expect((await world.dokubox.store.get(pickup.id))?.state).toBe('notified');
+    const reasons = (await world.dokubox.store.history(pickup.id)).map((e) => e.reason);
+    expect(reasons.filter((r) => r === 'sms_accepted')).toHaveLength(1);
+    expect(reasons.at(-1)).toBe('sms_delivered');
+  });
+
+  it('refuses a loaded pickup whose ready SMS is still on its way', async () => {
+    const { service } = world.dokubox;
+    await world.dokubox.sms.stopWorker();
+    const { pickup } = await service.submitNotice(caseSystem, notice());
+    await service.markLoaded(pickup.id, 'staff:staff-1');
+    await world.dokubox.events.drain();
+    const res = await newCode(pickup.id);
+    expect(res.status).toBe(409);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('ILLEGAL_TRANSITION');
+    expect(body.error.message).toContain("'loaded'");
+    expect(body.error.message).toContain('still on its way');
+    expect(await world.dokubox.redis.hget(pickupKey(pickup.id), 'codeGeneration')).toBeNull();
   });
 
   it('draws again when the drawn code is live at the box or is the old code', async () => {

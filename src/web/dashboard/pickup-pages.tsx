@@ -198,6 +198,8 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
   const tz = o.box.timeZone;
   const time = (iso: string | null) => timeOf(o.catalogues, o.language, iso, tz);
   const base = `/dashboard/pickups/${encodeURIComponent(pickup.id)}`;
+  // Loaded, and the SMS with the first code failed: a new code's SMS takes its place (PickupService.issueNewCode).
+  const readySmsFailed = pickup.state === 'loaded' && sms.some((s) => s.kind === 'ready' && s.status === 'failed');
   const q = `?lang=${o.language}`;
   const ended = ENDED.has(pickup.state);
   const dead = reports.some((r) => r.delivery === 'dead');
@@ -280,6 +282,11 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
       <section aria-labelledby="h-actions">
         <h2 id="h-actions">{t('dashboard.action.title')}</h2>
         <div class="actions">
+          {readySmsFailed ? (
+            <ActionForm t={t} id="code" action={`${base}/code${q}`} csrf={csrf} legend={t('dashboard.action.code')} submit={t('dashboard.action.code')}>
+              <p class="hint">{t('dashboard.action.codeCount', { current: o.codeGeneration, total: o.maxCodes })}</p>
+            </ActionForm>
+          ) : null}
           {pickup.state === 'notified' ? (
             <>
               <ActionForm t={t} id="code" action={`${base}/code${q}`} csrf={csrf} legend={t('dashboard.action.code')} submit={t('dashboard.action.code')}>
