@@ -46,6 +46,12 @@ describe('the scenario format', () => {
     expect(problemsOf('name: x\nsped: 3\nsteps:\n  - { at: "08:00", load: true }\n')).toEqual([expect.stringMatching(/sped/)]);
   });
 
+  it('refuses a minimum of kills for kills at open doors, which end with the loadings', () => {
+    const source = 'name: x\ninstances:\n  count: 2\n  kill: { every: 1m, clock: simulated, atOpenDoor: true, atLeast: 2 }\nsteps:\n  - { at: "08:00", load: true }\n';
+    expect(problemsOf(source)).toEqual([expect.stringMatching(/^instances\.kill\.atLeast \(line 4\): atLeast needs kills on the schedule/)]);
+    expect(problemsOf(source.replace('atOpenDoor: true', 'atOpenDoor: false'))).toEqual([]);
+  });
+
   it('names the line of invalid YAML', () => {
     expect(problemsOf('name: x\nsteps: [\n')[0]).toMatch(/test\.yaml:\d+ is not valid YAML/);
   });

@@ -116,6 +116,15 @@ export const scenarioSchema = z.strictObject({
           duringDoorOperations: z.boolean().default(true),
           /** true: a due kill waits for the next loading and hits the instance that drives the box while that door is open (half the time the door closes before the restart, half after). */
           atOpenDoor: z.boolean().default(false),
+          /**
+           * The run does not end before this many kills (the schedule goes on while pickups are open and after), so
+           * that a slow machine, where a restart takes several simulated minutes, still sees them; 0: no minimum.
+           */
+          atLeast: z.number().int().min(0).max(100).default(0),
+        })
+        .refine((kill) => !(kill.atOpenDoor && kill.atLeast > 0), {
+          message: 'atLeast needs kills on the schedule; with atOpenDoor they come only with loadings, which end with the script',
+          path: ['atLeast'],
         })
         .optional(),
     })

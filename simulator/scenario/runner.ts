@@ -58,7 +58,7 @@ interface Track {
   visitPlanned: boolean;
   /** A visit is in the timetable and has not happened yet. */
   visitPending?: boolean;
-  /** Staff gave it a new code after its ready SMS failed. */
+  /** Staff gave it a new code after the SMS with its code failed. */
   newCodeIssued?: boolean;
   visits: number;
   handedOver: boolean;
@@ -128,8 +128,9 @@ class ScenarioRun {
   private resends = 0;
   private longestWaitingList = 0;
   private cancelledLeftovers = 0;
-  /** New codes staff issued after a ready SMS failed. */
+  /** New codes staff issued after an SMS with a code failed, and the sms_failed alarms they answered so. */
   private newCodes = 0;
+  private readonly answeredAlarms = new Set<string>();
   private staffChain: Promise<void> = Promise.resolve();
   private visitsAhead = 0;
   /** Compartments someone of the runner is at right now (`box/compartment`). */
@@ -448,21 +449,23 @@ class ScenarioRun {
   }
 
   /**
-   * Staff answer an sms_failed alarm of a ready SMS (it timed out, or the instance sending it was killed: the
-   * middleware does not send it again, to avoid a duplicate) with a new code, whose SMS takes its place.
+   * Staff answer an sms_failed alarm of an SMS with a code (the ready SMS or a new code's timed out, or the
+   * instance sending it was killed: the middleware does not send it again, to avoid a duplicate) with a new
+   * code, whose SMS takes its place.
    */
   private async newCodesForFailedSms(): Promise<void> {
     for (const box of this.boxes) {
       const list = await this.read(`/v1/boxes/${box.id}/alarms`, box.authority);
-      for (const alarm of (list.body.alarms as { kind: string; pickupId?: string; detail?: string }[] | undefined) ?? []) {
-        if (alarm.kind !== 'sms_failed' || alarm.detail?.startsWith('ready:') !== true || alarm.pickupId === undefined) continue;
+      for (const alarm of (list.body.alarms as { id: string; kind: string; pickupId?: string; detail?: string }[] | undefined) ?? []) {
+        if (alarm.kind !== 'sms_failed' || !/^(ready|code):/.test(alarm.detail ?? '') || alarm.pickupId === undefined || this.answeredAlarms.has(alarm.id)) continue;
         const track = this.byPickup.get(alarm.pickupId);
-        if (track === undefined || track.newCodeIssued === true) continue;
+        if (track === undefined) continue;
+        this.answeredAlarms.add(alarm.id);
         const answer = await this.call('POST', `/v1/pickups/${alarm.pickupId}/code`, 'staff', undefined, box.authority);
         if (answer.status === 200) {
           track.newCodeIssued = true;
           this.newCodes += 1;
-          this.progress(`staff gave pickup ${alarm.pickupId} a new code: its ready SMS failed (${alarm.detail})`);
+          this.progress(`staff gave pickup ${alarm.pickupId} a new code: the SMS with its code failed (${alarm.detail ?? ''})`);
         }
       }
     }
@@ -851,10 +854,16 @@ class ScenarioRun {
 
   private async settle(): Promise<void> {
     const limit = this.realStart + this.scenario.end.limit;
+    const atLeast = this.scenario.instances.kill?.atLeast ?? 0;
     for (;;) {
       await this.staffRound();
       const open = await this.openPickups();
-      if (open.length === 0) return;
+      if (open.length === 0) {
+        // Every pickup has ended; kills the scenario asks for may still be due (kill.atLeast): the schedule goes on.
+        while (this.kills < atLeast && performance.now() <= limit) await delay(SETTLE_LOOK_MS);
+        if (this.kills < atLeast) this.notes.push(`gave up after ${Math.round((performance.now() - this.realStart) / 1000)} s real (end.limit) with ${this.kills} of at least ${atLeast} kills`);
+        return;
+      }
       if (performance.now() > limit) {
         this.notes.push(`gave up after ${Math.round((performance.now() - this.realStart) / 1000)} s real (end.limit) with ${open.length} pickup(s) still open`);
         return;

@@ -545,8 +545,8 @@ export class PickupService implements PickupPort {
     for (let draw = 0; draw < 20; ) {
       const [pickup, generation] = await Promise.all([this.o.store.get(pickupId), this.o.store.codeGeneration(pickupId)]);
       if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
-      if (pickup.state !== 'notified' && !(pickup.state === 'loaded' && pickup.readySmsFailed)) {
-        throw new DokuboxError('ILLEGAL_TRANSITION', `${newCodeRefusal(pickup.state)} A new code is only issued while the pickup is 'notified', or 'loaded' after its ready SMS failed.`, {
+      if (pickup.state !== 'notified' && !(pickup.state === 'loaded' && pickup.smsFailed)) {
+        throw new DokuboxError('ILLEGAL_TRANSITION', `${newCodeRefusal(pickup.state)} A new code is only issued while the pickup is 'notified', or 'loaded' after the SMS with its code failed.`, {
           context: { pickupId, state: pickup.state },
         });
       }

@@ -162,7 +162,7 @@ export class SmsNotifications {
       } else if (kind === 'reminder') {
         await this.o.service.recordSms(pickupId, 'reminder_sent', {}, {}, kind);
       } else if (kind === 'code') {
-        // A loaded pickup whose ready SMS failed got this code instead: now the applicant has one, the pickup is notified.
+        // A loaded pickup whose SMS with the code failed got this code instead: now the applicant has one, the pickup is notified.
         await this.markNotified(pickupId);
         // For the audit trail only: `code_sent` is no status report (the case system did not ask for the new code).
         await this.o.service.recordSms(pickupId, 'code_sent', {}, {}, kind);

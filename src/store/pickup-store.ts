@@ -37,8 +37,11 @@ export interface StoredPickup {
   /** Deadline in ms since the epoch while the pickup is notified. */
   deadline: number | undefined;
   lastReason: string;
-  /** The ready SMS ended without reaching the gateway for sure (failed, or uncertain after a timeout or a crash). */
-  readySmsFailed: boolean;
+  /**
+   * An SMS of the pickup ended without reaching the gateway for sure (failed, or uncertain after a timeout or a
+   * crash). While the pickup is loaded that was the SMS with its code (the ready SMS or a new code's in its place).
+   */
+  smsFailed: boolean;
 }
 
 export interface IngestParams {
@@ -189,7 +192,7 @@ function pickupFromHash(pickupId: string, h: Record<string, string>, pii: string
     loadedAt: h.loadedAt,
     deadline: h.deadline === undefined ? undefined : Number(h.deadline),
     lastReason: h.lastReason ?? '',
-    readySmsFailed: h.smsFailure?.startsWith('ready:') === true,
+    smsFailed: h.smsFailure !== undefined && h.smsFailure !== '',
   };
 }
 
@@ -370,7 +373,7 @@ export class PickupStore {
   }
 
   /**
-   * Gives a notified pickup (or a loaded one whose ready SMS failed) a new code (REISSUE): swaps the live code hash,
+   * Gives a notified pickup (or a loaded one whose SMS with the code failed) a new code (REISSUE): swaps the live code hash,
    * replaces the sealed personal data, clears verifyFailures and codeBlocked,
    * raises codeGeneration and appends a `pickup.code` event, atomically.
    */

@@ -410,8 +410,9 @@ return {p, h[1] or '', h[2] or '', h[3] or '', sealed, found, h[4] or '', h[5] o
 
 /**
  * Gives a notified pickup a new code (staff, after the old one was blocked or
- * lost), or a loaded one whose ready SMS failed (smsFailure 'ready:...': the
- * code never reached the applicant for sure), with compare-and-set on the state and the code generation. ARGV: ns,
+ * lost), or a loaded one whose SMS with its code failed (smsFailure set: the
+ * ready SMS, or a new code's SMS in its place; the code never reached the
+ * applicant for sure), with compare-and-set on the state and the code generation. ARGV: ns,
  * now, pickupId, expectedGeneration, maxGenerations, codeHash, sealed (the
  * personal data with the new code), actor. Swaps the code in the box's index
  * of live codes (a hash live for any pickup, this one included, is refused:
@@ -429,8 +430,8 @@ local now, p, expectedGen, maxGen, codeHash, sealed, actor = ARGV[2], ARGV[3], t
 local pk = k('pickup', p)
 local h = redis.call('HMGET', pk, 'state', 'boxId', 'codeHash', 'codeGeneration', 'compartment', 'authority', 'messageId', 'smsFailure')
 if not h[1] then return {'not_found'} end
-local readyFailed = h[1] == 'loaded' and h[8] and string.sub(h[8], 1, 6) == 'ready:'
-if h[1] ~= 'notified' and not readyFailed then return {'state', h[1]} end
+local smsFailed = h[1] == 'loaded' and h[8] and h[8] ~= ''
+if h[1] ~= 'notified' and not smsFailed then return {'state', h[1]} end
 local gen = tonumber(h[4] or '0')
 if gen ~= expectedGen then return {'stale', tostring(gen)} end
 if gen >= maxGen then return {'limit', tostring(gen)} end

@@ -231,7 +231,7 @@ describe('actions', () => {
     expect(html).toContain('New codes issued: 5 of at most 5.');
   });
 
-  it('offers a new code for a loaded pickup only once its ready SMS failed', async () => {
+  it('offers a new code for a loaded pickup only once the SMS with its code failed', async () => {
     const p = await submit();
     await world.dokubox.service.markLoaded(p.id, 'staff:staff-1');
     expect(await (await get(clerk, `/dashboard/pickups/${p.id}`)).text()).not.toContain('id="f-code"');

@@ -1,7 +1,8 @@
 /**
  * Staff issue a new pickup code (POST /v1/pickups/{id}/code): the old code
  * dies, the new one verifies, the block is lifted, and the applicant gets one
- * SMS per new code; a loaded pickup whose ready SMS failed gets one too, and
+ * SMS per new code; a loaded pickup whose SMS with the code failed gets one
+ * too, and
  * its SMS makes the pickup notified; through the real composition root, Redis, the event
  * stream, the SMS queue (memory gateway) and the case system's callback
  * server.
@@ -245,7 +246,7 @@ describe('a new code issued by staff', () => {
     gateway.failNext(new SmsSendError('rejected', 'carrier refused'));
     await service.markLoaded(pickup.id, 'staff:staff-1');
     await smsJobsDone();
-    expect((await world.dokubox.store.get(pickup.id))?.readySmsFailed).toBe(true);
+    expect((await world.dokubox.store.get(pickup.id))?.smsFailed).toBe(true);
     // The code SMS is accepted, but its delivery report overtakes the worker's bookkeeping (the worker is stopped).
     await world.dokubox.sms.stopWorker();
     await service.issueNewCode(staff, { pickupId: pickup.id }, 'staff:staff-1');
@@ -259,6 +260,24 @@ describe('a new code issued by staff', () => {
     const reasons = (await world.dokubox.store.history(pickup.id)).map((e) => e.reason);
     expect(reasons.filter((r) => r === 'sms_accepted')).toHaveLength(1);
     expect(reasons.at(-1)).toBe('sms_delivered');
+  });
+
+  it('gives a loaded pickup another new code when the first new code\'s SMS failed as well', async () => {
+    const { service } = world.dokubox;
+    const { pickup } = await service.submitNotice(caseSystem, notice({ language: 'de', mobile: '+4915123456789' }));
+    gateway.failNext(new SmsSendError('timeout', 'no answer in time'));
+    await service.markLoaded(pickup.id, 'staff:staff-1');
+    await smsJobsDone();
+    gateway.failNext(new SmsSendError('timeout', 'no answer in time'));
+    await service.issueNewCode(staff, { pickupId: pickup.id }, 'staff:staff-1');
+    await smsJobsDone();
+    expect((await world.dokubox.store.get(pickup.id))?.state).toBe('loaded');
+    expect((await world.dokubox.alarms.list(BOX)).some((a) => a.kind === 'sms_failed' && a.pickupId === pickup.id && a.detail === 'code:uncertain')).toBe(true);
+
+    expect((await service.issueNewCode(staff, { pickupId: pickup.id }, 'staff:staff-1')).codeGeneration).toBe(2);
+    await smsJobsDone();
+    expect(gateway.sent.map((m) => m.foreignId)).toEqual([`${pickup.id}.code.2`]);
+    expect((await world.dokubox.store.get(pickup.id))?.state).toBe('notified');
   });
 
   it('refuses a loaded pickup whose ready SMS is still on its way', async () => {

@@ -198,8 +198,8 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
   const tz = o.box.timeZone;
   const time = (iso: string | null) => timeOf(o.catalogues, o.language, iso, tz);
   const base = `/dashboard/pickups/${encodeURIComponent(pickup.id)}`;
-  // Loaded, and the SMS with the first code failed: a new code's SMS takes its place (PickupService.issueNewCode).
-  const readySmsFailed = pickup.state === 'loaded' && sms.some((s) => s.kind === 'ready' && s.status === 'failed');
+  // Loaded, and the SMS with its code failed: a new code's SMS takes its place (PickupService.issueNewCode).
+  const codeSmsFailed = pickup.state === 'loaded' && sms.some((s) => (s.kind === 'ready' || s.kind === 'code') && s.status === 'failed');
   const q = `?lang=${o.language}`;
   const ended = ENDED.has(pickup.state);
   const dead = reports.some((r) => r.delivery === 'dead');
@@ -282,7 +282,7 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
       <section aria-labelledby="h-actions">
         <h2 id="h-actions">{t('dashboard.action.title')}</h2>
         <div class="actions">
-          {readySmsFailed ? (
+          {codeSmsFailed ? (
             <ActionForm t={t} id="code" action={`${base}/code${q}`} csrf={csrf} legend={t('dashboard.action.code')} submit={t('dashboard.action.code')}>
               <p class="hint">{t('dashboard.action.codeCount', { current: o.codeGeneration, total: o.maxCodes })}</p>
             </ActionForm>
