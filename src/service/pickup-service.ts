@@ -592,9 +592,14 @@ export class PickupService implements PickupPort {
     if (box === undefined || calendar === undefined) throw new DokuboxError('UNKNOWN_BOX', `Box '${pickup.boxId}' is no longer configured.`);
     const now = this.o.clock.now();
     return this.apply(pickupId, 'notified', 'sms_accepted', actor, {
-      deadline: calendar.deadline(now, box.deadlineWorkingDays),
+      deadline: this.deadlineFromNow(box, calendar, now),
       fields: { notifiedAt: new Date(now).toISOString() },
     });
+  }
+
+  /** The deadline a pickup of `box` gets when it becomes notified at `now`; the SMS that makes it so announces it. */
+  private deadlineFromNow(box: BoxDefinition, calendar: BoxCalendar, now = this.o.clock.now()): number {
+    return calendar.deadline(now, box.deadlineWorkingDays);
   }
 
   /** Personal data of an open pickup, for the SMS worker and verification only. */
@@ -781,7 +786,7 @@ export class PickupService implements PickupPort {
     if (pickup.state !== expected || pickup.pii === undefined) return undefined;
     const personal = this.personalData(pickup);
     // The ready message announces the deadline that markNotified will set: quiet hours keep sending and acceptance on the same day.
-    const deadline = kind === 'ready' ? calendar.deadline(this.o.clock.now(), box.deadlineWorkingDays) : (pickup.deadline ?? this.o.clock.now());
+    const deadline = kind === 'ready' ? this.deadlineFromNow(box, calendar) : (pickup.deadline ?? this.o.clock.now());
     return { ...base, mobile: personal.mobile, deadline, ...(kind === 'expired' || personal.code === undefined ? {} : { code: personal.code }) };
   }
 
@@ -807,7 +812,7 @@ export class PickupService implements PickupPort {
       mobile: personal.mobile,
       code: personal.code,
       // Loaded: the deadline that markNotified will set once the gateway accepts this SMS (like the ready SMS's).
-      deadline: pickup.state === 'loaded' ? calendar.deadline(this.o.clock.now(), box.deadlineWorkingDays) : (pickup.deadline ?? this.o.clock.now()),
+      deadline: pickup.state === 'loaded' ? this.deadlineFromNow(box, calendar) : (pickup.deadline ?? this.o.clock.now()),
     };
   }
 

@@ -77,6 +77,16 @@ async function notifiedPickup(): Promise<string> {
   return pickup.id;
 }
 
+/** A loaded pickup whose ready SMS ended with `failure` (state still loaded, an sms_failed alarm raised). */
+async function loadedWithFailedReadySms(failure: SmsSendError): Promise<{ id: string }> {
+  const { service } = world.dokubox;
+  const { pickup } = await service.submitNotice(caseSystem, notice({ language: 'de', mobile: '+4915123456789' }));
+  gateway.failNext(failure);
+  await service.markLoaded(pickup.id, 'staff:staff-1');
+  await smsJobsDone();
+  return pickup;
+}
+
 async function codeOf(pickupId: string): Promise<string> {
   return world.dokubox.service.personalData((await world.dokubox.store.get(pickupId))!).code!;
 }
@@ -206,11 +216,7 @@ describe('a new code issued by staff', () => {
   });
 
   it('gives a loaded pickup whose ready SMS timed out (the code may never have arrived) a new code: its SMS takes the ready SMS\'s place and makes the pickup notified', async () => {
-    const { service } = world.dokubox;
-    const { pickup } = await service.submitNotice(caseSystem, notice({ language: 'de', mobile: '+4915123456789' }));
-    gateway.failNext(new SmsSendError('timeout', 'no answer in time'));
-    await service.markLoaded(pickup.id, 'staff:staff-1');
-    await smsJobsDone();
+    const pickup = await loadedWithFailedReadySms(new SmsSendError('timeout', 'no answer in time'));
     // Uncertain: not sent again, staff alarmed, the pickup still loaded.
     expect((await world.dokubox.store.get(pickup.id))?.state).toBe('loaded');
     expect((await world.dokubox.alarms.list(BOX)).some((a) => a.kind === 'sms_failed' && a.pickupId === pickup.id && a.detail === 'ready:uncertain')).toBe(true);
@@ -242,10 +248,7 @@ describe('a new code issued by staff', () => {
 
   it('gives a loaded pickup whose ready SMS the gateway refused a new code too, and a delivery report of that code\'s SMS makes it notified as well', async () => {
     const { service } = world.dokubox;
-    const { pickup } = await service.submitNotice(caseSystem, notice({ language: 'de', mobile: '+4915123456789' }));
-    gateway.failNext(new SmsSendError('rejected', 'carrier refused'));
-    await service.markLoaded(pickup.id, 'staff:staff-1');
-    await smsJobsDone();
+    const pickup = await loadedWithFailedReadySms(new SmsSendError('rejected', 'carrier refused'));
     expect((await world.dokubox.store.get(pickup.id))?.smsFailed).toBe(true);
     // The code SMS is accepted, but its delivery report overtakes the worker's bookkeeping (the worker is stopped).
     await world.dokubox.sms.stopWorker();
@@ -264,10 +267,7 @@ describe('a new code issued by staff', () => {
 
   it('gives a loaded pickup another new code when the first new code\'s SMS failed as well', async () => {
     const { service } = world.dokubox;
-    const { pickup } = await service.submitNotice(caseSystem, notice({ language: 'de', mobile: '+4915123456789' }));
-    gateway.failNext(new SmsSendError('timeout', 'no answer in time'));
-    await service.markLoaded(pickup.id, 'staff:staff-1');
-    await smsJobsDone();
+    const pickup = await loadedWithFailedReadySms(new SmsSendError('timeout', 'no answer in time'));
     gateway.failNext(new SmsSendError('timeout', 'no answer in time'));
     await service.issueNewCode(staff, { pickupId: pickup.id }, 'staff:staff-1');
     await smsJobsDone();

@@ -198,8 +198,8 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
   const tz = o.box.timeZone;
   const time = (iso: string | null) => timeOf(o.catalogues, o.language, iso, tz);
   const base = `/dashboard/pickups/${encodeURIComponent(pickup.id)}`;
-  // Loaded, and the SMS with its code failed: a new code's SMS takes its place (PickupService.issueNewCode).
-  const codeSmsFailed = pickup.state === 'loaded' && sms.some((s) => (s.kind === 'ready' || s.kind === 'code') && s.status === 'failed');
+  // Notified, or loaded with the SMS with its code failed: a new code's SMS takes its place (PickupService.issueNewCode).
+  const newCode = pickup.state === 'notified' || (pickup.state === 'loaded' && sms.some((s) => (s.kind === 'ready' || s.kind === 'code') && s.status === 'failed'));
   const q = `?lang=${o.language}`;
   const ended = ENDED.has(pickup.state);
   const dead = reports.some((r) => r.delivery === 'dead');
@@ -282,21 +282,16 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
       <section aria-labelledby="h-actions">
         <h2 id="h-actions">{t('dashboard.action.title')}</h2>
         <div class="actions">
-          {codeSmsFailed ? (
+          {newCode ? (
             <ActionForm t={t} id="code" action={`${base}/code${q}`} csrf={csrf} legend={t('dashboard.action.code')} submit={t('dashboard.action.code')}>
               <p class="hint">{t('dashboard.action.codeCount', { current: o.codeGeneration, total: o.maxCodes })}</p>
             </ActionForm>
           ) : null}
           {pickup.state === 'notified' ? (
-            <>
-              <ActionForm t={t} id="code" action={`${base}/code${q}`} csrf={csrf} legend={t('dashboard.action.code')} submit={t('dashboard.action.code')}>
-                <p class="hint">{t('dashboard.action.codeCount', { current: o.codeGeneration, total: o.maxCodes })}</p>
-              </ActionForm>
-              <ActionForm t={t} id="extend" action={`${base}/deadline${q}`} csrf={csrf} legend={t('dashboard.action.extend')} submit={t('dashboard.action.extend')}>
-                <label for="workingDays">{t('dashboard.action.workingDays', { total: o.maxWorkingDays })}</label>
-                <input id="workingDays" name="workingDays" type="number" min={1} max={o.maxWorkingDays} step={1} value="3" required />
-              </ActionForm>
-            </>
+            <ActionForm t={t} id="extend" action={`${base}/deadline${q}`} csrf={csrf} legend={t('dashboard.action.extend')} submit={t('dashboard.action.extend')}>
+              <label for="workingDays">{t('dashboard.action.workingDays', { total: o.maxWorkingDays })}</label>
+              <input id="workingDays" name="workingDays" type="number" min={1} max={o.maxWorkingDays} step={1} value="3" required />
+            </ActionForm>
           ) : null}
           {ended ? null : <ActionForm t={t} id="cancel" action={`${base}/cancel${q}`} csrf={csrf} legend={t('dashboard.action.cancel')} submit={t('dashboard.action.cancel')} />}
           {pickup.compartment === null ? null : (
