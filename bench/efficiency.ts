@@ -12,13 +12,21 @@
  * (commands run by scripts included), notices/s at saturation, p50/p99 at
  * fixed rates. Ratios are dokubox / floor. Asserts nothing.
  *
- * BENCH_PROFILE=1 starts dokubox with node's --cpu-prof (profiles written to
- * BENCH_PROFILE_DIR, default ./var/profiles, when the server exits).
+ * The servers run as production runs the service: tsc's JavaScript in dist/
+ * (built first, incrementally); BENCH_EFFICIENCY_RUNTIME=tsx runs the sources
+ * through tsx instead. BENCH_EFFICIENCY_PIN=1 pins the servers to the last
+ * core and the rest to the others (less noise between rounds);
+ * BENCH_EFFICIENCY_AGAINST=<directory> measures dokubox against the dokubox of
+ * another checkout (e.g. a git worktree of the commit before a change) instead
+ * of the floor. BENCH_PROFILE=1 starts dokubox with node's --cpu-prof
+ * (profiles written to BENCH_PROFILE_DIR, default ./var/profiles, when the
+ * server exits).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { sha256Hex } from '../src/http/auth.js';
@@ -32,6 +40,22 @@ export interface EfficiencyOptions {
   /** Scenario names to run (default all). */
   scenarios?: string[];
   profile?: { dir: string };
+  /**
+   * Pin the servers to the last core and everything else (load generator, Redis, this process) to the
+   * others with taskset (BENCH_EFFICIENCY_PIN=1): less noise for A/B experiments on two cores.
+   */
+  pin?: boolean;
+  /**
+   * Instead of the floor, measure dokubox against another checkout of itself (BENCH_EFFICIENCY_AGAINST=<directory>,
+   * e.g. a git worktree of the commit before a change): the "floor" column is then that checkout's dokubox.
+   */
+  against?: string;
+  /**
+   * How the servers run: `compiled` (default; tsc's JavaScript in dist/, as production runs the service:
+   * `node dist/src/cli/start.js`) or `tsx` (the TypeScript sources through tsx, as `npm start` does).
+   * BENCH_EFFICIENCY_RUNTIME. Compiled, each checkout is built first (`tsc -b`, incremental).
+   */
+  runtime?: 'compiled' | 'tsx';
 }
 
 interface Scenario {
@@ -47,6 +71,7 @@ export const SCENARIOS: Scenario[] = [
   { name: 'soap-500', kind: 'soap', rate: 500 },
   { name: 'soap-200', kind: 'soap', rate: 200 },
   { name: 'rest-sat', kind: 'rest', rate: 0 },
+  { name: 'rest-1500', kind: 'rest', rate: 1500 },
 ];
 
 interface Target {
@@ -74,13 +99,29 @@ const AUTHORITY = 'magdeburg-abh';
 const BOX = 'md-foyer';
 const CONNECTIONS = 32;
 
-function tsxArgs(script: string, nodeArgs: string[] = []): string[] {
-  return [...nodeArgs, '--import', 'tsx', join(PROJECT_ROOT, script)];
+/** The load generator runs under tsx (its CPU is not measured). */
+function tsxArgs(script: string): string[] {
+  return ['--import', 'tsx', join(PROJECT_ROOT, script)];
 }
 
-async function startServer(script: string, env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<{ process: ChildProcess; url: string }> {
+/** Compiles a checkout to its dist/ (the whole project, bench/ included: `npm run typecheck`'s tsc -b, incremental). */
+function compile(root: string): void {
+  const tsc = createRequire(join(PROJECT_ROOT, 'package.json')).resolve('typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`tsc -b failed in ${root}:\n${result.stdout}${result.stderr}`);
+}
+
+async function startServer(
+  script: string,
+  env: Record<string, string>,
+  logFile: string,
+  options: { nodeArgs?: string[]; root?: string; runtime: 'compiled' | 'tsx' },
+): Promise<{ process: ChildProcess; url: string }> {
+  const root = options.root ?? PROJECT_ROOT;
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, tsxArgs(script, nodeArgs), { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', log, 'inherit', 'ipc'] });
+  const entry = options.runtime === 'compiled' ? [join(root, 'dist', script.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', join(root, script)];
+  const nodeArgs = options.nodeArgs ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', log, 'inherit', 'ipc'] });
   closeSync(log);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s`)), 60_000);
@@ -104,6 +145,12 @@ async function stopServer(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Restricts a process (all its threads) to the CPUs in `list` (taskset's syntax, e.g. "0" or "0-2"). */
+function pinTo(pid: number, list: string): void {
+  const result = spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`taskset could not pin process ${pid} to CPUs ${list} (is util-linux installed?)`);
 }
 
 function cpuOf(pid: number): number {
@@ -187,33 +234,46 @@ export async function benchEfficiency(options: EfficiencyOptions): Promise<strin
     const floorRedis = await startPrivateRedis();
     redises.push(floorRedis);
     const nodeArgs = options.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profile.dir}`];
-    const doku = await startServer(
-      'bench/processes/dokubox-server.ts',
-      {
-        NODE_ENV: 'test',
-        REDIS_URL: dokuRedis.url,
-        REDIS_KEY_PREFIX: `bench-${run}`,
-        PORT: '0',
-        LOG_LEVEL: 'info',
-        LOG_FORMAT: 'json',
-        SECRET_KEY: randomBytes(32).toString('base64'),
-        PII_KEY: randomBytes(32).toString('base64'),
-        API_KEYS: JSON.stringify([{ id: 'bench', role: 'case-system', authority: AUTHORITY, sha256: sha256Hex(apiKey) }]),
-        CASE_SYSTEM_CLIENTS: JSON.stringify([{ id: 'bench-soap', authority: AUTHORITY, basic: { username: 'bench', passwordSha256: createHash('sha256').update('bench-password').digest('hex') } }]),
-        SMS_DEV_URL: 'http://127.0.0.1:9',
-        LOCKERS_ENABLED: 'false',
-      },
-      join(logDir, 'dokubox.log'),
-      nodeArgs,
-    );
-    targets.push({ name: 'dokubox', ...doku, redis: dokuRedis, client: new Redis(dokuRedis.url), headers: { soap: { authorization: basic }, rest: { authorization: `Bearer ${apiKey}` } } });
-    const floor = await startServer('bench/processes/floor-server.ts', { REDIS_URL: floorRedis.url }, join(logDir, 'floor.log'));
-    targets.push({ name: 'floor', ...floor, redis: floorRedis, client: new Redis(floorRedis.url), headers: { soap: {}, rest: {} } });
+    const dokuEnv = (redisUrl: string): Record<string, string> => ({
+      NODE_ENV: 'test',
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: `bench-${run}`,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      SECRET_KEY: randomBytes(32).toString('base64'),
+      PII_KEY: randomBytes(32).toString('base64'),
+      API_KEYS: JSON.stringify([{ id: 'bench', role: 'case-system', authority: AUTHORITY, sha256: sha256Hex(apiKey) }]),
+      CASE_SYSTEM_CLIENTS: JSON.stringify([{ id: 'bench-soap', authority: AUTHORITY, basic: { username: 'bench', passwordSha256: createHash('sha256').update('bench-password').digest('hex') } }]),
+      SMS_DEV_URL: 'http://127.0.0.1:9',
+      LOCKERS_ENABLED: 'false',
+    });
+    const dokuHeaders = { soap: { authorization: basic }, rest: { authorization: `Bearer ${apiKey}` } };
+    const runtime = options.runtime ?? 'compiled';
+    if (runtime === 'compiled') for (const root of [PROJECT_ROOT, ...(options.against === undefined ? [] : [options.against])]) compile(root);
+    const doku = await startServer('bench/processes/dokubox-server.ts', dokuEnv(dokuRedis.url), join(logDir, 'dokubox.log'), { nodeArgs, runtime });
+    targets.push({ name: 'dokubox', ...doku, redis: dokuRedis, client: new Redis(dokuRedis.url), headers: dokuHeaders });
+    if (options.against === undefined) {
+      const floor = await startServer('bench/processes/floor-server.ts', { REDIS_URL: floorRedis.url }, join(logDir, 'floor.log'), { runtime });
+      targets.push({ name: 'floor', ...floor, redis: floorRedis, client: new Redis(floorRedis.url), headers: { soap: {}, rest: {} } });
+    } else {
+      const other = await startServer('bench/processes/dokubox-server.ts', dokuEnv(floorRedis.url), join(logDir, 'against.log'), { root: options.against, runtime });
+      targets.push({ name: 'floor', ...other, redis: floorRedis, client: new Redis(floorRedis.url), headers: dokuHeaders });
+    }
+    if (options.pin === true) {
+      const last = availableParallelism() - 1;
+      if (last < 1) throw new Error('BENCH_EFFICIENCY_PIN needs at least two CPUs');
+      const others = last === 1 ? '0' : `0-${last - 1}`;
+      // Children started from here on (the load generator) inherit this process's CPUs.
+      for (const pid of [process.pid, dokuRedis.pid, floorRedis.pid]) pinTo(pid, others);
+      for (const target of targets) pinTo(target.process.pid as number, String(last));
+    }
 
     // Other work on the machine shows in every figure (the ratios cancel only part of it): the load average is printed with them.
     const loadBefore = loadavg()[0] ?? 0;
-    // Warm-up (JIT, connections, pools): not measured.
-    for (const target of targets) for (const kind of ['soap', 'rest'] as const) await step(target, { name: 'warmup', kind, rate: 0 }, 2, `warm-${run}`);
+    // Warm-up (JIT, connections, pools) of the kinds the scenarios use: not measured.
+    const kinds = [...new Set(scenarios.map((s) => s.kind))];
+    for (const target of targets) for (const kind of kinds) await step(target, { name: 'warmup', kind, rate: 0 }, 2, `warm-${run}`);
 
     const results = new Map<string, { dokubox: StepResult[]; floor: StepResult[] }>();
     for (const scenario of scenarios) results.set(scenario.name, { dokubox: [], floor: [] });
@@ -235,7 +295,7 @@ export async function benchEfficiency(options: EfficiencyOptions): Promise<strin
 
 function report(results: Map<string, { dokubox: StepResult[]; floor: StepResult[] }>, options: EfficiencyOptions, load: [number, number]): string[] {
   const lines = [
-    `efficiency: dokubox against the floor (node-soap or Hono JSON + SET NX + BullMQ add), medians of ${options.repeats} alternating rounds of ${options.seconds} s, load from a separate process; load average ${load[0].toFixed(1)} at the start, ${load[1].toFixed(1)} at the end`,
+    `efficiency: dokubox against ${options.against === undefined ? 'the floor (node-soap or Hono JSON + SET NX + BullMQ add)' : `the dokubox of ${options.against} (in the floor's column)`}, ${options.runtime === 'tsx' ? 'servers under tsx' : 'servers compiled (dist/)'}, medians of ${options.repeats} alternating rounds of ${options.seconds} s, load from a separate process${options.pin === true ? ', servers pinned to a core of their own' : ''}; load average ${load[0].toFixed(1)} at the start, ${load[1].toFixed(1)} at the end`,
   ];
   lines.push(`  ${'figure'.padEnd(46)} ${'dokubox'.padStart(9)} ${'floor'.padStart(9)} ${'ratio'.padStart(7)}  ratio per round (dokubox's step / the floor's next to it)`);
   const row = (label: string, scenario: string, pick: (r: StepResult) => number, digits = 0): void => {
@@ -256,6 +316,7 @@ function report(results: Map<string, { dokubox: StepResult[]; floor: StepResult[
   row('SOAP p99 ms at 500/s', 'soap-500', (r) => r.p99);
   row('REST CPU us per notice at saturation', 'rest-sat', (r) => r.cpuUs);
   row('REST notices/s at saturation', 'rest-sat', (r) => r.rps);
+  row('REST CPU us per notice at 1500/s', 'rest-1500', (r) => r.cpuUs);
   row('Redis CPU us per SOAP notice at saturation', 'soap-sat', (r) => r.redisCpuUs);
   row('Redis commands per SOAP notice at saturation', 'soap-sat', (r) => r.commands, 1);
   row('Redis commands per SOAP notice at 200/s', 'soap-200', (r) => r.commands, 1);

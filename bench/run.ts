@@ -33,6 +33,9 @@ async function main(): Promise<void> {
         ...(await benchEfficiency({
           seconds: Number(process.env.BENCH_EFFICIENCY_SECONDS ?? 5),
           repeats: Number(process.env.BENCH_EFFICIENCY_REPEATS ?? 3),
+          pin: process.env.BENCH_EFFICIENCY_PIN === '1',
+          runtime: process.env.BENCH_EFFICIENCY_RUNTIME === 'tsx' ? 'tsx' : 'compiled',
+          ...(process.env.BENCH_EFFICIENCY_AGAINST ? { against: process.env.BENCH_EFFICIENCY_AGAINST } : {}),
           ...(process.env.BENCH_EFFICIENCY_SCENARIOS ? { scenarios: process.env.BENCH_EFFICIENCY_SCENARIOS.split(',') } : {}),
           ...(process.env.BENCH_PROFILE === '1' ? { profile: { dir: process.env.BENCH_PROFILE_DIR ?? projectPath('var/profiles') } } : {}),
         })),
