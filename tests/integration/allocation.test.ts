@@ -94,6 +94,38 @@ describe('accessible compartments', () => {
   });
 });
 
+describe('a compartment whose door jammed with the document inside', () => {
+  it('stays out of allocation when staff mark it repaired, and serves the waiting only once staff took the document out', async () => {
+    const world = await createWorld();
+    try {
+      const { service, store } = world.dokubox;
+      const staff: ClientIdentity = { id: 's', role: 'staff', authority: AUTHORITY };
+      const jammed = await service.submitNotice(client, notice({ boxId: 'small' }));
+      const compartment = jammed.pickup.compartment as string;
+      await service.markLoaded(jammed.pickup.id, 'staff:s');
+      // The door did not open at pickup: the document is inside, the compartment defective.
+      await service.markFault(jammed.pickup.id, 'door_did_not_open', 'locker:small');
+      // Staff repair the lock, so that the door opens for them to take the document out.
+      await service.compartmentAction(staff, 'small', compartment, 'repaired');
+      expect(await store.occupantOf('small', compartment)).toEqual({ kind: 'holder', pickupId: jammed.pickup.id });
+
+      // The other three compartments go to new notices; the next one waits instead of getting the jammed one.
+      const others = [];
+      for (let i = 0; i < 3; i += 1) others.push(await service.submitNotice(client, notice({ boxId: 'small', accessible: i > 0 })));
+      expect(others.map((o) => o.pickup.compartment)).not.toContain(compartment);
+      const next = await service.submitNotice(client, notice({ boxId: 'small' }));
+      expect(next.pickup.state).toBe('waiting');
+
+      // Staff took the document out: the pickup goes back to the counter and the compartment serves the waiting.
+      await service.finishRetrieval('small', compartment, 'staff:s');
+      expect(await store.get(jammed.pickup.id)).toMatchObject({ state: 'returned' });
+      expect(await store.get(next.pickup.id)).toMatchObject({ state: 'reserved', compartment });
+    } finally {
+      await world.close();
+    }
+  });
+});
+
 describe('a box that Redis does not know', () => {
   let world: TestWorld;
   beforeAll(async () => {
