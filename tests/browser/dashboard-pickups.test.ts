@@ -3,7 +3,8 @@
  * emulator: a clerk signs in, searches by case number, opens the pickup,
  * reads its timeline, reveals the personal data for a reason, extends the
  * deadline, issues a new code (the SMS reaches the phone) and opens the
- * compartment remotely (the emulator's door opens). axe-core finds nothing
+ * compartment remotely (the emulator's door opens); a loaded pickup whose
+ * ready SMS the gateway refused gets a new code there. axe-core finds nothing
  * on the search page, the results and the pickup's page (German and
  * English); pictures are saved under test-results/dashboard/.
  */
@@ -12,6 +13,7 @@ import { accessibilityViolations, createKioskWorld, screenshot, type KioskWorld 
 
 const PW = 'pickup page test password';
 let k: KioskWorld;
+let phoneRefused = 0;
 
 beforeAll(async () => {
   k = await createKioskWorld();
@@ -108,6 +110,43 @@ describe('the pickup pages', () => {
     expect(await accessibilityViolations(page)).toEqual([]);
     await screenshot(page, '../dashboard/pickups-06-actions-done');
     emulator.closeDoor(pickup.compartment);
+    await context.close();
+  });
+
+  it('offer a new code for a loaded pickup whose ready SMS the gateway refused, and the new code makes it notified', async () => {
+    phoneRefused += 1;
+    const mobile = `+49151${String(49_000_000 + phoneRefused)}`;
+    // seven.io's code 202: the recipient number is refused; the ready SMS fails for good.
+    k.phones.seven.rule(mobile, { kind: 'reject', code: '202' });
+    const pickup = await k.loadedPickup('md-kiosk', { mobile });
+    await k.untilSms(async () => (await k.world.dokubox.store.get(pickup.pickupId))?.smsFailed === true);
+    expect((await k.world.dokubox.store.get(pickup.pickupId))?.state).toBe('loaded');
+
+    const context = await k.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(`${k.base}/dashboard/sign-in`);
+    await page.getByLabel('Benutzername').fill('md.clerk');
+    await page.getByLabel('Passwort').fill(PW);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.waitForURL(`${k.base}/dashboard`);
+    await page.goto(`${k.base}/dashboard/pickups/${pickup.pickupId}?lang=de`);
+    const send = page.getByRole('button', { name: 'Neuen Code per SMS senden' });
+    expect(await send.count()).toBe(1);
+    // The report of the failed SMS in the page's language, not as its wire name.
+    expect(await page.locator('[data-reports]').innerText()).toContain('SMS fehlgeschlagen');
+    expect(await page.locator('[data-reports]').innerText()).not.toContain('smsFailed');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await screenshot(page, '../dashboard/pickups-07-loaded-sms-refused');
+
+    // The number works again (the applicant's phone was fixed): the new code's SMS gets through.
+    k.phones.seven.rule(mobile, { kind: 'accept' });
+    await page.locator('#reason-code').fill('SMS wurde abgelehnt, Nummer geprüft');
+    await send.click();
+    await page.locator('[data-done="code"]').waitFor();
+    await k.world.dokubox.events.drain();
+    const [message] = await k.phones.inbox.waitFor(mobile, 1);
+    expect(/\b\d{6}\b/.test(message!.text)).toBe(true);
+    await k.untilSms(async () => (await k.world.dokubox.store.get(pickup.pickupId))?.state === 'notified');
     await context.close();
   });
 });

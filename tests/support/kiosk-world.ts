@@ -42,6 +42,10 @@ export interface KioskWorld {
   kiosk(box: KioskBox): Promise<{ context: BrowserContext; page: Page; blocked: string[] }>;
   /** A pickup brought to `notified`: notice, staff loading at the box, SMS in the phone; returns its code. */
   notifiedPickup(box: KioskBox, overrides?: Partial<NoticeInput>): Promise<{ pickupId: string; compartment: string; code: string; notice: NoticeInput }>;
+  /** A pickup brought to `loaded` (notice, staff loading at the box); its ready SMS may still be on its way. */
+  loadedPickup(box: KioskBox, overrides?: Partial<NoticeInput>): Promise<{ pickupId: string; compartment: string; notice: NoticeInput }>;
+  /** Resolves once `done()` holds, checked now and after every SMS job that ends (completed or failed). */
+  untilSms(done: () => Promise<boolean>): Promise<void>;
   /** Resolves once the pickup is in `state` (checked after every locker event). */
   untilState(box: KioskBox, pickupId: string, state: string): Promise<void>;
   api(method: string, path: string, keyValue: string, body?: unknown): Promise<Response>;
@@ -111,6 +115,32 @@ export async function createKioskWorld(options: { start?: string; env?: Record<s
     });
   };
 
+  const loadedPickup = async (box: KioskBox, overrides: Partial<NoticeInput> = {}): Promise<{ pickupId: string; compartment: string; notice: NoticeInput }> => {
+    phoneCounter += 1;
+    const mobile = `+49151${String(40_000_000 + phoneCounter)}`;
+    const input = notice({ authority: KIOSK_BOXES[box].authority, boxId: box, mobile, ...overrides });
+    const created = await api('POST', '/v1/notices', keyOf('case-system', box), input);
+    expect(created.status).toBe(201);
+    const { pickup } = (await created.json()) as { pickup: { id: string; compartment: string } };
+    const loading = await api('POST', `/v1/boxes/${box}/loadings`, keyOf('staff', box), { serialNumber: input.documents[0]!.serialNumber });
+    expect(loading.status).toBe(200);
+    const emulator = emulators[box];
+    emulator.insertItem(pickup.compartment);
+    const loaded = untilState(box, pickup.id, 'loaded');
+    emulator.closeDoor(pickup.compartment);
+    await loaded;
+    await world.dokubox.events.drain();
+    return { pickupId: pickup.id, compartment: pickup.compartment, notice: input };
+  };
+
+  const untilSms = async (done: () => Promise<boolean>): Promise<void> => {
+    for (;;) {
+      const next = Promise.race([once(worker, 'completed'), once(worker, 'failed')]);
+      if (await done()) return;
+      await next;
+    }
+  };
+
   return {
     world,
     base,
@@ -132,21 +162,11 @@ export async function createKioskWorld(options: { start?: string; env?: Record<s
       await page.waitForURL(`${base}/kiosk`);
       return { context, page, blocked };
     },
+    loadedPickup,
+    untilSms,
     async notifiedPickup(box, overrides = {}) {
-      phoneCounter += 1;
-      const mobile = `+49151${String(40_000_000 + phoneCounter)}`;
-      const input = notice({ authority: KIOSK_BOXES[box].authority, boxId: box, mobile, ...overrides });
-      const created = await api('POST', '/v1/notices', keyOf('case-system', box), input);
-      expect(created.status).toBe(201);
-      const { pickup } = (await created.json()) as { pickup: { id: string; compartment: string } };
-      const loading = await api('POST', `/v1/boxes/${box}/loadings`, keyOf('staff', box), { serialNumber: input.documents[0]!.serialNumber });
-      expect(loading.status).toBe(200);
-      const emulator = emulators[box];
-      emulator.insertItem(pickup.compartment);
-      const loaded = untilState(box, pickup.id, 'loaded');
-      emulator.closeDoor(pickup.compartment);
-      await loaded;
-      await world.dokubox.events.drain();
+      const { pickupId, compartment, notice: input } = await loadedPickup(box, overrides);
+      const pickup = { id: pickupId, compartment };
       const messages = await phones.inbox.waitFor(input.mobile);
       const code = /\b(\d{6})\b/.exec(messages.at(-1)!.text)?.[1];
       expect(code).toBeDefined();

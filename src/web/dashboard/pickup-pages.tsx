@@ -6,6 +6,7 @@
  */
 import type { Child, FC } from 'hono/jsx';
 import type { PersonSession } from '../../accounts/sessions.js';
+import type { ReportStatus } from '../../case-system/reports.js';
 import type { BoxDefinition } from '../../core/box.js';
 import { PICKUP_STATES } from '../../core/pickup.js';
 import type { PickupStory, PickupView, RevealedPerson } from '../../service/types.js';
@@ -94,6 +95,9 @@ function timeOf(catalogues: Catalogues, language: string, iso: string | null, ti
 }
 
 const stateName = (t: T, state: string | null): string => (state === null ? '–' : (PICKUP_STATES as readonly string[]).includes(state) ? t(`dashboard.pickup.state.${state}`) : state);
+/** Reports carry the pickup's states and the SMS statuses that change no state (smsFailed, smsDelivered, ...). */
+const REPORT_ONLY_STATUSES: readonly string[] = ['smsFailed', 'smsDelivered', 'smsUndeliverable', 'reminderSent'] satisfies ReportStatus[];
+const reportStatusName = (t: T, status: string): string => (REPORT_ONLY_STATUSES.includes(status) ? t(`dashboard.pickup.reportStatus.${status}`) : stateName(t, status));
 
 export type SearchResult = PickupView & { boxName: string; timeZone: string };
 
@@ -419,7 +423,7 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
                   <td>
                     <time datetime={r.occurredAt}>{time(r.occurredAt)}</time>
                   </td>
-                  <td>{stateName(t, r.status)}</td>
+                  <td>{reportStatusName(t, r.status)}</td>
                   <td>
                     <code>{r.reason}</code>
                   </td>
