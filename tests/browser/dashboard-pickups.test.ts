@@ -8,12 +8,25 @@
  * on the search page, the results and the pickup's page (German and
  * English); pictures are saved under test-results/dashboard/.
  */
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityViolations, createKioskWorld, screenshot, type KioskWorld } from '../support/kiosk-world.js';
 
 const PW = 'pickup page test password';
 let k: KioskWorld;
 let phoneRefused = 0;
+
+/** A German browser page with the clerk signed in, on the dashboard's home page. */
+async function signedInClerk(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await k.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
+  const page = await context.newPage();
+  await page.goto(`${k.base}/dashboard/sign-in`);
+  await page.getByLabel('Benutzername').fill('md.clerk');
+  await page.getByLabel('Passwort').fill(PW);
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+  await page.waitForURL(`${k.base}/dashboard`);
+  return { context, page };
+}
 
 beforeAll(async () => {
   k = await createKioskWorld();
@@ -27,13 +40,7 @@ describe('the pickup pages', () => {
   it('find a pickup, show its story and act on it', async () => {
     const pickup = await k.notifiedPickup('md-kiosk');
     const { caseNumber } = pickup.notice;
-    const context = await k.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
-    const page = await context.newPage();
-    await page.goto(`${k.base}/dashboard/sign-in`);
-    await page.getByLabel('Benutzername').fill('md.clerk');
-    await page.getByLabel('Passwort').fill(PW);
-    await page.getByRole('button', { name: 'Anmelden' }).click();
-    await page.waitForURL(`${k.base}/dashboard`);
+    const { context, page } = await signedInClerk();
 
     // The search, linked from the home page.
     await page.getByRole('main').getByRole('link', { name: 'Abholung suchen' }).click();
@@ -122,13 +129,7 @@ describe('the pickup pages', () => {
     await k.untilSms(async () => (await k.world.dokubox.store.get(pickup.pickupId))?.smsFailed === true);
     expect((await k.world.dokubox.store.get(pickup.pickupId))?.state).toBe('loaded');
 
-    const context = await k.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
-    const page = await context.newPage();
-    await page.goto(`${k.base}/dashboard/sign-in`);
-    await page.getByLabel('Benutzername').fill('md.clerk');
-    await page.getByLabel('Passwort').fill(PW);
-    await page.getByRole('button', { name: 'Anmelden' }).click();
-    await page.waitForURL(`${k.base}/dashboard`);
+    const { context, page } = await signedInClerk();
     await page.goto(`${k.base}/dashboard/pickups/${pickup.pickupId}?lang=de`);
     const send = page.getByRole('button', { name: 'Neuen Code per SMS senden' });
     expect(await send.count()).toBe(1);

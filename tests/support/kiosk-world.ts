@@ -135,9 +135,16 @@ export async function createKioskWorld(options: { start?: string; env?: Record<s
 
   const untilSms = async (done: () => Promise<boolean>): Promise<void> => {
     for (;;) {
-      const next = Promise.race([once(worker, 'completed'), once(worker, 'failed')]);
-      if (await done()) return;
-      await next;
+      // Listening before the check, so that a job ending during it is not missed; the listener that did not fire is removed.
+      const stop = new AbortController();
+      const ended = Promise.race([once(worker, 'completed', { signal: stop.signal }), once(worker, 'failed', { signal: stop.signal })]);
+      ended.catch(() => undefined);
+      try {
+        if (await done()) return;
+        await ended;
+      } finally {
+        stop.abort();
+      }
     }
   };
 
@@ -166,17 +173,12 @@ export async function createKioskWorld(options: { start?: string; env?: Record<s
     untilSms,
     async notifiedPickup(box, overrides = {}) {
       const { pickupId, compartment, notice: input } = await loadedPickup(box, overrides);
-      const pickup = { id: pickupId, compartment };
       const messages = await phones.inbox.waitFor(input.mobile);
       const code = /\b(\d{6})\b/.exec(messages.at(-1)!.text)?.[1];
       expect(code).toBeDefined();
       // The worker marks the pickup notified once the gateway accepted the SMS; other jobs may finish in between.
-      for (;;) {
-        const next = once(worker, 'completed');
-        if ((await world.dokubox.store.get(pickup.id))?.state === 'notified') break;
-        await next;
-      }
-      return { pickupId: pickup.id, compartment: pickup.compartment, code: code!, notice: input };
+      await untilSms(async () => (await world.dokubox.store.get(pickupId))?.state === 'notified');
+      return { pickupId, compartment, code: code!, notice: input };
     },
     async close() {
       await browser.close();
