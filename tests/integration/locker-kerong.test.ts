@@ -38,7 +38,7 @@ afterEach(async () => {
   }
 });
 
-async function rig(options: { config?: Partial<KerongBoxConfigInput>; base?: 0 | 1; openValue?: 0 | 1; unlockReply?: 'none' | 'state' } = {}): Promise<Rig> {
+async function rig(options: { config?: Partial<KerongBoxConfigInput>; base?: 0 | 1; openValue?: 0 | 1; unlockReply?: 'none' | 'state'; onEvent?: (e: LockerEvent, locker: KerongLocker) => void } = {}): Promise<Rig> {
   const compartments = layout(options.base ?? 0);
   const emulator = new Cu16Emulator({
     gateways: [{ id: 'gw1' }, { id: 'gw2' }],
@@ -65,7 +65,10 @@ async function rig(options: { config?: Partial<KerongBoxConfigInput>; base?: 0 |
     logger,
   });
   const events: LockerEvent[] = [];
-  locker.on('event', (e) => events.push(e));
+  locker.on('event', (e) => {
+    events.push(e);
+    options.onEvent?.(e, locker);
+  });
   const r = { emulator, locker, events };
   rigs.push(r);
   const ready = waitUntil(locker, () => locker.snapshot().every((s) => s.door !== 'unknown'));
@@ -184,15 +187,37 @@ describe('Kerong adapter against the CU16 emulator', () => {
     expect(emulator.unlockCount('A03')).toBe(1);
   });
 
-  it('pulses the lock even when the door sensor already says open', async () => {
+  it('pulses the lock even when the door sensor already says open, and reports the door open after the unlock', async () => {
     const { locker, emulator } = await rig();
     const opened = nextEvent(locker, is('door.opened', 'A07'));
     emulator.forceOpen('A07');
     await opened;
     const unlocked = once(emulator, 'unlock');
+    // The door stays open: whoever waits for this unlock hears that it is open.
+    const openAgain = nextEvent(locker, is('door.opened', 'A07'));
     await locker.open('A07');
     await unlocked;
     expect(emulator.unlockCount('A07')).toBe(1);
+    await openAgain;
+  });
+
+  it('a door unlocked before its board first answered is reported open (an instance that has just taken over the gateway)', async () => {
+    // The unlock goes out when board 0 has answered and board 1 has not: board 1's first answer already shows the door open.
+    let unlocking: Promise<unknown> | undefined;
+    const opened: LockerEvent[] = [];
+    const { events } = await rig({
+      config: { pollIntervalMs: 60_000 },
+      onEvent: (e, locker) => {
+        if (e.type === 'board.online' && e.gateway === 'gw1' && e.board === 0) unlocking = locker.open('A18').catch((error: unknown) => error);
+        if (e.type === 'door.opened') opened.push(e);
+      },
+    });
+    expect(await unlocking).toBeUndefined();
+    const online = events.findIndex((e) => e.type === 'board.online' && e.gateway === 'gw1' && e.board === 1);
+    expect(online).toBeGreaterThanOrEqual(0);
+    // Only the unlocked door, right after its board's first answer; the other closed doors of the board give no events.
+    expect(opened.map((e) => 'compartmentId' in e && e.compartmentId)).toEqual(['A18']);
+    expect(events.indexOf(opened[0] as LockerEvent)).toBe(online + 1);
   });
 
   it('a broken item sensor shows as a stuck reading', async () => {

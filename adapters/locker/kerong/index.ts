@@ -51,6 +51,13 @@ interface Slot {
   enabled: boolean;
   /** The last state a board reported, kept while the board is offline to reconcile when it returns. */
   lastKnown: { door: DoorState; item: ItemState } | null;
+  /**
+   * An unlock went out and no answer has shown the door open since. The next
+   * answer that shows it open reports `door.opened`, also when nothing was
+   * known before (the board's first answer) or the door was open already:
+   * whoever waits for the unlock must hear that the door is open.
+   */
+  unlockPending: boolean;
 }
 
 interface BoardRuntime {
@@ -149,7 +156,7 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
         boardRt = { gateway, board, slots: [], status: 'never', missed: 0 };
         gw.boards.push(boardRt);
       }
-      const slot: Slot = { layout, wireLock, door: 'unknown', item: 'unknown', enabled: true, lastKnown: null };
+      const slot: Slot = { layout, wireLock, door: 'unknown', item: 'unknown', enabled: true, lastKnown: null, unlockPending: false };
       boardRt.slots.push(slot);
       this.slots.push(slot);
       this.byId.set(layout.id, { slot, board: boardRt, gateway: gw });
@@ -223,6 +230,8 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
       throw new DokuboxError('DEPENDENCY_UNAVAILABLE', `Compartment ${compartmentId} was not opened: lock board ${board.board} on gateway ${gateway.id} does not answer. Staff should check the board's power and cabling.`, { context });
     }
     // Always pulse, even if the sensor says open: a broken sensor cable must not block a pickup.
+    // Pending from here: an unlock lost with the connection may still have reached the board.
+    slot.unlockPending = true;
     await gateway.bus.unlock(board.board, slot.wireLock);
     this.log.info({ event: 'locker.unlock', compartment: compartmentId, gateway: gateway.id, board: board.board }, 'unlock sent');
     // Look at the board right away instead of waiting for the poll cycle, so door.opened comes quickly.
@@ -321,9 +330,15 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
       slot.door = door;
       slot.item = item;
       slot.lastKnown = { door, item };
-      if (before === null) continue;
       const id = slot.layout.id;
-      if (before.door !== 'open' && door === 'open') events.push({ type: 'door.opened', compartmentId: id, at });
+      const unlocked = slot.unlockPending && door === 'open';
+      if (unlocked) slot.unlockPending = false;
+      if (before === null) {
+        // First answer after start: nothing to compare with, except a door this adapter has unlocked meanwhile.
+        if (unlocked) events.push({ type: 'door.opened', compartmentId: id, at });
+        continue;
+      }
+      if ((before.door !== 'open' || unlocked) && door === 'open') events.push({ type: 'door.opened', compartmentId: id, at });
       if (before.item !== item && item !== 'unknown') events.push({ type: item === 'present' ? 'item.present' : 'item.absent', compartmentId: id, at });
       if (before.door !== 'closed' && door === 'closed') events.push({ type: 'door.closed', compartmentId: id, at });
     }
