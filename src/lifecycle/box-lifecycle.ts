@@ -187,6 +187,11 @@ export class BoxLifecycle {
   private async onOpenTimeout(op: Operation): Promise<void> {
     if (this.operations.get(op.compartment) !== op || op.phase !== 'opening') return;
     this.operations.delete(op.compartment);
+    if (this.door(op.compartment) === 'unknown') {
+      // The board stopped answering, or this instance no longer drives it: the door may well be open.
+      this.abandon(op);
+      return;
+    }
     await this.forget(op.compartment);
     await this.o.alarms.raise({ kind: 'door_did_not_open', boxId: this.o.box.id, compartment: op.compartment, ...(op.pickupId ? { pickupId: op.pickupId } : {}) });
     await this.o.adapter.setEnabled(op.compartment, false).catch(() => undefined);
@@ -204,6 +209,32 @@ export class BoxLifecycle {
         { context: { compartment: op.compartment } },
       ),
     );
+  }
+
+  /**
+   * Gives up waiting for a door whose board this instance cannot see (it went
+   * silent, or another instance drives it now). Whether the door opened is
+   * not known, so nothing is marked: the operation's record stays, and
+   * whichever instance next hears the board finishes it (resume): a door
+   * found open is watched until it closes, a document taken out meanwhile
+   * ends the pickup, a closed door with nothing changed drops the record.
+   * The caller hears DEPENDENCY_UNAVAILABLE, a retryable answer.
+   */
+  private abandon(op: Operation): void {
+    op.timer?.cancel();
+    op.reject(
+      new DokuboxError(
+        'DEPENDENCY_UNAVAILABLE',
+        op.purpose === 'pickup'
+          ? 'The box did not confirm that the door opened: its lock board stopped answering. If a door is open, take your document and close the door; otherwise try again in a few minutes or ask at the counter.'
+          : `Compartment ${op.compartment}: the lock board stopped answering while the door was opening, so whether it opened is not known. Look at the compartment; the box finishes the operation when the board answers again.`,
+        { context: { compartment: op.compartment } },
+      ),
+    );
+  }
+
+  private door(compartment: string): CompartmentSnapshot['door'] {
+    return this.o.adapter.snapshot().find((s) => s.compartmentId === compartment)?.door ?? 'unknown';
   }
 
   private item(compartment: string): CompartmentSnapshot['item'] {
@@ -224,6 +255,15 @@ export class BoxLifecycle {
           ...(board.board === undefined ? {} : { board: board.board }),
           detail: describeBoard(board),
         });
+      }
+      if (board.type === 'board.offline' && board.reason === 'released') {
+        // Another instance drives these compartments now and finishes their door operations from the records.
+        for (const id of board.compartmentIds) {
+          const op = this.operations.get(id);
+          if (op === undefined) continue;
+          this.operations.delete(id);
+          this.abandon(op);
+        }
       }
       await this.o.service.recordLink(box, `${board.gateway}/${board.board ?? '*'}`, board.type === 'board.online').catch(() => undefined);
       if (board.type === 'board.online') await this.reconcile(board, await this.resume(board.compartmentIds));

@@ -216,6 +216,52 @@ describe('box lifecycle over the CU16 emulator', () => {
     }
   });
 
+  it('does not call a door that opened before its board went silent "did not open": the applicant may try again, and the box finishes the pickup when the board answers', async () => {
+    const r = await notified();
+    // The unlock reaches the board (the door springs open); the board answers nothing after it.
+    emulator.once('unlock', () => emulator.silenceBoard('gw1', 0));
+    const failure = rejection(lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth }));
+    await until(() => alarms.some((a) => a.kind === 'board_offline'));
+    world.clock.advance(5000);
+    const error = await failure;
+    expect(error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    expect(error.message).toMatch(/did not confirm/);
+    await lifecycle.settled();
+    expect(await stateOf(r.pickupId)).toBe('notified');
+    expect(alarms.map((a) => a.kind)).not.toContain('door_did_not_open');
+    const box = world.dokubox.boxes.get(BOX)!;
+    expect((await world.dokubox.store.listCompartments(box)).find((c) => c.id === r.compartment)?.state).not.toBe('defective');
+    expect((await world.dokubox.service.doorOperations(BOX)).get(r.compartment)).toMatchObject({ purpose: 'pickup', pickupId: r.pickupId });
+
+    // The board answers again: the open door is watched, and taking the document out and closing ends the pickup.
+    emulator.silenceBoard('gw1', 0, false);
+    await until(() => alarms.some((a) => a.kind === 'board_online'));
+    emulator.takeItem(r.compartment);
+    emulator.closeDoor(r.compartment);
+    await until(async () => (await stateOf(r.pickupId)) === 'collected');
+    expect(alarms.map((a) => a.kind)).not.toContain('door_opened_without_command');
+  });
+
+  it('hands the door operations over when this instance gives a gateway up: no "did not open", no door-left-open alarm, the records stay for the next instance', async () => {
+    const open = await notified();
+    await lifecycle.openForPickup(kiosk, { code: open.code, dateOfBirth: open.input.person.dateOfBirth });
+    const opening = await notified();
+    emulator.jamLock(opening.compartment);
+    const unlocked = once(emulator, 'unlock');
+    const failure = rejection(lifecycle.openForPickup(kiosk, { code: opening.code, dateOfBirth: opening.input.person.dateOfBirth }));
+    await unlocked;
+    await locker.disconnectGateway('gw1');
+    // At once, not after the door-open timeout: another instance drives the door now.
+    expect((await failure).code).toBe('DEPENDENCY_UNAVAILABLE');
+    world.clock.advance(120_000);
+    await lifecycle.settled();
+    expect(alarms.map((a) => a.kind)).not.toContain('door_left_open');
+    expect(alarms.map((a) => a.kind)).not.toContain('door_did_not_open');
+    expect(await stateOf(opening.pickupId)).toBe('notified');
+    const records = await world.dokubox.service.doorOperations(BOX);
+    expect([...records.keys()].sort()).toEqual([open.compartment, opening.compartment].sort());
+  });
+
   it('raises an alarm when a door stays open too long', async () => {
     const r = await notified();
     await lifecycle.openForPickup(kiosk, { code: r.code, dateOfBirth: r.input.person.dateOfBirth });
