@@ -233,12 +233,16 @@ export class BoxLifecycle {
     );
   }
 
+  private seen(compartment: string): CompartmentSnapshot | undefined {
+    return this.o.adapter.snapshot().find((s) => s.compartmentId === compartment);
+  }
+
   private door(compartment: string): CompartmentSnapshot['door'] {
-    return this.o.adapter.snapshot().find((s) => s.compartmentId === compartment)?.door ?? 'unknown';
+    return this.seen(compartment)?.door ?? 'unknown';
   }
 
   private item(compartment: string): CompartmentSnapshot['item'] {
-    return this.o.adapter.snapshot().find((s) => s.compartmentId === compartment)?.item ?? 'unknown';
+    return this.seen(compartment)?.item ?? 'unknown';
   }
 
   private async onEvent(event: LockerEvent): Promise<void> {
