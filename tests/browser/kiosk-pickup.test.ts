@@ -146,3 +146,41 @@ describe('Dortmund: mobile number, code, PIN letter, then date of birth (first c
     await page.context().close();
   });
 });
+
+describe('a lock board that goes silent while the door opens', () => {
+  it('tells the applicant that the box could not confirm the opening, and ends the pickup when the board answers again', async () => {
+    const pickup = await k.notifiedPickup('bo-kiosk');
+    const { page } = await start('bo-kiosk', 'de', 'bochum-silent-board');
+    const emulator = k.emulators['bo-kiosk'];
+    const lifecycle = k.world.dokubox.lockers.lifecycles.get('bo-kiosk')!;
+    const offline = new Promise<void>((resolve) => {
+      const listener = (event: { type: string }): void => {
+        if (event.type !== 'board.offline') return;
+        lifecycle.adapter.off('event', listener);
+        resolve();
+      };
+      lifecycle.adapter.on('event', listener);
+    });
+    // The unlock reaches the board (the door springs open); after it the board answers nothing.
+    emulator.once('unlock', () => emulator.silenceBoard('gw1', 0));
+    await enter(page, pickup.notice.mobile);
+    await enter(page, pickup.code);
+    await offline;
+    // The door-open wait runs out (the test world's clock drives it).
+    k.world.clock.advance(5000);
+    await until(page, 'unconfirmed');
+    await checkScreen(page, 'bochum-silent-board-unconfirmed');
+    expect(await page.locator('main section[data-screen="unconfirmed"]').innerText()).toContain('Wenn sich ein Fach geöffnet hat');
+    expect(emulator.door(pickup.compartment)).toBe('open');
+    expect((await k.world.dokubox.store.get(pickup.pickupId))?.state).toBe('notified');
+
+    // The board answers again: the box watches the open door, and taking the document out ends the pickup.
+    const back = k.untilState('bo-kiosk', pickup.pickupId, 'collected');
+    emulator.silenceBoard('gw1', 0, false);
+    emulator.takeItem(pickup.compartment);
+    emulator.insertItem(pickup.compartment);
+    emulator.closeDoor(pickup.compartment);
+    await back;
+    await page.context().close();
+  });
+});

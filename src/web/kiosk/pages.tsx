@@ -332,6 +332,10 @@ export function pickupPage(o: { catalogues: Catalogues; language: string; box: B
         <p class="alert">{t('fault.body')}</p>
         {startButton}
       </Message>
+      <Message screen="unconfirmed" icon="door" title={t('unconfirmed.title')} hidden>
+        <p class="alert">{t('unconfirmed.body')}</p>
+        {startButton}
+      </Message>
       <Message screen="closed" icon="clock" title={t('closed.title')} hidden={first !== 'closed'}>
         <p>{t('closed.body')}</p>
         <p class="status-line" data-text="next">

@@ -224,6 +224,9 @@ export function kioskRoutes(d: KioskRouteDeps): Hono<KioskEnv> {
           return kioskError(c, err, { screen: 'pin-missing' });
         case 'COMPARTMENT_UNAVAILABLE':
           return kioskError(c, err, { screen: 'fault' });
+        case 'DEPENDENCY_UNAVAILABLE':
+          // The door was not opened, or the box could not confirm that it opened (its lock board went silent).
+          return kioskError(c, err, { screen: 'unconfirmed' });
         default:
           throw error;
       }
