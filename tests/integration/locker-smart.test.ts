@@ -20,7 +20,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function rig(options: { openMode?: 'async' | 'sync'; now?: () => number } = {}) {
+async function rig(options: { openMode?: 'async' | 'sync'; now?: () => number; start?: boolean } = {}) {
   const ids = ['001', '002', '003', '004'];
   const emulator = new SmartControllerEmulator({ controllerId: 'ctl-1', compartments: ids, apiKey: 'key-1', webhookSecret: secret, openMode: options.openMode, now: options.now, webhookRetryDelayMs: 10 });
   const baseUrl = await emulator.start();
@@ -47,7 +47,7 @@ async function rig(options: { openMode?: 'async' | 'sync'; now?: () => number } 
   emulator.setWebhookUrl(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/locker/events`);
   const events: LockerEvent[] = [];
   locker.on('event', (e) => events.push(e));
-  await locker.start();
+  if (options.start !== false) await locker.start();
   cleanups.push(() => locker.stop());
   return { emulator, locker, events, statuses };
 }
@@ -90,6 +90,25 @@ describe('Smart controller adapter against its emulator', () => {
     const opened = nextEvent(locker, is('door.opened', '001'));
     await locker.open('001');
     await opened;
+  });
+
+  it('reports door.opened after an open command for a door that is open already (the controller has nothing to send)', async () => {
+    const { locker, emulator } = await rig();
+    const first = nextEvent(locker, is('door.opened', '003'));
+    emulator.forceOpen('003');
+    await first;
+    const again = nextEvent(locker, is('door.opened', '003'));
+    await locker.open('003');
+    await again;
+    expect(emulator.openCount('003')).toBe(1);
+  });
+
+  it('reports door.opened for a door opened before the first full read (the read is the first thing it hears)', async () => {
+    const { locker, emulator, events } = await rig({ openMode: 'sync', start: false });
+    await locker.open('004');
+    expect(emulator.door('004')).toBe('open');
+    await locker.start();
+    await expect.poll(() => events.map((e) => `${e.type}${'compartmentId' in e ? ` ${e.compartmentId}` : ''}`)).toEqual(['board.online', 'door.opened 004']);
   });
 
   it('a jammed compartment accepts the command but sends no opened event', async () => {

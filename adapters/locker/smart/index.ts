@@ -74,6 +74,12 @@ interface Slot {
   lastKnown: { door: DoorState; item: ItemState } | null;
   /** Sequence number of the last webhook applied to this compartment. */
   webhookSeq: number;
+  /**
+   * An open command went out and nothing has shown the door open since: the
+   * next state that shows it open reports `door.opened`, also the first full
+   * read and a door that was open already (whoever waits must hear it).
+   */
+  unlockPending: boolean;
 }
 
 /** The largest event body accepted; the HTTP route refuses larger ones (413) before reading them. */
@@ -101,7 +107,7 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
     this.fetchImpl = options.fetch ?? fetch;
     for (const c of options.compartments) {
       if (this.slots.has(c.id)) throw new DokuboxError('CONFIG_INVALID', `Smart locker layout: compartment id ${c.id} appears twice. Fix the box mapping.`, { field: 'compartments' });
-      this.slots.set(c.id, { id: c.id, door: 'unknown', item: 'unknown', enabled: true, lastKnown: null, webhookSeq: 0 });
+      this.slots.set(c.id, { id: c.id, door: 'unknown', item: 'unknown', enabled: true, lastKnown: null, webhookSeq: 0, unlockPending: false });
     }
   }
 
@@ -129,9 +135,15 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
       throw new DokuboxError('COMPARTMENT_UNAVAILABLE', `Compartment ${compartmentId} is disabled and was not opened. Enable it after repair or use another compartment.`, { context: { compartment: compartmentId } });
     }
     // One attempt only: the controller may have opened the door even if its answer got lost.
+    slot.unlockPending = true;
     const response = await this.request('POST', `/compartments/${encodeURIComponent(compartmentId)}/open`, {}, compartmentId);
     if (response.status === 200 || response.status === 202) {
       this.log.info({ event: 'locker.unlock', compartment: compartmentId, status: response.status }, 'open command accepted');
+      // A door open already sends no webhook (nothing changes): it is open for whoever waits now.
+      if (this.status === 'online' && slot.door === 'open' && slot.unlockPending) {
+        slot.unlockPending = false;
+        this.publish({ type: 'door.opened', compartmentId, at: isoAt(this.clock) });
+      }
       return;
     }
     throw await this.commandError(response, compartmentId, 'opened');
@@ -243,9 +255,12 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
     slot.door = door;
     slot.item = item;
     slot.lastKnown = { door, item };
-    if (before === null) return [];
+    const unlocked = slot.unlockPending && door === 'open';
+    if (unlocked) slot.unlockPending = false;
+    // First full read: nothing to compare with, except a door opened by a command meanwhile.
+    if (before === null) return unlocked ? [{ type: 'door.opened', compartmentId: slot.id, at }] : [];
     const events: LockerEvent[] = [];
-    if (before.door !== 'open' && door === 'open') events.push({ type: 'door.opened', compartmentId: slot.id, at });
+    if ((before.door !== 'open' || unlocked) && door === 'open') events.push({ type: 'door.opened', compartmentId: slot.id, at });
     if (before.item !== item && item !== 'unknown') events.push({ type: item === 'present' ? 'item.present' : 'item.absent', compartmentId: slot.id, at });
     if (before.door !== 'closed' && door === 'closed') events.push({ type: 'door.closed', compartmentId: slot.id, at });
     return events;
