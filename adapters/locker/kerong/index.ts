@@ -21,6 +21,7 @@ import {
   type LockerAdapter,
   type LockerEvent,
 } from '../types.js';
+import { observe } from '../observation.js';
 import { KerongBus } from './bus.js';
 import { LOCKS_PER_BOARD, MAX_BOARDS, bit, type BoardStateBits } from './codec.js';
 
@@ -51,12 +52,7 @@ interface Slot {
   enabled: boolean;
   /** The last state a board reported, kept while the board is offline to reconcile when it returns. */
   lastKnown: { door: DoorState; item: ItemState } | null;
-  /**
-   * An unlock went out and no answer has shown the door open since. The next
-   * answer that shows it open reports `door.opened`, also when nothing was
-   * known before (the board's first answer) or the door was open already:
-   * whoever waits for the unlock must hear that the door is open.
-   */
+  /** An unlock went out and no answer has shown the door open since (observe()). */
   unlockPending: boolean;
 }
 
@@ -330,17 +326,7 @@ export class KerongLocker extends EventEmitter implements LockerAdapter {
       slot.door = door;
       slot.item = item;
       slot.lastKnown = { door, item };
-      const id = slot.layout.id;
-      const unlocked = slot.unlockPending && door === 'open';
-      if (unlocked) slot.unlockPending = false;
-      if (before === null) {
-        // First answer after start: nothing to compare with, except a door this adapter has unlocked meanwhile.
-        if (unlocked) events.push({ type: 'door.opened', compartmentId: id, at });
-        continue;
-      }
-      if ((before.door !== 'open' || unlocked) && door === 'open') events.push({ type: 'door.opened', compartmentId: id, at });
-      if (before.item !== item && item !== 'unknown') events.push({ type: item === 'present' ? 'item.present' : 'item.absent', compartmentId: id, at });
-      if (before.door !== 'closed' && door === 'closed') events.push({ type: 'door.closed', compartmentId: id, at });
+      events.push(...observe(slot, slot.layout.id, before, { door, item }, at));
     }
     if (previous !== 'online') {
       // First contact is routine (one line per board at start-up would drown everything else); a recovery is news.

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { systemClock, isoAt, type Clock } from '../../../src/core/clock.js';
 import { DokuboxError } from '../../../src/core/errors.js';
 import type { BoardEvent, CompartmentSnapshot, DoorState, ItemState, LockerAdapter, LockerEvent } from '../types.js';
+import { observe } from '../observation.js';
 import {
   API_PREFIX,
   SIGNATURE_HEADER,
@@ -74,11 +75,7 @@ interface Slot {
   lastKnown: { door: DoorState; item: ItemState } | null;
   /** Sequence number of the last webhook applied to this compartment. */
   webhookSeq: number;
-  /**
-   * An open command went out and nothing has shown the door open since: the
-   * next state that shows it open reports `door.opened`, also the first full
-   * read and a door that was open already (whoever waits must hear it).
-   */
+  /** An open command went out and no state has shown the door open since (observe()). */
   unlockPending: boolean;
 }
 
@@ -255,15 +252,7 @@ export class SmartLocker extends EventEmitter implements LockerAdapter {
     slot.door = door;
     slot.item = item;
     slot.lastKnown = { door, item };
-    const unlocked = slot.unlockPending && door === 'open';
-    if (unlocked) slot.unlockPending = false;
-    // First full read: nothing to compare with, except a door opened by a command meanwhile.
-    if (before === null) return unlocked ? [{ type: 'door.opened', compartmentId: slot.id, at }] : [];
-    const events: LockerEvent[] = [];
-    if ((before.door !== 'open' || unlocked) && door === 'open') events.push({ type: 'door.opened', compartmentId: slot.id, at });
-    if (before.item !== item && item !== 'unknown') events.push({ type: item === 'present' ? 'item.present' : 'item.absent', compartmentId: slot.id, at });
-    if (before.door !== 'closed' && door === 'closed') events.push({ type: 'door.closed', compartmentId: slot.id, at });
-    return events;
+    return observe(slot, slot.id, before, { door, item }, at);
   }
 
   private goOffline(reason: string): void {
