@@ -42,7 +42,7 @@ beforeEach(async () => {
 /** A locker adapter and lifecycle for the emulated box (what a start of the service builds); resolves once every door is known. */
 async function connect(compartments: CompartmentLayout[]): Promise<void> {
   locker = new KerongLocker({
-    config: { gateways, pollIntervalMs: 10, replyTimeoutMs: 150, drainMs: 20, offlineAfterMissedPolls: 1, reconnectInitialMs: 20, reconnectMaxMs: 100 },
+    config: { gateways, pollIntervalMs: 10, replyTimeoutMs: 150, drainMs: 20, offlineAfterMissedPolls: 3, reconnectInitialMs: 20, reconnectMaxMs: 100 },
     compartments,
     logger: silent,
   });
