@@ -185,7 +185,14 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
     alarms,
     openingHours: config.BOX_OPENING_HOURS,
   });
-  const events = new EventStream({ redis, ns: config.REDIS_KEY_PREFIX, logger, blockingConnection: () => connectRedis(redisConfig, 'blocking', logger) });
+  const events = new EventStream({
+    redis,
+    ns: config.REDIS_KEY_PREFIX,
+    logger,
+    blockingConnection: () => connectRedis(redisConfig, 'blocking', logger),
+    // Statistics are counted by the store's scripts now, no longer by a subscriber of its own (docs/statistics.md).
+    retiredGroups: ['stats'],
+  });
   const lockers = createLockerRuntime({
     boxes: config.LOCKERS_ENABLED ? boxes : new Map(),
     service,
@@ -281,8 +288,7 @@ export async function createDokubox(config: Config, options: DokuboxOptions = {}
   const stopDeliveryReports = notifications.listen(sms, smsGateway);
 
   // Statistics per box and day for the dashboard (docs/statistics.md).
-  const statistics = new Statistics({ redis, ns: config.REDIS_KEY_PREFIX, boxes, history: (pickupId) => store.history(pickupId) });
-  statistics.attach(events);
+  const statistics = new Statistics({ redis, ns: config.REDIS_KEY_PREFIX });
 
   const app = createApp({
     service,

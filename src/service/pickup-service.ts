@@ -15,11 +15,11 @@ import type { DocumentTypeCatalog } from '../core/documents.js';
 import type { SmsEventReason } from '../core/events.js';
 import { DokuboxError } from '../core/errors.js';
 import { localDayOf } from '../core/local-day.js';
+import { secondsToPickup, smsCounters, STATS_FALLBACK_TIME_ZONE, STATS_TTL_DAYS, transitionCounters } from '../core/statistics.js';
 import { fingerprintContent, parseNotice } from '../core/notice.js';
 import { effectsOf, transition as checkTransition, type PickupState, type TransitionReason } from '../core/pickup.js';
 import { keyedHash, stableStringify, type PersonalData, type PiiCipher } from '../security/pii-cipher.js';
-import type { PickupStore, StoredPickup } from '../store/pickup-store.js';
-import { STATS_TTL_DAYS } from '../stats/statistics.js';
+import type { PickupStore, StatsCount, StoredPickup } from '../store/pickup-store.js';
 import type { AlarmSink } from '../store/alarms.js';
 import { reportFor } from '../case-system/reports.js';
 import { maskDateOfBirth, maskMobile, maskName } from '../core/masking.js';
@@ -469,8 +469,9 @@ export class PickupService implements PickupPort {
         const personal = this.personalData(pickup);
         await this.o.store.keepFarewell(pickupId, this.o.cipher.seal(pickupId, { familyName: '', givenNames: '', dateOfBirth: '', mobile: personal.mobile, serialNumbers: [] }), 2 * 86_400);
       }
+      const now = this.nowIso();
       const params = {
-        now: this.nowIso(),
+        now,
         pickupId,
         expected: pickup.state,
         to,
@@ -484,6 +485,7 @@ export class PickupService implements PickupPort {
         ...(extra.codeHash === undefined ? {} : { codeHash: extra.codeHash }),
         ...(extra.deadline !== undefined ? { deadline: extra.deadline } : effects.clearDeadline ? { deadline: null } : {}),
         ...(extra.fields === undefined ? {} : { fields: extra.fields }),
+        ...this.statsOf(pickup.boxId, now, transitionCounters(to), to === 'collected' ? secondsToPickup(pickup.notifiedAt, now) : undefined),
       };
       const result = await this.o.store.transition(params);
       if (result.outcome === 'ok') return (await this.o.store.get(pickupId)) as StoredPickup;
@@ -885,7 +887,22 @@ export class PickupService implements PickupPort {
    * PickupStore.annotate: a marker makes the record idempotent).
    */
   async recordSms(pickupId: string, reason: SmsEventReason, fields: Record<string, string> = {}, guard: { once?: string; unless?: string } = {}, kind = ''): Promise<boolean> {
-    return (await this.o.store.annotate(this.nowIso(), pickupId, 'pickup.sms', reason, 'system:sms', fields, guard, kind)) === 'ok';
+    const now = this.nowIso();
+    const counters = smsCounters(reason);
+    // An outcome counts on its box's local day: the box first (a gone pickup records nothing, so counts nothing).
+    const boxId = counters.length === 0 ? undefined : await this.o.store.boxOf(pickupId);
+    const { stats } = boxId === undefined ? {} : this.statsOf(boxId, now, counters);
+    return (await this.o.store.annotate(now, pickupId, 'pickup.sms', reason, 'system:sms', fields, guard, kind, stats)) === 'ok';
+  }
+
+  /**
+   * What an event at `now` adds to the statistics of its box (docs/statistics.md): its local day in the box's
+   * time zone (a box no longer configured counts in Europe/Berlin), counted by the store with the event.
+   */
+  private statsOf(boxId: string, now: string, counters: StatsCount['counters'], durationSeconds?: number): { stats?: StatsCount } {
+    if (counters.length === 0) return {};
+    const day = localDayOf(this.o.boxes.get(boxId)?.timeZone ?? STATS_FALLBACK_TIME_ZONE, now);
+    return { stats: { day, counters, ttlSeconds: STATS_TTL_DAYS * 86_400, ...(durationSeconds === undefined ? {} : { durationSeconds }) } };
   }
 
   /** Expires every notified pickup whose deadline has passed; returns how many. */

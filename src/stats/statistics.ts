@@ -5,37 +5,23 @@
  * (pickup `notified`) to `collected`.
  *
  * One hash per box and day in the box's time zone (the day of the event's
- * `at`). Notices (and whether they waited) are counted by the ingest script
- * itself, exactly once, when the pickup is created (src/store/scripts.ts
- * INGEST). Everything later is counted by a durable event-stream subscriber
- * (`stats`), which also keeps the notified-to-collected durations of a day in
- * a bounded list. The stream delivers at least once, so each count is made
- * once per event: one Lua script sets the event's marker (`HSETNX` of its seq
- * in the pickup's marker hash) and increments only when the marker was new.
- * Weeks are aggregated from days when read (the median of all samples of the
- * week). See docs/statistics.md.
+ * `at`). The store's scripts count each event in the same atomic step that
+ * records it (src/store/scripts.ts: INGEST a notice and whether it waited,
+ * TRANSITION the end of a pickup with its notified-to-collected sample,
+ * ANNOTATE an SMS outcome), so each count is made exactly once and needs
+ * neither a marker nor a consumer of the event stream; src/core/statistics.ts
+ * decides what counts. This module reads: rows per day, or ISO weeks
+ * aggregated from days when read (the median of all samples of the week).
+ * See docs/statistics.md.
  */
 import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
-import type { BoxDefinition } from '../core/box.js';
-import { localDayOf } from '../core/local-day.js';
 import { DokuboxError } from '../core/errors.js';
-import type { PickupEvent } from '../core/events.js';
-import type { EventSubscriber } from '../service/types.js';
+import { COUNTERS, STATS_TTL_DAYS, type Counter } from '../core/statistics.js';
 
-/** Day keys live this long after their last count (a year and a bit: last year's same month stays comparable). */
-export const STATS_TTL_DAYS = 400;
-/** Per-pickup markers of counted events: far longer than any redelivery of the stream. */
-export const STATS_MARKER_TTL_DAYS = 30;
-/** At most this many notified-to-collected samples per box and day (a box serves far fewer). */
-export const STATS_MAX_SAMPLES_PER_DAY = 10_000;
+export { COUNTERS, STATS_MAX_SAMPLES_PER_DAY, STATS_TTL_DAYS, type Counter } from '../core/statistics.js';
 /** The longest range a query may ask for, in days (from and to included). */
 export const STATS_MAX_RANGE_DAYS = 400;
-/** Boxes that are no longer configured are counted in this zone. */
-const FALLBACK_TIME_ZONE = 'Europe/Berlin';
-
-export const COUNTERS = ['notices', 'waited', 'collected', 'expired', 'cancelled', 'smsDelivered', 'smsUndeliverable', 'smsFailed'] as const;
-export type Counter = (typeof COUNTERS)[number];
 
 export type Granularity = 'day' | 'week';
 
@@ -82,131 +68,19 @@ export const ROW_COLUMNS = [
   'smsDeliveryRate',
 ] as const satisfies readonly (keyof StatisticsRow)[];
 
-/**
- * KEYS: none (key names are built from ARGV, as in the other scripts).
- * ARGV: ns, markerTtlSeconds, dayTtlSeconds, maxSamples, then per event six
- * values: pickupId, seq, box, day, durationSeconds ('' for none), counters
- * (comma-separated). Counts each event whose marker was new; a day key's TTL
- * is renewed once per call. Returns the number of events counted.
- */
-const COUNT_LUA = `
-local ns = ARGV[1]
-local markerTtl, dayTtl, maxSamples = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local counted = 0
-local touched = {}
-for i = 5, #ARGV, 6 do
-  local pickup, seq, box, day, duration, counters = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
-  local marker = ns .. ':stats:seen:' .. pickup
-  if redis.call('HSETNX', marker, seq, '1') == 1 then
-    redis.call('EXPIRE', marker, markerTtl)
-    local dayKey = ns .. ':stats:day:' .. box .. ':' .. day
-    for counter in string.gmatch(counters, '[^,]+') do redis.call('HINCRBY', dayKey, counter, 1) end
-    touched[dayKey] = true
-    if duration ~= '' then
-      local samples = dayKey .. ':durations'
-      if redis.call('LLEN', samples) < maxSamples then redis.call('RPUSH', samples, duration) end
-      redis.call('EXPIRE', samples, dayTtl)
-    end
-    counted = counted + 1
-  end
-end
-for dayKey in pairs(touched) do redis.call('EXPIRE', dayKey, dayTtl) end
-return counted
-`;
-
-type CountFn = (...args: (string | number)[]) => Promise<number>;
-
 export interface StatisticsOptions {
   redis: Redis;
   ns: string;
-  boxes: ReadonlyMap<string, BoxDefinition>;
-  /** A pickup's events in seq order (PickupStore.history): the notified time when its collected event arrives. */
-  history: (pickupId: string) => Promise<PickupEvent[]>;
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 
 export class Statistics {
-  private readonly count: CountFn;
-
-  constructor(private readonly o: StatisticsOptions) {
-    const command = 'dokubox_stats_count';
-    if (!(command in o.redis)) o.redis.defineCommand(command, { numberOfKeys: 0, lua: COUNT_LUA });
-    const fn = (o.redis as unknown as Record<string, CountFn>)[command];
-    if (fn === undefined) throw new Error('script stats_count was not registered');
-    this.count = fn.bind(o.redis);
-  }
-
-  attach(events: EventSubscriber): void {
-    // A batch of events in one script call where the stream offers it (one round trip for many events).
-    if (events.subscribeBatch !== undefined) {
-      events.subscribeBatch('stats', async (batch) => {
-        await this.onEvents(batch);
-      });
-    } else {
-      events.subscribe('stats', async (event) => {
-        await this.onEvent(event);
-      });
-    }
-  }
+  constructor(private readonly o: StatisticsOptions) {}
 
   private dayKey(boxId: string, day: string): string {
     return `${this.o.ns}:stats:day:${boxId}:${day}`;
-  }
-
-  /** The local day (YYYY-MM-DD) of an event in its box's time zone. */
-  dayOf(event: Pick<PickupEvent, 'boxId' | 'at'>): string {
-    return localDayOf(this.o.boxes.get(event.boxId)?.timeZone ?? FALLBACK_TIME_ZONE, event.at);
-  }
-
-  /**
-   * What an event adds to its day; empty for events that are not counted here. A `pickup.created`
-   * event adds nothing: the ingest script counted its notice (and the wait) when it created the pickup.
-   */
-  static countersOf(event: PickupEvent): Counter[] {
-    if (event.type === 'pickup.transitioned') {
-      if (event.to === 'collected') return ['collected'];
-      if (event.to === 'expired') return ['expired'];
-      if (event.to === 'cancelled') return ['cancelled'];
-      return [];
-    }
-    if (event.type === 'pickup.sms') {
-      if (event.reason === 'sms_delivered') return ['smsDelivered'];
-      if (event.reason === 'sms_undeliverable') return ['smsUndeliverable'];
-      if (event.reason === 'sms_failed') return ['smsFailed'];
-    }
-    return [];
-  }
-
-  /**
-   * Counts one event, once however often it is delivered. Returns whether
-   * this delivery counted (false: not a counted event, or counted before).
-   */
-  async onEvent(event: PickupEvent): Promise<boolean> {
-    return (await this.onEvents([event])) === 1;
-  }
-
-  /** Counts a batch of events in one script call (each once, however often delivered); returns how many counted now. */
-  async onEvents(events: PickupEvent[]): Promise<number> {
-    const args: (string | number)[] = [this.o.ns, STATS_MARKER_TTL_DAYS * 86_400, STATS_TTL_DAYS * 86_400, STATS_MAX_SAMPLES_PER_DAY];
-    for (const event of events) {
-      const counters = Statistics.countersOf(event);
-      if (counters.length === 0) continue;
-      const duration = event.to === 'collected' && event.type === 'pickup.transitioned' ? await this.secondsSinceNotified(event) : undefined;
-      args.push(event.pickupId, event.seq, event.boxId, this.dayOf(event), duration === undefined ? '' : duration, counters.join(','));
-    }
-    if (args.length === 4) return 0;
-    return Number(await this.count(...args));
-  }
-
-  /** Seconds from the pickup's last `notified` before this event to this event; undefined when its history is gone or it was never notified. */
-  private async secondsSinceNotified(event: PickupEvent): Promise<number | undefined> {
-    const history = await this.o.history(event.pickupId);
-    const notified = history.filter((e) => e.type === 'pickup.transitioned' && e.to === 'notified' && e.seq < event.seq).at(-1);
-    if (notified === undefined) return undefined;
-    const seconds = Math.round((Date.parse(event.at) - Date.parse(notified.at)) / 1000);
-    return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
   }
 
   /** The rows of a box from `from` to `to` (local days, both included), per day or ISO week; a row for every period. */

@@ -59,6 +59,11 @@ export interface EventStreamOptions {
   trimEveryMs?: number;
   /** The consumer name (default: host, pid and a random suffix). */
   consumer?: string;
+  /**
+   * Consumer groups of subscribers that earlier versions had and this one has not: `init` removes them, since a
+   * group nobody reads would hold back the trimming of the stream for good (docs/statistics.md: `stats`).
+   */
+  retiredGroups?: readonly string[];
 }
 
 type Entry = [string, string[]];
@@ -123,6 +128,14 @@ export class EventStream implements EventSubscriber {
 
   /** Creates the consumer groups; call before the first event may be written. */
   async init(): Promise<void> {
+    for (const name of this.o.retiredGroups ?? []) {
+      if (this.subscriptions.has(name)) continue;
+      try {
+        if (Number(await this.o.redis.xgroup('DESTROY', this.streamKey, name)) === 1) this.o.logger.info({ group: name }, 'removed the consumer group of a retired subscriber');
+      } catch (error) {
+        if (!String(error).includes('no such key') && !String(error).includes('requires the key to exist')) throw error;
+      }
+    }
     for (const sub of this.subscriptions.values()) {
       try {
         await this.o.redis.xgroup('CREATE', this.streamKey, sub.name, '$', 'MKSTREAM');

@@ -8,6 +8,7 @@ import { allocationScore, type BoxDefinition } from '../core/box.js';
 import { DokuboxError } from '../core/errors.js';
 import type { PickupEvent } from '../core/events.js';
 import type { PickupState, TransitionReason } from '../core/pickup.js';
+import type { Counter } from '../core/statistics.js';
 import type { ReplicaWait } from './replica-wait.js';
 import { AUDIT_STREAM_MAX_LEN, AuditLog, type AuditEntry } from './audit.js';
 import { ANNOTATE, COMPARTMENT, EXTEND, INGEST, REISSUE, REMIND, REPORTED, SYNC_BOX, TRANSITION, VERIFY } from './scripts.js';
@@ -92,6 +93,19 @@ export interface TransitionParams {
   deadline?: number | null;
   retentionSeconds: number;
   fields?: Record<string, string>;
+  /** What the transition adds to the statistics (counted with it, exactly once); none when not given. */
+  stats?: StatsCount;
+}
+
+/** Counts of one event in the statistics of its box and local day (src/core/statistics.ts decides them). */
+export interface StatsCount {
+  /** The box's local day of the event (YYYY-MM-DD). */
+  day: string;
+  counters: readonly Counter[];
+  /** Seconds from notified to collected: a sample of the day's median. */
+  durationSeconds?: number;
+  /** How long the day's keys are kept after this count, in seconds. */
+  ttlSeconds: number;
 }
 
 export interface ReissueParams {
@@ -332,6 +346,10 @@ export class PickupStore {
       p.codeHash ?? '',
       deadline,
       p.retentionSeconds,
+      p.stats?.day ?? '',
+      p.stats?.counters.join(',') ?? '',
+      p.stats?.durationSeconds ?? '',
+      p.stats?.ttlSeconds ?? 0,
     ];
     for (const [field, value] of Object.entries(p.fields ?? {})) args.push(field, value);
     const result = (await this.scripts.transition(...args)) as string[];
@@ -365,8 +383,9 @@ export class PickupStore {
     fields: Record<string, string> = {},
     guard: { once?: string; unless?: string } = {},
     smsKind = '',
+    stats?: StatsCount,
   ): Promise<'ok' | 'duplicate' | 'not_found'> {
-    const args: (string | number)[] = [this.ns, now, pickupId, type, reason, actor, guard.once ?? '', guard.unless ?? '', smsKind];
+    const args: (string | number)[] = [this.ns, now, pickupId, type, reason, actor, guard.once ?? '', guard.unless ?? '', smsKind, stats?.day ?? '', stats?.counters.join(',') ?? '', stats?.ttlSeconds ?? 0];
     for (const [field, value] of Object.entries(fields)) args.push(field, value);
     const result = (await this.scripts.annotate(...args)) as string[];
     return result[0] === 'ok' ? 'ok' : result[0] === 'duplicate' ? 'duplicate' : 'not_found';
@@ -411,6 +430,11 @@ export class PickupStore {
         context: { pickupId: result[1] ?? '' },
       });
     }
+  }
+
+  /** The box of a pickup; undefined when the pickup is gone. */
+  async boxOf(pickupId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.key('pickup', pickupId), 'boxId')) ?? undefined;
   }
 
   async get(pickupId: string): Promise<StoredPickup | undefined> {

@@ -4,6 +4,7 @@
  * names from the namespace in ARGV[1], so the store requires a single Redis
  * (standalone or Sentinel), not Redis Cluster. See docs/data-model.md.
  */
+import { STATS_MAX_SAMPLES_PER_DAY } from '../core/statistics.js';
 
 /** Helpers shared by all scripts (prepended to each). */
 const LIB = `
@@ -29,6 +30,21 @@ local function record(p, etype, from, to, reason, actor, now, comp, smsKind)
   redis.call('RPUSH', k('history', p), cjson.encode({
     seq = seq, type = etype, from = from or cjson.null, to = to, reason = reason, compartment = compartment, actor = actor, at = now, smsKind = kind }))
   return h
+end
+
+-- Adds an event's counters (comma-separated; '' for none) to the statistics of its box and local day, in the
+-- step that records the event: exactly once, with no marker (src/core/statistics.ts decides what counts). A day
+-- key's TTL is renewed with each count; a collection's notified-to-collected seconds go to the day's samples.
+local function count_stats(box, day, counters, duration, ttl)
+  if counters == '' or day == '' or not box then return end
+  local dayKey = k('stats', 'day', box, day)
+  for counter in string.gmatch(counters, '[^,]+') do redis.call('HINCRBY', dayKey, counter, 1) end
+  redis.call('EXPIRE', dayKey, ttl)
+  if duration ~= '' then
+    local samples = dayKey .. ':durations'
+    if redis.call('LLEN', samples) < ${STATS_MAX_SAMPLES_PER_DAY} then redis.call('RPUSH', samples, duration) end
+    redis.call('EXPIRE', samples, ttl)
+  end
 end
 
 local function emit(p, etype, from, to, reason, actor, now, comp)
@@ -150,8 +166,8 @@ return count
  * neither a waiting list nor a free compartment shows it; the pickup hash,
  * with its state and the first event's seq, is written by one HSET; the open
  * search indexes are sets without a TTL (one SADD each, no PERSIST); the
- * notice is counted here, exactly once, instead of by the statistics consumer
- * with a per-event marker.
+ * notice is counted here, exactly once, with no marker (count_stats does the
+ * same for the later events in TRANSITION and ANNOTATE).
  */
 export const INGEST = `${LIB}
 local now, msgKey, fingerprint, p, box, accessible, ttl = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
@@ -229,8 +245,8 @@ redis.call('XADD', k('events'), '*', 'e', cjson.encode({
 redis.call('RPUSH', k('history', p), cjson.encode({
   seq = 1, type = 'pickup.created', from = cjson.null, to = state, reason = 'notice_received', compartment = compartment, actor = actor, at = now }))
 stat(state, 1)
--- The notice in the statistics of its box and local day, here where it happens exactly once (src/stats/statistics.ts
--- counts the later events from the stream). The day key's TTL is set when its first notice creates the counter.
+-- The notice in the statistics of its box and local day, here where it happens exactly once (TRANSITION and
+-- ANNOTATE count the later events in the same way, with count_stats). The day key's TTL is set when its first notice creates the counter.
 local day = k('stats', 'day', box, statsDay)
 if redis.call('HINCRBY', day, 'notices', 1) == 1 then redis.call('EXPIRE', day, statsTtl) end
 if state == 'waiting' then redis.call('HINCRBY', day, 'waited', 1) end
@@ -242,7 +258,9 @@ return {'created', state, comp or ''}
  * the current state. ARGV: ns, now, pickupId, expectedState, to, reason,
  * actor, release ('' | free | retrieval | detach | unwait), dropCode (0/1),
  * dropPersonal (0/1), markDefective (0/1), codeHash (''), deadline ('' keep,
- * '-' clear, or ms), retentionSeconds, then field/value pairs.
+ * '-' clear, or ms), retentionSeconds, statsDay (the box's local day of
+ * now), statsCounters (comma-separated, '' for none), statsDuration (seconds
+ * from notified, '' for none), statsTtlSeconds, then field/value pairs.
  * Returns {'ok', compartment} or {'not_found'} | {'stale', state} | {'code_collision'}.
  */
 export const TRANSITION = `${LIB}
@@ -293,8 +311,9 @@ elseif deadline ~= '' then
 end
 redis.call('HSET', pk, 'state', to, 'updatedAt', now, 'lastReason', reason)
 if to ~= 'notified' then redis.call('ZREM', k('reminders'), p) end
-set_fields(p, 15)
+set_fields(p, 19)
 emit(p, 'pickup.transitioned', expected, to, reason, actor, now, redis.call('HGET', pk, 'compartment'))
+count_stats(box, ARGV[15], ARGV[16], ARGV[17], tonumber(ARGV[18]))
 if to == 'waiting' then redis.call('LPUSH', k('box', box, 'waiting'), p) end
 if dropPersonal == '1' and retention > 0 then
   redis.call('EXPIRE', pk, retention)
@@ -347,7 +366,10 @@ return {'ok'}
  * Records something that happened to a pickup without changing its state
  * (SMS accepted, failed, delivered ...). ARGV: ns, now, pickupId, type,
  * reason, actor, once, unless, smsKind ('' or the kind of SMS the event is
- * about, kept in the event), then field/value pairs to set. `once` (or '')
+ * about, kept in the event), statsDay (the box's local day of now),
+ * statsCounters (comma-separated, '' for none), statsTtlSeconds, then
+ * field/value pairs to set. The counters are added only when the event is
+ * recorded (a repeated delivery report held back by its marker counts nothing). `once` (or '')
  * names a marker field of the pickup hash: set with the event, and an event
  * whose marker is set already is not recorded again (a repeated delivery
  * report). `unless` (or '') names a marker whose presence suppresses the
@@ -360,8 +382,9 @@ local state = redis.call('HGET', pk, 'state')
 if not state then return {'not_found'} end
 if unless ~= '' and redis.call('HEXISTS', pk, unless) == 1 then return {'duplicate'} end
 if once ~= '' and redis.call('HSETNX', pk, once, now) == 0 then return {'duplicate'} end
-set_fields(p, 10)
-record(p, etype, state, state, reason, actor, now, redis.call('HGET', pk, 'compartment'), ARGV[9])
+set_fields(p, 13)
+local h = record(p, etype, state, state, reason, actor, now, redis.call('HGET', pk, 'compartment'), ARGV[9])
+count_stats(h[2], ARGV[10], ARGV[11], '', tonumber(ARGV[12]))
 return {'ok'}
 `;
 

@@ -101,7 +101,7 @@ describe('the Redis cost of a notice', () => {
       for (let i = 0; i < N; i += 1) await world.dokubox.service.submitNotice(client, notice());
       await world.dokubox.events.drain();
     });
-    // The notice was counted by the ingest: the statistics consumer sets no marker and counts nothing for it.
+    // The notice was counted by the ingest: no statistics marker, nothing counted for it afterwards.
     for (const gone of ['hsetnx', 'expire']) expect(calls.has(gone), gone).toBe(false);
     expect(total(calls) / N).toBeLessThanOrEqual(15);
   });

@@ -1,7 +1,7 @@
 /**
- * Statistics per box and day or week (src/stats/statistics.ts): counted from
- * the event stream on the box's local day, once per event however often it
- * is delivered, and served at GET /v1/boxes/{boxId}/statistics as JSON or CSV.
+ * Statistics per box and day or week (src/stats/statistics.ts): counted by
+ * the store's scripts with the event they count, on the box's local day,
+ * exactly once, and served at GET /v1/boxes/{boxId}/statistics as JSON or CSV.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClientIdentity } from '../../src/service/types.js';
@@ -77,26 +77,45 @@ describe('statistics per box and day', () => {
     expect((await rows('2026-03-02', '2026-03-03', 'day', 'small')).map((r) => r.notices)).toEqual([0, 0]);
   });
 
-  it('counts an event once however often it is delivered', async () => {
+  it('counts each event in the step that records it, exactly once: a repeated delivery report and a lost race add nothing', async () => {
     const pickupId = await notified();
-    await world.dokubox.service.recordSms(pickupId, 'sms_delivered');
-    const delivered = (await world.dokubox.store.history(pickupId)).at(-1)!;
-    expect(delivered.reason).toBe('sms_delivered');
-    // Before the stream delivers it: the first call counts, a repeat does not, nor the stream's own delivery.
-    expect(await world.dokubox.statistics.onEvent(delivered)).toBe(true);
-    expect(await world.dokubox.statistics.onEvent(delivered)).toBe(false);
+    const dayKey = `${world.config.REDIS_KEY_PREFIX}:stats:day:${BOX}:2026-03-02`;
+    // The gateway reports the same delivery twice: one event, one count, at once (no consumer of the stream in between).
+    const guard = { once: 'dlr:ready:m-1:delivered' };
+    expect(await world.dokubox.service.recordSms(pickupId, 'sms_delivered', { smsStatus: 'delivered' }, guard, 'ready')).toBe(true);
+    expect(await world.dokubox.service.recordSms(pickupId, 'sms_delivered', { smsStatus: 'delivered' }, guard, 'ready')).toBe(false);
+    expect(await world.dokubox.redis.hget(dayKey, 'smsDelivered')).toBe('1');
+    // Events that are no outcome count nothing.
+    await world.dokubox.service.recordSms(pickupId, 'reminder_sent', {}, {}, 'reminder');
+    // Two kiosks collect at once: one transition wins, the other is refused, one collection and one sample are counted.
+    world.clock.advance(minutes(12));
+    const results = await Promise.allSettled([collect(pickupId), collect(pickupId)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(await world.dokubox.redis.hgetall(dayKey)).toEqual({ notices: '1', smsDelivered: '1', collected: '1' });
+    expect(await world.dokubox.redis.lrange(`${dayKey}:durations`, 0, -1)).toEqual(['720']);
+    expect(await world.dokubox.redis.ttl(dayKey)).toBeGreaterThan(399 * 86_400);
+    // The stream delivers the events to its subscribers as before; statistics are none of them and keep no markers.
     await world.dokubox.events.drain();
-    // The notice was counted by the ingest when it created the pickup: its event, delivered again, adds nothing.
-    for (const event of await world.dokubox.store.history(pickupId)) {
-      expect(await world.dokubox.statistics.onEvent(event)).toBe(false);
-    }
-    await collect(pickupId);
-    const [collected] = (await world.dokubox.store.history(pickupId)).slice(-1);
-    await Promise.all([world.dokubox.statistics.onEvent(collected!), world.dokubox.statistics.onEvent(collected!)]);
     const [day] = await rows('2026-03-02', '2026-03-02');
-    expect(day).toMatchObject({ notices: 1, collected: 1, smsDelivered: 1, medianMinutesToPickup: 0 });
-    const samples = await world.dokubox.redis.lrange(`${world.config.REDIS_KEY_PREFIX}:stats:day:${BOX}:2026-03-02:durations`, 0, -1);
-    expect(samples).toEqual(['0']);
+    expect(day).toMatchObject({ notices: 1, collected: 1, smsDelivered: 1, medianMinutesToPickup: 12 });
+    expect(await world.dokubox.redis.keys(`${world.config.REDIS_KEY_PREFIX}:stats:seen:*`)).toEqual([]);
+  });
+
+  it("removes the statistics consumer group an earlier version left on the event stream, so that the stream is trimmed again", async () => {
+    const { redis } = world.dokubox;
+    const stream = `${world.config.REDIS_KEY_PREFIX}:events`;
+    const groupsOf = async () => ((await redis.xinfo('GROUPS', stream)) as unknown[][]).map((g) => String(g[1])).sort();
+    await submitted();
+    // An earlier version's `stats` group that nobody reads any more: it holds every entry from here on.
+    await redis.xgroup('CREATE', stream, 'stats', '$');
+    await submitted();
+    await world.dokubox.events.drain();
+    await world.dokubox.events.trim();
+    expect(await redis.xlen(stream)).toBeGreaterThan(0);
+    await world.dokubox.events.init();
+    expect(await groupsOf()).not.toContain('stats');
+    await world.dokubox.events.trim();
+    expect(await redis.xlen(stream)).toBe(0);
   });
 
   it('takes the median of the minutes from notified to collected, and a week the median of all its samples', async () => {
@@ -122,7 +141,7 @@ describe('statistics per box and day', () => {
     expect(week).toMatchObject({ period: '2026-W10', collected: 5, notices: 5, medianMinutesToPickup: 30 });
   });
 
-  it('counts a notice when the ingest creates its pickup, once: not again for the same message sent twice or its event delivered twice', async () => {
+  it('counts a notice when the ingest creates its pickup, once: not again for the same message sent twice', async () => {
     const message = notice();
     const { pickup } = await world.dokubox.service.submitNotice(caseSystem, message);
     // Counted in the same step that created the pickup, before any consumer ran.
@@ -131,8 +150,7 @@ describe('statistics per box and day', () => {
     const ttl = await world.dokubox.redis.ttl(dayKey);
     expect(ttl).toBeGreaterThan(399 * 86_400);
     expect((await world.dokubox.service.submitNotice(caseSystem, message)).outcome).toBe('duplicate');
-    const [created] = await world.dokubox.store.history(pickup.id);
-    expect(await world.dokubox.statistics.onEvent(created!)).toBe(false);
+    expect(await world.dokubox.store.history(pickup.id)).toHaveLength(1);
     expect((await rows('2026-03-02', '2026-03-02'))[0]).toMatchObject({ notices: 1, waited: 0 });
   });
 

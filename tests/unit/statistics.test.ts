@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DokuboxError } from '../../src/core/errors.js';
 import { csvField, csvLine, statisticsCsv } from '../../src/stats/csv.js';
-import { isoWeekOf, medianOf, parseStatisticsQuery, Statistics } from '../../src/stats/statistics.js';
-import type { PickupEvent } from '../../src/core/events.js';
+import { isoWeekOf, medianOf, parseStatisticsQuery } from '../../src/stats/statistics.js';
+import { secondsToPickup, smsCounters, transitionCounters } from '../../src/core/statistics.js';
 
 describe('statistics CSV (RFC 4180)', () => {
   it('quotes fields with a comma, a double quote or a line break and doubles the quotes; null is empty', () => {
@@ -35,15 +35,28 @@ describe('statistics periods and medians', () => {
     expect(medianOf([40, 10, 20, 30])).toBe(25);
   });
 
-  it('counts ends of pickups and SMS outcomes from the stream, nothing else (notices are counted by the ingest itself)', () => {
-    const event = (type: PickupEvent['type'], to: PickupEvent['to'], reason: PickupEvent['reason']) => ({ type, to, reason }) as PickupEvent;
-    expect(Statistics.countersOf(event('pickup.created', 'reserved', 'notice_received'))).toEqual([]);
-    expect(Statistics.countersOf(event('pickup.created', 'waiting', 'notice_received'))).toEqual([]);
-    expect(Statistics.countersOf(event('pickup.transitioned', 'waiting', 'fault_resolved'))).toEqual([]);
-    expect(Statistics.countersOf(event('pickup.transitioned', 'collected', 'code_verified_and_taken'))).toEqual(['collected']);
-    expect(Statistics.countersOf(event('pickup.transitioned', 'notified', 'sms_accepted'))).toEqual([]);
-    expect(Statistics.countersOf(event('pickup.sms', 'notified', 'sms_failed'))).toEqual(['smsFailed']);
-    expect(Statistics.countersOf(event('pickup.sms', 'notified', 'reminder_sent'))).toEqual([]);
+  it('counts ends of pickups and SMS outcomes, nothing else (notices are counted by the ingest itself)', () => {
+    expect(transitionCounters('waiting')).toEqual([]);
+    expect(transitionCounters('notified')).toEqual([]);
+    expect(transitionCounters('fault')).toEqual([]);
+    expect(transitionCounters('returned')).toEqual([]);
+    expect(transitionCounters('collected')).toEqual(['collected']);
+    expect(transitionCounters('expired')).toEqual(['expired']);
+    expect(transitionCounters('cancelled')).toEqual(['cancelled']);
+    expect(smsCounters('sms_failed')).toEqual(['smsFailed']);
+    expect(smsCounters('sms_delivered')).toEqual(['smsDelivered']);
+    expect(smsCounters('sms_undeliverable')).toEqual(['smsUndeliverable']);
+    expect(smsCounters('reminder_sent')).toEqual([]);
+    expect(smsCounters('code_sent')).toEqual([]);
+    expect(smsCounters('sms_accepted_by_gateway')).toEqual([]);
+  });
+
+  it('takes whole seconds from the last notification to the collection, none without a notification or before it', () => {
+    expect(secondsToPickup('2026-03-02T10:00:00.000Z', '2026-03-02T10:12:00.400Z')).toBe(720);
+    expect(secondsToPickup(undefined, '2026-03-02T10:12:00Z')).toBeUndefined();
+    expect(secondsToPickup('', '2026-03-02T10:12:00Z')).toBeUndefined();
+    expect(secondsToPickup('2026-03-02T10:13:00Z', '2026-03-02T10:12:00Z')).toBeUndefined();
+    expect(secondsToPickup('not a time', '2026-03-02T10:12:00Z')).toBeUndefined();
   });
 });
 
