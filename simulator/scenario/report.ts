@@ -39,6 +39,8 @@ export interface ScenarioReport {
   cancelled: number;
   /** New codes staff issued because an SMS with a code failed (sms_failed alarm). */
   newCodes: number;
+  /** Pickups staff put into another compartment because its door did not open for loading. */
+  reassigned: number;
   latencies: {
     /** Scenario time from sending the notice to `reserved` (includes time on the waiting list). */
     noticeToReserved: Percentiles;
@@ -79,7 +81,7 @@ export function formatReport(r: ScenarioReport): string {
     `  notices      sent ${r.notices.sent}: created ${r.notices.created}, duplicate ${r.notices.duplicate}, refused ${r.notices.refused}, error ${r.notices.error}; resent ${r.notices.resends} times`,
     `  reservations ${r.reservations}; waited ${r.waiting.pickups} (longest waiting list ${r.waiting.longestList})`,
     `  SMS          in the phones: ${counts(r.sms.inbox)}; at the middleware: ${counts(r.sms.byStatus)}`,
-    `  pickups      ${r.pickups.total}: ${counts(r.pickups.byState)}; handed over ${r.handovers}, expired ${r.expiries}, faults ${r.faults.pickups}, cancelled at the end ${r.cancelled}${r.newCodes > 0 ? `, new codes after a failed SMS ${r.newCodes}` : ''}`,
+    `  pickups      ${r.pickups.total}: ${counts(r.pickups.byState)}; handed over ${r.handovers}, expired ${r.expiries}, faults ${r.faults.pickups}, cancelled at the end ${r.cancelled}${r.newCodes > 0 ? `, new codes after a failed SMS ${r.newCodes}` : ''}${r.reassigned > 0 ? `, into another compartment after a failed loading ${r.reassigned}` : ''}`,
     `  faults       ${r.faults.switched.length === 0 ? 'none' : r.faults.switched.map((f) => `${f.at} ${f.kind}${f.target === '' ? '' : `(${f.target})`} ${f.on ? 'on' : 'off'}`).join('; ')}`,
     '  latencies',
     `    notice to reserved        ${p(r.latencies.noticeToReserved)}`,

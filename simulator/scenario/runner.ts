@@ -130,6 +130,7 @@ class ScenarioRun {
   private cancelledLeftovers = 0;
   /** New codes staff issued after an SMS with a code failed, and the sms_failed alarms they answered so. */
   private newCodes = 0;
+  private reassigned = 0;
   private readonly answeredAlarms = new Set<string>();
   private staffChain: Promise<void> = Promise.resolve();
   private visitsAhead = 0;
@@ -643,7 +644,15 @@ class ScenarioRun {
       request.end = performance.now();
       request.outcome = answer.status === 200 ? 'opened' : answer.status === 0 || answer.status >= 502 ? 'lost' : 'refused';
       const opened = answer.status === 200 ? String(answer.body.compartment) : compartment;
-      if (world.compartment(box.id, opened).door !== 'open') return;
+      if (world.compartment(box.id, opened).door !== 'open') {
+        // The door did not open for loading (a jammed lock): staff put the documents into another compartment.
+        // The pickup is reserved there (or waits for one), and a later round loads it.
+        if (answer.status === 409 && track.pickupId !== undefined) {
+          const moved = await this.call('POST', `/v1/pickups/${track.pickupId}/reassign`, 'staff', { reason: 'Scenario: the door did not open for loading' }, box.authority);
+          if (moved.status === 200) this.reassigned += 1;
+        }
+        return;
+      }
       track.compartment = opened;
       world.act(box.id, opened, 'insert');
       const killed = this.killAtDoor;
@@ -999,6 +1008,7 @@ class ScenarioRun {
       faults: { pickups: r.pickups.filter((p) => first(p, 'fault') !== undefined).length, switched: this.faultLog },
       cancelled: this.cancelledLeftovers,
       newCodes: this.newCodes,
+      reassigned: this.reassigned,
       latencies: { noticeToReserved: percentiles(noticeToReserved), loadedToSmsAccepted: percentiles(loadedToSms), codeToDoorOpen: percentiles(codeToDoor) },
       notes,
       violations,

@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'case_report_replayed',
   'deadline_extended',
   'alarm_acknowledged',
+  'pickup_reassigned',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -765,6 +765,37 @@ export class PickupService implements PickupPort {
   }
 
   /**
+   * Staff put the documents of a pickup whose compartment failed while it was being loaded into another
+   * compartment: a fault from `reserved` (the door did not open for loading, or the compartment was reported
+   * defective before the documents went in). The pickup waits again (fault -> waiting, `fault_resolved`) and
+   * gets the next sound compartment at once when the box has one; staff then load it as any other. The failed
+   * compartment stays defective until it is repaired. A fault with the documents inside (from `loaded` or
+   * `notified`) is refused: those documents are taken out by staff (return, or cancel) and handed over at the
+   * counter. Audited as `pickup_reassigned`.
+   */
+  async reassignAfterFault(client: ClientIdentity, ref: PickupRef, actor: string, reason?: string): Promise<PickupView> {
+    const pickupId = (await this.resolve(client, ref)).id;
+    const [pickup, history] = await Promise.all([this.o.store.get(pickupId), this.o.store.history(pickupId)]);
+    if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
+    const fault = history.filter((e) => e.type === 'pickup.transitioned' && e.to === 'fault').at(-1);
+    if (pickup.state !== 'fault' || fault === undefined) {
+      throw new DokuboxError('ILLEGAL_TRANSITION', `This pickup is '${pickup.state}'. Only a pickup in 'fault' whose compartment failed before the documents went in can be put into another compartment.`, {
+        context: { pickupId, state: pickup.state },
+      });
+    }
+    if (fault.from !== 'reserved') {
+      throw new DokuboxError(
+        'ILLEGAL_TRANSITION',
+        `The documents went into compartment ${fault.compartment ?? '?'} before the fault (the pickup was '${String(fault.from)}') and stay there: cancel the pickup, take them out and hand them over at the counter.`,
+        { context: { pickupId, state: pickup.state } },
+      );
+    }
+    await this.apply(pickupId, 'waiting', 'fault_resolved', actor);
+    await this.audit({ actor, authority: client.authority, action: 'pickup_reassigned', pickupId, boxId: pickup.boxId, ...(fault.compartment === null ? {} : { compartment: fault.compartment }), ...(reason === undefined ? {} : { reason }) });
+    return this.view(pickupId);
+  }
+
+  /**
    * What the SMS worker needs at send time, or undefined when there is
    * nothing to send: the pickup ended, or its state no longer fits the kind
    * (a `ready` message for a pickup that is not `loaded`), or, for a new

@@ -4,13 +4,17 @@
  * reads its timeline, reveals the personal data for a reason, extends the
  * deadline, issues a new code (the SMS reaches the phone) and opens the
  * compartment remotely (the emulator's door opens); a loaded pickup whose
- * ready SMS the gateway refused gets a new code there. axe-core finds nothing
+ * ready SMS the gateway refused gets a new code there; a pickup whose door
+ * did not open for loading (a jammed lock) goes into another compartment,
+ * where staff load it. axe-core finds nothing
  * on the search page, the results and the pickup's page (German and
  * English); pictures are saved under test-results/dashboard/.
  */
+import { once } from 'node:events';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityViolations, createKioskWorld, screenshot, type KioskWorld } from '../support/kiosk-world.js';
+import { notice } from '../support/harness.js';
+import { accessibilityViolations, createKioskWorld, keyOf, screenshot, type KioskWorld } from '../support/kiosk-world.js';
 
 const PW = 'pickup page test password';
 let k: KioskWorld;
@@ -148,6 +152,53 @@ describe('the pickup pages', () => {
     const [message] = await k.phones.inbox.waitFor(mobile, 1);
     expect(/\b\d{6}\b/.test(message!.text)).toBe(true);
     await k.untilSms(async () => (await k.world.dokubox.store.get(pickup.pickupId))?.state === 'notified');
+    await context.close();
+  });
+
+  it('put the documents of a pickup whose door did not open for loading into another compartment, where staff load them', async () => {
+    const box = 'md-kiosk';
+    const emulator = k.emulators[box];
+    const input = notice({ authority: 'magdeburg-abh', boxId: box, mobile: '+4915150000001' });
+    const created = await k.api('POST', '/v1/notices', keyOf('case-system', box), input);
+    const { pickup } = (await created.json()) as { pickup: { id: string; compartment: string } };
+    const serialNumber = input.documents[0]!.serialNumber;
+    // The lock of its compartment is jammed: staff scan the document, the door stays shut, the pickup is a fault.
+    emulator.jamLock(pickup.compartment);
+    const unlocked = once(emulator, 'unlock');
+    const loading = k.api('POST', `/v1/boxes/${box}/loadings`, keyOf('staff', box), { serialNumber });
+    await unlocked;
+    k.world.clock.advance(5000);
+    expect((await loading).status).toBe(409);
+    await k.world.dokubox.lockers.lifecycles.get(box)!.settled();
+    expect((await k.world.dokubox.store.get(pickup.id))?.state).toBe('fault');
+
+    const { context, page } = await signedInClerk();
+    await page.goto(`${k.base}/dashboard/pickups/${pickup.id}?lang=de`);
+    const move = page.getByRole('button', { name: 'Dokumente in ein anderes Fach legen' });
+    expect(await move.count()).toBe(1);
+    expect(await page.locator('#f-reassign').innerText()).toContain(`Fach ${pickup.compartment} ist ausgefallen, bevor die Dokumente hineinkamen.`);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await screenshot(page, '../dashboard/pickups-08-fault-at-loading');
+
+    await page.locator('#reason-reassign').fill('Schloss klemmt beim Einlegen');
+    await move.click();
+    await page.locator('[data-done="reassigned"]').waitFor();
+    const moved = await k.world.dokubox.store.get(pickup.id);
+    expect(moved?.state).toBe('reserved');
+    expect(moved?.compartment).not.toBe(pickup.compartment);
+    expect(await page.locator('.facts').first().innerText()).toContain(moved!.compartment!);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await screenshot(page, '../dashboard/pickups-09-another-compartment');
+
+    // The same scan now opens the new compartment: staff put the documents in and close it.
+    const again = await k.api('POST', `/v1/boxes/${box}/loadings`, keyOf('staff', box), { serialNumber });
+    expect(again.status).toBe(200);
+    emulator.insertItem(moved!.compartment!);
+    const loaded = k.untilState(box, pickup.id, 'loaded');
+    emulator.closeDoor(moved!.compartment!);
+    await loaded;
+    const failed = (await k.world.dokubox.store.listCompartments(k.world.dokubox.boxes.get(box)!)).find((c) => c.id === pickup.compartment);
+    expect(failed?.state).toBe('defective');
     await context.close();
   });
 });

@@ -212,7 +212,7 @@ describe('actions', () => {
 
   it('requires a reason for every action', async () => {
     const p = await notified();
-    for (const action of ['code', 'deadline', 'cancel', 'open', 'defective', 'repaired']) {
+    for (const action of ['code', 'deadline', 'cancel', 'open', 'defective', 'repaired', 'reassign']) {
       const res = await post(clerk, `/dashboard/pickups/${p.id}/${action}`, { workingDays: '2' });
       expect(res.status, action).toBe(400);
       expect(await res.text(), action).toContain('Bitte geben Sie einen Grund mit 5 bis 200 Zeichen an.');
@@ -240,6 +240,35 @@ describe('actions', () => {
     expect(await (await get(clerk, `/dashboard/pickups/${p.id}`)).text()).toContain('id="f-code"');
     expect((await post(clerk, `/dashboard/pickups/${p.id}/code`, { reason: 'the SMS did not arrive' })).status).toBe(303);
     expect((await world.dokubox.store.history(p.id)).at(-1)).toMatchObject({ reason: 'code_reissued', from: 'loaded', to: 'loaded' });
+  });
+
+  it('offers another compartment only for a fault before the documents went in, and the pickup gets one', async () => {
+    const p = await submit();
+    const failed = (await world.dokubox.store.get(p.id))?.compartment ?? '';
+    const page = `/dashboard/pickups/${p.id}`;
+    expect(await (await get(clerk, page)).text()).not.toContain('id="f-reassign"');
+    await world.dokubox.service.markFault(p.id, 'door_did_not_open', 'locker:gw1');
+    const offered = await (await get(clerk, `${page}?lang=en`)).text();
+    expect(offered).toContain('id="f-reassign"');
+    expect(offered).toContain(`Compartment ${failed} failed before the documents went in.`);
+    expect((await post(clerk, `${page}/reassign`, {})).status).toBe(400);
+    const done = await post(clerk, `${page}/reassign?lang=en`, { reason: 'door did not open at loading' });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe(`${page}?lang=en&done=reassigned`);
+    expect(await (await get(clerk, done.headers.get('location') ?? '')).text()).toContain('The pickup has another compartment, or waits for one');
+    const after = await world.dokubox.store.get(p.id);
+    expect(after?.state).toBe('reserved');
+    expect(after?.compartment).not.toBe(failed);
+    expect((await auditOf(p.id)).map((e) => [e.action, e.actor, e.compartment, e.reason])).toEqual([['pickup_reassigned', 'clerk:md.clerk', failed, 'door did not open at loading']]);
+
+    // With the documents inside (a fault after loading) there is no such form, and a forged post is refused with the reason.
+    const loaded = await submit();
+    await world.dokubox.service.markLoaded(loaded.id, 'staff:staff-1');
+    await world.dokubox.service.markFault(loaded.id, 'item_missing_after_loading', 'locker:gw1');
+    expect(await (await get(clerk, `/dashboard/pickups/${loaded.id}`)).text()).not.toContain('id="f-reassign"');
+    const refused = await post(clerk, `/dashboard/pickups/${loaded.id}/reassign?lang=en`, { reason: 'try another compartment' });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('cancel the pickup, take them out and hand them over at the counter');
   });
 
   it('lets an admin replay a dead-letter report, and refuses a clerk (403)', async () => {

@@ -153,6 +153,7 @@ describe('the status codes of openapi.yaml', () => {
         () => duplicate,
       ],
       'POST /v1/pickups/{pickupId}/cancel': [() => ({ reason: 'cancelled_by_staff' }), () => ({ reason: 'bored' })],
+      'POST /v1/pickups/{pickupId}/reassign': [() => ({ reason: 'the door did not open at loading' }), () => ({ reason: 'x' })],
       'POST /v1/boxes/{boxId}/loadings': [() => ({ serialNumber: 'NOSUCHDOC1' }), () => ({ serialNumber: loadable.serialNumber })],
       'POST /v1/boxes/{boxId}/pickups': [() => ({ code: '123456', dateOfBirth: '1991-04-17' })],
       // Six failures: the client pauses (429).

@@ -13,6 +13,7 @@ const cancelSchema = z.strictObject({ reason: z.enum(['cancelled_by_case_system'
 export const auditReason = z.string().trim().min(5).max(200);
 const revealSchema = z.strictObject({ reason: auditReason });
 const deadlineSchema = z.strictObject({ workingDays: z.number().int().min(1).max(MAX_EXTENSION_WORKING_DAYS), reason: auditReason });
+const reassignSchema = z.strictObject({ reason: auditReason.optional() }).default({});
 
 export function pickupRoutes(service: PickupService, auth: ApiKeyAuthenticator): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -58,6 +59,13 @@ export function pickupRoutes(service: PickupService, auth: ApiKeyAuthenticator):
     const actor = `${client.role === 'admin' ? 'admin' : 'staff'}:${client.id}`;
     const { pickup, codeGeneration } = await service.issueNewCode(client, { pickupId: c.req.param('pickupId') }, actor);
     return c.json({ pickupId: pickup.id, codeGeneration, state: pickup.state, sms: 'queued' as const });
+  });
+
+  // Staff put the documents of a pickup whose compartment failed during loading into another compartment.
+  app.post('/pickups/:pickupId/reassign', requireRole(auth, 'staff'), async (c) => {
+    const client = clientOf(c);
+    const body = parseBody(reassignSchema, await readJson(c, { optional: true }));
+    return c.json(await service.reassignAfterFault(client, { pickupId: c.req.param('pickupId') }, actorOf(client), body.reason));
   });
 
   // The story of a pickup for staff: timeline, SMS, reports to the case system, personal data masked.

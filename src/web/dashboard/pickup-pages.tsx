@@ -18,7 +18,7 @@ import { DASHBOARD_LANGUAGES } from './pages.js';
 type T = (key: string, values?: Record<string, string | number | Date>) => string;
 
 /** What `?done=` may confirm after an action. */
-export const DONE_KINDS = ['code', 'extended', 'cancelled', 'opened', 'defective', 'repaired', 'replayed'] as const;
+export const DONE_KINDS = ['code', 'extended', 'cancelled', 'opened', 'defective', 'repaired', 'replayed', 'reassigned'] as const;
 export type DoneKind = (typeof DONE_KINDS)[number];
 
 /** States in which a pickup has ended (nothing to act on but its compartment). */
@@ -204,6 +204,9 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
   const base = `/dashboard/pickups/${encodeURIComponent(pickup.id)}`;
   // Notified, or loaded with the SMS with its code failed: a new code's SMS takes its place (PickupService.issueNewCode).
   const newCode = pickup.state === 'notified' || (pickup.state === 'loaded' && sms.some((s) => (s.kind === 'ready' || s.kind === 'code') && s.status === 'failed'));
+  // A fault before the documents went in (from reserved): they can go into another compartment (PickupService.reassignAfterFault).
+  const fault = o.story.timeline.filter((e) => e.type === 'pickup.transitioned' && e.to === 'fault').at(-1);
+  const reassign = pickup.state === 'fault' && fault?.from === 'reserved';
   const q = `?lang=${o.language}`;
   const ended = ENDED.has(pickup.state);
   const dead = reports.some((r) => r.delivery === 'dead');
@@ -289,6 +292,11 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
           {newCode ? (
             <ActionForm t={t} id="code" action={`${base}/code${q}`} csrf={csrf} legend={t('dashboard.action.code')} submit={t('dashboard.action.code')}>
               <p class="hint">{t('dashboard.action.codeCount', { current: o.codeGeneration, total: o.maxCodes })}</p>
+            </ActionForm>
+          ) : null}
+          {reassign ? (
+            <ActionForm t={t} id="reassign" action={`${base}/reassign${q}`} csrf={csrf} legend={t('dashboard.action.reassign')} submit={t('dashboard.action.reassign')}>
+              <p class="hint">{t('dashboard.action.reassignHint', { compartment: fault?.compartment ?? '–' })}</p>
             </ActionForm>
           ) : null}
           {pickup.state === 'notified' ? (

@@ -203,6 +203,15 @@ export function dashboardPickupRoutes(d: DashboardPickupDeps): Hono<DashboardEnv
   );
 
   app.post(
+    '/pickups/:pickupId/reassign',
+    clerk,
+    action('reassigned', async (c, form, pickupId) => {
+      const reason = reasonOf(form);
+      await d.service.reassignAfterFault(clientOf(c), { pickupId }, actorOf(c), reason);
+    }),
+  );
+
+  app.post(
     '/pickups/:pickupId/deadline',
     clerk,
     action('extended', async (c, form, pickupId) => {
