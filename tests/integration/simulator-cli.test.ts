@@ -40,9 +40,16 @@ async function startSimulatorProcess(args: string[]): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  const middlewarePort = await freePort();
-  const worldPort = await freePort();
-  printed = await startSimulatorProcess(['--redis', inject('redisUrl'), '--redis-prefix', prefix, '--middleware', `http://127.0.0.1:${middlewarePort}`, '--case-user', 'sim-case', '--case-password', 'correct horse battery', '--port', String(worldPort), '--state-dir', stateDir, '--signing-secret', 'test-signing-secret']);
+  let middlewarePort = 0;
+  // A free port is free when asked, not necessarily when the child binds it (another test process may take it
+  // in between): a child that could not listen ends before its banner, and is started again on other ports.
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    middlewarePort = await freePort();
+    const worldPort = await freePort();
+    printed = await startSimulatorProcess(['--redis', inject('redisUrl'), '--redis-prefix', prefix, '--middleware', `http://127.0.0.1:${middlewarePort}`, '--case-user', 'sim-case', '--case-password', 'correct horse battery', '--port', String(worldPort), '--state-dir', stateDir, '--signing-secret', 'test-signing-secret']);
+    if (printed.some((line) => line.startsWith('  (no --staff-key'))) break;
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+  }
   consoleUrl = /^simulator console {2}(http:\/\/\S+)\/$/.exec(printed[0] ?? '')?.[1] ?? '';
   const env = Object.fromEntries(printed.flatMap((l) => { const m = /^ {2}([A-Z_]+)='(.*)'$/.exec(l); return m ? [[m[1] as string, m[2] as string]] : []; }));
   dokubox = await createDokubox(
