@@ -66,7 +66,9 @@ describe('loading and emptying at the box', () => {
     const { page } = await k.kiosk('md-kiosk');
     await signIn(page, 'de');
     await page.getByRole('heading', { name: 'Personalmodus' }).waitFor();
-    // The scanner types the number and Enter into the focused field.
+    // The scanner types the number and Enter into the focused field: once the page's script has focused it (on a
+    // loaded machine the heading can be there before the script ran, and keys typed then go nowhere).
+    await page.locator('#load-serial:focus').waitFor();
     await page.keyboard.type(input.documents[0]!.serialNumber);
     await page.keyboard.press('Enter');
     await page.getByText(`Fach ${pickup.compartment} ist offen.`).waitFor();
@@ -100,6 +102,7 @@ describe('loading and emptying at the box', () => {
     });
     await signIn(page, 'de');
     await page.getByRole('heading', { name: 'Personalmodus' }).waitFor();
+    await page.locator('#load-serial:focus').waitFor();
     await page.keyboard.type(input.documents[0]!.serialNumber);
     await page.keyboard.press('Enter');
     await page.getByText(`Fach ${pickup.compartment} ist offen.`).waitFor();
