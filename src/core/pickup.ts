@@ -67,6 +67,14 @@ export function transition(from: PickupState, to: PickupState, reason: Transitio
   return to;
 }
 
+/**
+ * The last transition into `fault` of a pickup's events (its history or story, in seq order), or undefined.
+ * A fault whose `from` is `reserved` came before the documents went in: they may go into another compartment.
+ */
+export function lastFaultOf<E extends { type: string; to: PickupState }>(events: readonly E[]): E | undefined {
+  return events.filter((e) => e.type === 'pickup.transitioned' && e.to === 'fault').at(-1);
+}
+
 export function isTerminal(state: PickupState): boolean {
   return TERMINAL_STATES.has(state);
 }

@@ -17,7 +17,7 @@ import { DokuboxError } from '../core/errors.js';
 import { localDayOf } from '../core/local-day.js';
 import { secondsToPickup, smsCounters, STATS_FALLBACK_TIME_ZONE, STATS_TTL_DAYS, transitionCounters } from '../core/statistics.js';
 import { fingerprintContent, parseNotice } from '../core/notice.js';
-import { effectsOf, transition as checkTransition, type PickupState, type TransitionReason } from '../core/pickup.js';
+import { effectsOf, lastFaultOf, transition as checkTransition, type PickupState, type TransitionReason } from '../core/pickup.js';
 import { keyedHash, stableStringify, type PersonalData, type PiiCipher } from '../security/pii-cipher.js';
 import type { PickupStore, StatsCount, StoredPickup } from '../store/pickup-store.js';
 import type { AlarmSink } from '../store/alarms.js';
@@ -777,7 +777,7 @@ export class PickupService implements PickupPort {
     const pickupId = (await this.resolve(client, ref)).id;
     const [pickup, history] = await Promise.all([this.o.store.get(pickupId), this.o.store.history(pickupId)]);
     if (pickup === undefined) throw new DokuboxError('NOT_FOUND', 'The pickup does not exist.', { context: { pickupId } });
-    const fault = history.filter((e) => e.type === 'pickup.transitioned' && e.to === 'fault').at(-1);
+    const fault = lastFaultOf(history);
     if (pickup.state !== 'fault' || fault === undefined) {
       throw new DokuboxError('ILLEGAL_TRANSITION', `This pickup is '${pickup.state}'. Only a pickup in 'fault' whose compartment failed before the documents went in can be put into another compartment.`, {
         context: { pickupId, state: pickup.state },

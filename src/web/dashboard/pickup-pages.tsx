@@ -8,7 +8,7 @@ import type { Child, FC } from 'hono/jsx';
 import type { PersonSession } from '../../accounts/sessions.js';
 import type { ReportStatus } from '../../case-system/reports.js';
 import type { BoxDefinition } from '../../core/box.js';
-import { PICKUP_STATES } from '../../core/pickup.js';
+import { lastFaultOf, PICKUP_STATES } from '../../core/pickup.js';
 import type { PickupStory, PickupView, RevealedPerson } from '../../service/types.js';
 import type { StoredAuditEntry } from '../../store/audit.js';
 import type { Catalogues } from '../i18n.js';
@@ -205,7 +205,7 @@ export function pickupPage(o: PageBase & PickupPageData & { done?: DoneKind; pro
   // Notified, or loaded with the SMS with its code failed: a new code's SMS takes its place (PickupService.issueNewCode).
   const newCode = pickup.state === 'notified' || (pickup.state === 'loaded' && sms.some((s) => (s.kind === 'ready' || s.kind === 'code') && s.status === 'failed'));
   // A fault before the documents went in (from reserved): they can go into another compartment (PickupService.reassignAfterFault).
-  const fault = o.story.timeline.filter((e) => e.type === 'pickup.transitioned' && e.to === 'fault').at(-1);
+  const fault = lastFaultOf(o.story.timeline);
   const reassign = pickup.state === 'fault' && fault?.from === 'reserved';
   const q = `?lang=${o.language}`;
   const ended = ENDED.has(pickup.state);
